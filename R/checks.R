@@ -1,0 +1,169 @@
+# Argument checks. Each one names the argument, what was expected and what was
+# given, and signals a condition of class `selu_error_<kind>` and `selu_error`.
+# `call` is the user's call: the caller of the check, unless passed on.
+
+selu_abort <- function(message, kind = "argument", call = NULL) {
+  cond <- structure(
+    class = c(paste0("selu_error_", kind), "selu_error", "error", "condition"),
+    list(message = message, call = call)
+  )
+  stop(cond)
+}
+
+# A short description of any R object, for error messages.
+describe <- function(x) {
+  if (is.null(x)) return("NULL")
+  if (is.data.frame(x)) return("a data frame")
+  if (is.factor(x)) return("a factor")
+  if (inherits(x, "selu_tensor")) return("a symbolic tensor")
+  if (inherits(x, "selu_model")) return(sprintf("the model \"%s\"", x$name))
+  if (inherits(x, "selu_layer")) return(sprintf("the layer \"%s\"", x$name))
+  if (is.function(x)) return("a function")
+  if (is.environment(x)) return("an environment")
+  if (is.character(x) && length(x) == 1 && !is.na(x) && is.null(dim(x))) {
+    return(sprintf("the string %s", format_value(x)))
+  }
+  if (isS4(x)) return(sprintf("an S4 object of class <%s>", class(x)[1]))
+  if (is.object(x)) return(sprintf("an object of class <%s>", class(x)[1]))
+  type <- switch(typeof(x),
+    double = "a double", integer = "an integer", logical = "a logical",
+    character = "a character", complex = "a complex", raw = "a raw",
+    list = "a list", sprintf("an object of type %s", typeof(x))
+  )
+  if (!is.atomic(x) && !is.list(x)) return(type)
+  shape <- if (is.array(x)) {
+    sprintf(" array of shape %s", format_dims(dim(x)))
+  } else if (is.list(x)) {
+    sprintf(" of length %d", length(x))
+  } else if (length(x) == 1) {
+    sprintf(" (%s)", format_value(x))
+  } else {
+    sprintf(" vector of length %d", length(x))
+  }
+  paste0(type, shape)
+}
+
+format_value <- function(x) {
+  if (is.character(x) && !is.na(x)) {
+    return(encodeString(substr(x, 1, 40), quote = "\""))
+  }
+  format(x, digits = 7)
+}
+
+format_dims <- function(d) paste0("(", paste(d, collapse = ", "), ")")
+
+is_whole <- function(x) {
+  is.numeric(x) && !is.object(x) && all(is.finite(x)) && all(x == trunc(x))
+}
+
+check_flag <- function(x, arg, call = sys.call(-1)) {
+  if (!(is.logical(x) && length(x) == 1 && !is.na(x))) {
+    selu_abort(sprintf("`%s` must be TRUE or FALSE, not %s.", arg, describe(x)),
+               call = call)
+  }
+  x
+}
+
+check_string <- function(x, arg, call = sys.call(-1)) {
+  if (!(is.character(x) && length(x) == 1 && !is.na(x) && nzchar(x))) {
+    selu_abort(sprintf("`%s` must be a single non-empty string, not %s.",
+                       arg, describe(x)), call = call)
+  }
+  x
+}
+
+check_count <- function(x, arg, call = sys.call(-1)) {
+  if (!(length(x) == 1 && is_whole(x) && x >= 1 && x <= .Machine$integer.max)) {
+    selu_abort(sprintf("`%s` must be a whole number between 1 and %d, not %s.",
+                       arg, .Machine$integer.max, describe(x)), call = call)
+  }
+  as.integer(x)
+}
+
+# A shape: whole positive numbers, `NA` (or `NULL` in a list) for an unknown
+# dimension, as a vector or a list. Returned as an integer vector with NA.
+check_shape <- function(x, arg, min_rank = 1L, call = sys.call(-1)) {
+  expected <- sprintf(
+    "`%s` must be a vector or list of whole positive numbers (NA or NULL for an unknown dimension)",
+    arg
+  )
+  if (is.list(x) && !is.object(x)) {
+    ok <- vapply(x, function(d) is.null(d) || (length(d) == 1 && is.atomic(d) && !is.object(d) &&
+      (is.na(d) || is.numeric(d))), logical(1))
+    if (!all(ok)) {
+      selu_abort(sprintf("%s; element %d is %s.", expected, which(!ok)[1],
+                         describe(x[[which(!ok)[1]]])), call = call)
+    }
+    x <- vapply(x, function(d) if (is.null(d) || is.na(d)) NA_real_ else as.double(d), 0)
+  }
+  if (!(is.atomic(x) && !is.object(x) && (is.numeric(x) || all(is.na(x))))) {
+    selu_abort(sprintf("%s, not %s.", expected, describe(x)), call = call)
+  }
+  known <- x[!is.na(x)]
+  if (length(known) && (!is_whole(known) || any(known < 1) || any(known > .Machine$integer.max))) {
+    bad <- known[!is.finite(known) | known != trunc(known) | known < 1 |
+                 known > .Machine$integer.max][1]
+    selu_abort(sprintf("%s; %s is not a whole number between 1 and %d.",
+                       expected, format(bad), .Machine$integer.max), call = call)
+  }
+  if (length(x) < min_rank) {
+    selu_abort(sprintf("`%s` must have at least %d dimension%s, not %d.", arg,
+                       min_rank, if (min_rank == 1) "" else "s", length(x)), call = call)
+  }
+  as.integer(x)
+}
+
+supported_dtypes <- c("float64", "float32")
+
+check_dtype <- function(x, arg = "dtype", call = sys.call(-1)) {
+  if (is.null(x)) return("float64")
+  if (!(is.character(x) && length(x) == 1 && !is.na(x) && x %in% supported_dtypes)) {
+    selu_abort(sprintf("`%s` must be one of %s, not %s.", arg,
+                       paste0("\"", supported_dtypes, "\"", collapse = " or "),
+                       describe(x)), call = call)
+  }
+  x
+}
+
+# Numeric data the kernels take: double, integer or logical vectors, matrices
+# and arrays without a class (a factor or a Date is not a number to activate).
+is_numeric_data <- function(x) {
+  (is.double(x) || is.integer(x) || is.logical(x)) && !is.object(x)
+}
+
+check_numeric_data <- function(x, arg, call = sys.call(-1)) {
+  if (!is_numeric_data(x)) {
+    selu_abort(sprintf("`%s` must be a numeric vector, matrix or array, not %s.",
+                       arg, describe(x)), call = call)
+  }
+  x
+}
+
+# The shape of an R array as keras sees it: its dim, or its length for a vector.
+data_shape <- function(x) {
+  d <- dim(x)
+  if (is.null(d)) length(x) else d
+}
+
+# Whether a shape with unknown (NA) dimensions admits another.
+shapes_compatible <- function(expected, actual) {
+  length(expected) == length(actual) &&
+    all(is.na(expected) | is.na(actual) | expected == actual)
+}
+
+format_shape <- function(shape) {
+  parts <- ifelse(is.na(shape), "None", as.character(shape))
+  if (length(parts) == 1) return(sprintf("(%s,)", parts))
+  paste0("(", paste(parts, collapse = ", "), ")")
+}
+
+check_empty_dots <- function(dots, call = sys.call(-1)) {
+  if (length(dots) > 0) {
+    nms <- names(dots)
+    nms <- if (is.null(nms)) rep("", length(dots)) else nms
+    shown <- ifelse(nzchar(nms), paste0("`", nms, "`"), "an unnamed argument")
+    selu_abort(sprintf("Unknown argument%s: %s.", if (length(dots) > 1) "s" else "",
+                       paste(shown, collapse = ", ")), call = call)
+  }
+  invisible()
+}

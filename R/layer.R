@@ -1,0 +1,371 @@
+# The layer machinery every layer function builds on.
+#
+# A layer is a function (so that `layer(x)` applies it, as in keras) whose
+# state lives in an environment: like a keras layer it is one object however
+# many names or models refer to it.
+
+new_layer <- function(class_name, name, trainable = TRUE, dtype = "float64",
+                      batch_input_shape = NULL, config = list(),
+                      forward, backward,
+                      output_shape = function(self, shape) shape) {
+  self <- new.env(parent = emptyenv())
+  self$class_name <- class_name
+  self$name <- name
+  self$trainable <- trainable
+  self$dtype <- dtype
+  self$batch_input_shape <- batch_input_shape
+  self$config <- config
+  self$weights <- list()
+  self$forward <- forward
+  self$backward <- backward
+  self$output_shape <- output_shape
+  layer <- function(inputs) call_layer(self, inputs, call = sys.call())
+  environment(layer) <- list2env(list(self = self), parent = asNamespace("selu"))
+  layer <- structure(layer, class = c(paste0("selu_", tolower(class_name)), "selu_layer"))
+  # models list their layers as the callable objects users made
+  self$object <- layer
+  layer
+}
+
+layer_state <- function(layer) environment(layer)$self
+
+# Builds a layer from the seven arguments every layer function takes, checked.
+# `call` is the user's call, for error messages.
+create_layer <- function(class_name, base_name, input_shape, batch_input_shape,
+                         batch_size, dtype, name, trainable, weights,
+                         forward, backward, config = list(), n_weights = 0L,
+                         call) {
+  shape <- batch_shape(input_shape, batch_input_shape, batch_size, call = call)
+  dtype <- check_dtype(dtype, call = call)
+  name <- if (is.null(name)) unique_name(base_name) else check_string(name, "name", call = call)
+  trainable <- if (is.null(trainable)) TRUE else check_flag(trainable, "trainable", call = call)
+  if (!is.null(weights)) {
+    if (!is.list(weights) || is.object(weights)) {
+      selu_abort(sprintf("`weights` must be NULL or a list of arrays, not %s.",
+                         describe(weights)), call = call)
+    }
+    if (length(weights) != n_weights) {
+      selu_abort(sprintf("`weights`: layer \"%s\" expects %d weight%s, but %d %s given.",
+                         name, n_weights, if (n_weights == 1) "" else "s",
+                         length(weights), if (length(weights) == 1) "was" else "were"),
+                 call = call)
+    }
+  }
+  new_layer(class_name, name, trainable = trainable, dtype = dtype,
+            batch_input_shape = shape, config = config,
+            forward = forward, backward = backward)
+}
+
+# keras' rule: `batch_input_shape` wins; otherwise `c(batch_size, input_shape)`;
+# `batch_size` alone says nothing about the shape and is ignored.
+batch_shape <- function(input_shape, batch_input_shape, batch_size, call) {
+  if (!is.null(batch_size)) batch_size <- check_count(batch_size, "batch_size", call = call)
+  if (!is.null(input_shape)) input_shape <- check_shape(input_shape, "input_shape", call = call)
+  if (!is.null(batch_input_shape)) {
+    return(check_shape(batch_input_shape, "batch_input_shape", min_rank = 2L, call = call))
+  }
+  if (is.null(input_shape)) return(NULL)
+  c(if (is.null(batch_size)) NA_integer_ else batch_size, input_shape)
+}
+
+# What a layer function returns, by `object` (keras' compose_layer): the layer
+# for NULL, the model with the layer added for a Sequential model, the layer
+# applied for a tensor or an array.
+compose_layer <- function(object, layer, call) {
+  if (is.null(object)) return(layer)
+  if (inherits(object, "selu_sequential")) {
+    sequential_add(object, layer, call = call)
+    return(invisible(object))
+  }
+  if (inherits(object, "selu_tensor") || is_numeric_data(object)) {
+    return(call_layer(layer_state(layer), object, call = call))
+  }
+  selu_abort(sprintf(paste(
+    "`object` must be missing or NULL (to get the layer), a sequential model",
+    "(to add the layer to it), a symbolic tensor from layer_input() or a numeric",
+    "array (to apply the layer to it), not %s."), describe(object)), call = call)
+}
+
+call_layer <- function(self, inputs, call) {
+  if (inherits(inputs, "selu_tensor")) return(apply_symbolic(self, inputs, call = call))
+  if (!is_numeric_data(inputs)) {
+    selu_abort(sprintf(
+      "Layer \"%s\" takes a numeric vector, matrix or array or a symbolic tensor, not %s.",
+      self$name, describe(inputs)), call = call)
+  }
+  check_input_shape(self, data_shape(inputs), "inputs", call = call)
+  self$forward(self, inputs)
+}
+
+# A layer given an input shape accepts only inputs of that shape.
+check_input_shape <- function(self, shape, arg, call) {
+  expected <- self$batch_input_shape
+  if (!is.null(expected) && !shapes_compatible(expected, shape)) {
+    selu_abort(sprintf("Layer \"%s\" expects input of shape %s, but `%s` has shape %s.",
+                       self$name, format_shape(expected), arg, format_shape(shape)),
+               kind = "shape", call = call)
+  }
+  invisible(shape)
+}
+
+layer_output_shape <- function(self, shape, call) {
+  check_input_shape(self, shape, "inputs", call = call)
+  self$output_shape(self, shape)
+}
+
+# Auto names as in keras: the snake_case class name, then `_1`, `_2`, ...
+# counted per session; k_clear_session() starts again.
+session <- new.env(parent = emptyenv())
+session$name_counts <- list()
+
+unique_name <- function(base, zero_based = TRUE) {
+  count <- session$name_counts[[base]]
+  count <- if (is.null(count)) 0L else count
+  session$name_counts[[base]] <- count + 1L
+  if (zero_based && count == 0L) base else paste0(base, "_", count + !zero_based)
+}
+
+#' Reset the automatic names of layers and models
+#'
+#' Layers, inputs and models created without a `name` are named after their
+#' class with a counter per session, as in keras: `activation`, `activation_1`,
+#' `activation_2`, ...; `input_1`, `input_2`, ...; `sequential`, `sequential_1`,
+#' .... `k_clear_session()` resets every counter, so that the next layer is
+#' `activation` again. Existing layers and models keep their names.
+#'
+#' @return `NULL`, invisibly.
+#' @family models
+#' @export
+#' @examples
+#' layer_activation_selu()$name
+#' k_clear_session()
+#' layer_activation_selu()$name
+k_clear_session <- function() {
+  session$name_counts <- list()
+  invisible(NULL)
+}
+
+layer_fields <- c("name", "trainable", "dtype", "input_shape", "batch_input_shape",
+                  "weights", "config")
+
+#' @export
+`$.selu_layer` <- function(x, name) {
+  self <- layer_state(x)
+  switch(name,
+    name = self$name,
+    trainable = self$trainable,
+    dtype = self$dtype,
+    input_shape = self$batch_input_shape,
+    batch_input_shape = self$batch_input_shape,
+    weights = self$weights,
+    config = get_config(x),
+    selu_abort(sprintf("A layer has no field `%s`; its fields are %s.", name,
+                       paste0("`", layer_fields, "`", collapse = ", ")),
+               call = sys.call())
+  )
+}
+
+#' @export
+`$<-.selu_layer` <- function(x, name, value) {
+  if (!identical(name, "trainable")) {
+    selu_abort(sprintf("Only `trainable` can be set on a layer, not `%s`.", name),
+               call = sys.call())
+  }
+  self <- layer_state(x)
+  self$trainable <- check_flag(value, "trainable", call = sys.call())
+  x
+}
+
+#' @export
+.DollarNames.selu_layer <- function(x, pattern = "") {
+  grep(pattern, layer_fields, value = TRUE)
+}
+
+#' @export
+print.selu_layer <- function(x, ...) {
+  self <- layer_state(x)
+  cat(sprintf("<%s> \"%s\"\n", self$class_name, self$name))
+  for (key in names(self$config)) {
+    cat(sprintf("  %s: %s\n", key, format_config_value(self$config[[key]])))
+  }
+  if (!is.null(self$batch_input_shape)) {
+    cat(sprintf("  input shape: %s\n", format_shape(self$batch_input_shape)))
+  }
+  cat(sprintf("  dtype: %s, trainable: %s, params: %d\n", self$dtype,
+              self$trainable, count_params(x)))
+  invisible(x)
+}
+
+format_config_value <- function(value) {
+  if (is.null(value)) return("NULL")
+  if (is.character(value)) return(paste0("\"", value, "\"", collapse = ", "))
+  paste(format(value), collapse = ", ")
+}
+
+#' Layer and model properties as in keras
+#'
+#' * `get_config()` gives the configuration that rebuilds a layer or model with
+#'   `from_config()`: for a layer the keys of keras (`name`, `trainable`,
+#'   `dtype`, `batch_input_shape` when the layer was given a shape, then the
+#'   layer's own arguments), with the keras class name in the attribute
+#'   `"class_name"`. Unknown dimensions of shapes are `NULL`, as keras gives
+#'   them to R.
+#' * `from_config()` builds a new layer or model from such a configuration.
+#' * `get_weights()` and `set_weights()` read and replace the weights, a list
+#'   of arrays (empty for the activation layers, which have none).
+#' * `count_params()` counts the weights' numbers.
+#' * `compute_output_shape()` gives the output shape for an input shape
+#'   (batch axis included, `NA` for unknown).
+#'
+#' @param object A layer or a model.
+#' @param config A configuration from `get_config()`.
+#' @param weights A list of arrays, one per weight of `object`.
+#' @param input_shape An input shape, batch axis included: whole positive
+#'   numbers, `NA` or `NULL` for unknown.
+#' @param ... Not used; an error if given.
+#' @return `get_config()`: a named list. `from_config()`: a layer or model.
+#'   `get_weights()`: a list of arrays. `set_weights()`: `object`, invisibly,
+#'   with its weights replaced. `count_params()`: an integer.
+#'   `compute_output_shape()`: an integer vector with `NA` for unknown.
+#' @family layer properties
+#' @export
+#' @examples
+#' act <- layer_activation_selu(name = "act", input_shape = 10)
+#' config <- get_config(act)
+#' str(config)
+#' act2 <- from_config(config)
+#' act2$name
+#' get_weights(act)
+#' count_params(act)
+#' compute_output_shape(act, c(NA, 10))
+get_config <- function(object, ...) UseMethod("get_config")
+
+#' @export
+get_config.default <- function(object, ...) {
+  selu_abort(sprintf("`object` must be a layer or a model, not %s.", describe(object)),
+             call = sys.call(-1))
+}
+
+#' @export
+get_config.selu_layer <- function(object, ...) {
+  check_empty_dots(list(...))
+  self <- layer_state(object)
+  config <- list(name = self$name, trainable = self$trainable, dtype = self$dtype)
+  if (!is.null(self$batch_input_shape)) {
+    config$batch_input_shape <- shape_to_list(self$batch_input_shape)
+  }
+  structure(c(config, self$config), class_name = self$class_name)
+}
+
+shape_to_list <- function(shape) lapply(shape, function(d) if (is.na(d)) NULL else d)
+
+#' @rdname get_config
+#' @export
+from_config <- function(config) {
+  class_name <- attr(config, "class_name")
+  if (!is.list(config) || !is.character(class_name) || length(class_name) != 1 ||
+      !class_name %in% names(config_builders)) {
+    selu_abort(paste(
+      "`config` must be a configuration from get_config(): a named list with",
+      sprintf("the attribute \"class_name\" one of %s; got %s.",
+              paste0("\"", names(config_builders), "\"", collapse = ", "),
+              describe(config))), call = sys.call())
+  }
+  config_builders[[class_name]](config, call = sys.call())
+}
+
+# from_config() builders by keras class name.
+config_builders <- list(
+  Activation = function(config, call) activation_from_config(config, call),
+  Sequential = function(config, call) sequential_from_config(config, call),
+  Functional = function(config, call) functional_from_config(config, call)
+)
+
+# The arguments a configuration holds, checked against the keys it may have.
+config_args <- function(config, keys, call) {
+  unknown <- setdiff(names(config), keys)
+  if (length(unknown) || is.null(names(config)) || any(!nzchar(names(config)))) {
+    selu_abort(sprintf("`config` for a %s may only have the keys %s; it has %s.",
+                       attr(config, "class_name"), paste0("`", keys, "`", collapse = ", "),
+                       paste0("`", names(config), "`", collapse = ", ")), call = call)
+  }
+  as.list(config)[intersect(keys, names(config))]
+}
+
+#' @rdname get_config
+#' @export
+get_weights <- function(object) {
+  check_layer_or_model(object, call = sys.call())
+  all_weights(object)
+}
+
+#' @rdname get_config
+#' @export
+set_weights <- function(object, weights) {
+  check_layer_or_model(object, call = sys.call())
+  current <- all_weights(object)
+  if (!is.list(weights) || is.object(weights) || length(weights) != length(current)) {
+    selu_abort(sprintf("`weights` must be a list of %d array%s for %s, not %s.",
+                       length(current), if (length(current) == 1) "" else "s",
+                       describe(object), describe(weights)), call = sys.call())
+  }
+  for (i in seq_along(weights)) {
+    if (!is_numeric_data(weights[[i]]) ||
+        !identical(data_shape(weights[[i]]), data_shape(current[[i]]))) {
+      selu_abort(sprintf("`weights[[%d]]` must be a numeric array of shape %s, not %s.",
+                         i, format_dims(data_shape(current[[i]])), describe(weights[[i]])),
+                 call = sys.call())
+    }
+  }
+  # Each layer takes its own slice, as double copies the caller cannot alter.
+  offset <- 0L
+  for (self in unique_states(object)) {
+    n <- length(self$weights)
+    self$weights <- lapply(weights[offset + seq_len(n)], function(w) {
+      storage.mode(w) <- "double"
+      w
+    })
+    offset <- offset + n
+  }
+  invisible(object)
+}
+
+#' @rdname get_config
+#' @export
+count_params <- function(object) {
+  check_layer_or_model(object, call = sys.call())
+  as.integer(sum(vapply(all_weights(object), length, numeric(1))))
+}
+
+#' @rdname get_config
+#' @export
+compute_output_shape <- function(object, input_shape) {
+  check_layer_or_model(object, call = sys.call())
+  shape <- check_shape(input_shape, "input_shape", call = sys.call())
+  for (self in model_steps(object)) shape <- layer_output_shape(self, shape, call = sys.call())
+  shape
+}
+
+check_layer_or_model <- function(object, call) {
+  if (!inherits(object, "selu_layer") && !inherits(object, "selu_model")) {
+    selu_abort(sprintf("`object` must be a layer or a model, not %s.", describe(object)),
+               call = call)
+  }
+}
+
+all_weights <- function(object) {
+  unlist(lapply(unique_states(object), function(self) self$weights), recursive = FALSE)
+}
+
+# Each layer once, though a model may call it more than once.
+unique_states <- function(object) {
+  steps <- model_steps(object)
+  steps[!duplicated(vapply(steps, env_address, ""))]
+}
+
+env_address <- function(env) format(env)
+
+# The layer states a layer or model runs through, in order.
+model_steps <- function(object) {
+  if (inherits(object, "selu_model")) model_state(object)$steps else list(layer_state(object))
+}

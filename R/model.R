@@ -1,0 +1,411 @@
+# Models: a sequential stack or a functional chain of layers, with the same
+# reference semantics as layers (state in an environment) and callable too.
+
+new_model <- function(class_name, name, batch_input_shape, steps = list()) {
+  self <- new.env(parent = emptyenv())
+  self$class_name <- class_name
+  self$name <- name
+  self$batch_input_shape <- batch_input_shape
+  self$steps <- steps
+  model <- function(inputs) call_model(self, inputs, call = sys.call())
+  environment(model) <- list2env(list(self = self), parent = asNamespace("selu"))
+  structure(model, class = c(paste0("selu_", tolower(class_name)), "selu_model"))
+}
+
+model_state <- function(model) environment(model)$self
+
+#' A sequential model
+#'
+#' A linear stack of layers, as in keras. Layer functions called with the
+#' model as `object` add their layer to it in place, so a model is built with
+#' pipes: `keras_model_sequential(input_shape = 4) |> layer_activation_selu()`.
+#' Once the model knows its input shape (from `input_shape` here or from the
+#' first layer's), every layer added is checked against the shape it will
+#' receive: a mismatch is an error when the layer is added, not a wrong
+#' answer later.
+#'
+#' @param layers `NULL`, a layer, or a list of layers to add in order.
+#' @param name The model's name, one non-empty string. By default
+#'   `sequential`, `sequential_1`, ...
+#' @param input_shape The input shape without the batch axis: whole positive
+#'   numbers, `NA` (or `NULL` in a list) for an unknown dimension.
+#' @param ... `batch_input_shape` (the shape with the batch axis, winning over
+#'   `input_shape`) or `batch_size` (a whole positive number), as in keras.
+#'   Anything else is an error.
+#' @return A sequential model: callable (`model(x)`), with `model$layers`,
+#'   `model$name`, `model$input_shape` and `model$output_shape`.
+#' @family models
+#' @export
+#' @examples
+#' model <- keras_model_sequential(input_shape = 3, name = "snn") |>
+#'   layer_activation_selu() |>
+#'   layer_activation_selu()
+#' summary(model)
+#' model(matrix(c(-1, 0, 1), 1, 3))
+#' length(model$layers)
+keras_model_sequential <- function(layers = NULL, name = NULL, input_shape = NULL, ...) {
+  dots <- list(...)
+  check_empty_dots(dots[setdiff(names2(dots), c("batch_input_shape", "batch_size"))])
+  shape <- batch_shape(input_shape, dots$batch_input_shape, dots$batch_size,
+                       call = sys.call())
+  name <- if (is.null(name)) unique_name("sequential") else check_string(name, "name")
+  if (inherits(layers, "selu_layer")) layers <- list(layers)
+  if (!is.null(layers) && !(is.list(layers) && !is.object(layers) &&
+                            all(vapply(layers, inherits, TRUE, "selu_layer")))) {
+    selu_abort(sprintf("`layers` must be NULL, a layer or a list of layers, not %s.",
+                       describe(layers)), call = sys.call())
+  }
+  model <- new_model("Sequential", name, shape)
+  for (layer in layers) sequential_add(model, layer, call = sys.call())
+  model
+}
+
+names2 <- function(x) {
+  nms <- names(x)
+  if (is.null(nms)) rep("", length(x)) else nms
+}
+
+# Adds a layer in place, after checking its name and its input shape.
+sequential_add <- function(model, layer, call) {
+  self <- model_state(model)
+  new <- layer_state(layer)
+  names <- vapply(self$steps, function(step) step$name, "")
+  if (new$name %in% names) {
+    selu_abort(sprintf(paste(
+      "The model \"%s\" already has a layer named \"%s\"; layer names in a model",
+      "must be unique (give the layer another `name`)."), self$name, new$name),
+      kind = "name", call = call)
+  }
+  if (length(self$steps) == 0 && is.null(self$batch_input_shape)) {
+    self$batch_input_shape <- new$batch_input_shape
+  } else if (!is.null(self$batch_input_shape)) {
+    layer_output_shape(new, model_output_shape(self), call = call)
+  }
+  self$steps <- c(self$steps, list(new))
+  invisible(model)
+}
+
+# The output shape of each step, from the model's input shape (NULL if unknown).
+step_output_shapes <- function(self, call = NULL) {
+  shape <- self$batch_input_shape
+  lapply(self$steps, function(step) {
+    if (!is.null(shape)) shape <<- layer_output_shape(step, shape, call = call)
+    shape
+  })
+}
+
+model_output_shape <- function(self) {
+  if (length(self$steps) == 0) return(self$batch_input_shape)
+  shapes <- step_output_shapes(self)
+  shapes[[length(shapes)]]
+}
+
+#' A functional model
+#'
+#' Turns a symbolic input from [layer_input()] and an output tensor computed
+#' from it into a model, as in keras. The layers between them become the
+#' model's layers, the input layer first.
+#'
+#' @param inputs A symbolic tensor from [layer_input()].
+#' @param outputs A symbolic tensor computed from `inputs` by layers.
+#' @param name The model's name, one non-empty string. By default `model`,
+#'   `model_1`, ...
+#' @return A functional model: callable (`model(x)`), with `model$layers`,
+#'   `model$name`, `model$input_shape` and `model$output_shape`.
+#' @family models
+#' @export
+#' @examples
+#' inputs <- layer_input(shape = 3)
+#' outputs <- inputs |> layer_activation_selu() |> layer_activation_selu()
+#' model <- keras_model(inputs, outputs)
+#' model
+#' predict(model, matrix(c(-1, 0, 1), 1, 3))
+keras_model <- function(inputs, outputs, name = NULL) {
+  call <- sys.call()
+  if (!inherits(inputs, "selu_tensor") || !is.null(inputs$input)) {
+    selu_abort(sprintf("`inputs` must be a symbolic tensor from layer_input(), not %s.",
+                       describe(inputs)), call = call)
+  }
+  if (!inherits(outputs, "selu_tensor")) {
+    selu_abort(sprintf("`outputs` must be a symbolic tensor computed from `inputs`, not %s.",
+                       describe(outputs)), call = call)
+  }
+  name <- if (is.null(name)) unique_name("model") else check_string(name, "name")
+  steps <- list()
+  tensor <- outputs
+  while (tensor$id != inputs$id) {
+    if (is.null(tensor$input)) {
+      selu_abort(sprintf("`outputs` is not computed from `inputs`: it comes from the input \"%s\", not \"%s\".",
+                         tensor$layer$name, inputs$layer$name), kind = "graph", call = call)
+    }
+    steps <- c(list(tensor$layer), steps)
+    tensor <- tensor$input
+  }
+  steps <- c(list(inputs$layer), steps)
+  check_unique_names(steps, call = call)
+  new_model("Functional", name, inputs$shape, steps)
+}
+
+check_unique_names <- function(steps, call) {
+  ids <- vapply(steps, env_address, "")
+  names <- vapply(steps, function(step) step$name, "")
+  clash <- names[duplicated(names) & !duplicated(ids)]
+  if (length(clash)) {
+    selu_abort(sprintf("Layer names in a model must be unique; \"%s\" names two layers.",
+                       clash[1]), kind = "name", call = call)
+  }
+}
+
+call_model <- function(self, inputs, call) {
+  if (inherits(inputs, "selu_tensor")) {
+    for (step in self$steps) inputs <- apply_symbolic(step, inputs, call = call)
+    return(inputs)
+  }
+  run_forward(self, inputs, "inputs", call = call)
+}
+
+# Runs numeric data through the steps; with `keep = TRUE` it returns every
+# step's input as well, for the backward pass.
+run_forward <- function(self, x, arg, call, keep = FALSE) {
+  check_numeric_data(x, arg, call = call)
+  if (is.null(self$batch_input_shape)) {
+    selu_abort(sprintf("The model \"%s\" has no input shape yet: give its first layer an `input_shape`.",
+                       self$name), kind = "shape", call = call)
+  }
+  check_model_input(self, x, arg, call)
+  inputs <- vector("list", length(self$steps))
+  for (i in seq_along(self$steps)) {
+    inputs[i] <- list(x)
+    x <- self$steps[[i]]$forward(self$steps[[i]], x)
+  }
+  if (keep) list(output = x, inputs = inputs) else x
+}
+
+check_model_input <- function(self, x, arg, call) {
+  expected <- self$batch_input_shape
+  shape <- data_shape(x)
+  if (!shapes_compatible(expected, shape)) {
+    hint <- if (is.null(dim(x)) && length(expected) == 2) {
+      " (one sample is a one-row matrix: `matrix(x, nrow = 1)`)"
+    } else ""
+    selu_abort(sprintf("The model \"%s\" expects input of shape %s, but `%s` has shape %s%s.",
+                       self$name, format_shape(expected), arg, format_shape(shape), hint),
+               kind = "shape", call = call)
+  }
+}
+
+#' Predictions of a model
+#'
+#' Runs a batch of inputs through the model's layers, in C.
+#'
+#' @param object A model from [keras_model_sequential()] or [keras_model()].
+#' @param x A numeric matrix or array whose first dimension is the batch axis
+#'   and whose other dimensions match the model's input shape.
+#' @param ... Not used; an error if given.
+#' @return The model's output for `x`, a double array.
+#' @family models
+#' @export
+#' @examples
+#' model <- keras_model_sequential(input_shape = 2) |> layer_activation_selu()
+#' predict(model, rbind(c(-1, 1), c(0, 2)))
+predict.selu_model <- function(object, x, ...) {
+  check_empty_dots(list(...))
+  run_forward(model_state(object), x, "x", call = sys.call())
+}
+
+#' Gradients through a layer or a model
+#'
+#' Pushes a gradient back through a layer or a model by the chain rule, using
+#' each layer's backward kernel in C: given the input `x` and the gradient of
+#' a loss with respect to the output, it returns the gradient of the loss with
+#' respect to `x`. This is the building block of training.
+#'
+#' @param object A layer or a model.
+#' @param x The input, a numeric array as `object` takes it.
+#' @param grad_output The gradient with respect to `object(x)`: an array of
+#'   its shape, or a single number used for every element.
+#' @return The gradient with respect to `x`, a double array of the shape of `x`.
+#' @family models
+#' @export
+#' @examples
+#' x <- matrix(c(-2, -1, 1, 2), 2, 2)
+#' act <- layer_activation_selu()
+#' backward(act, x, 1)
+#'
+#' # the chain rule through two layers
+#' model <- keras_model_sequential(input_shape = 2) |>
+#'   layer_activation_selu() |>
+#'   layer_activation_selu()
+#' backward(model, x, 1)
+backward <- function(object, x, grad_output) {
+  call <- sys.call()
+  check_layer_or_model(object, call = call)
+  if (inherits(object, "selu_layer")) {
+    self <- layer_state(object)
+    check_numeric_data(x, "x", call = call)
+    check_input_shape(self, data_shape(x), "x", call = call)
+    check_gradient(grad_output, self$output_shape(self, data_shape(x)), call = call)
+    return(self$backward(self, x, grad_output))
+  }
+  self <- model_state(object)
+  run <- run_forward(self, x, "x", call = call, keep = TRUE)
+  check_gradient(grad_output, data_shape(run$output), call = call)
+  grad <- grad_output
+  for (i in rev(seq_along(self$steps))) {
+    grad <- self$steps[[i]]$backward(self$steps[[i]], run$inputs[[i]], grad)
+  }
+  grad
+}
+
+#' @export
+`$.selu_model` <- function(x, name) {
+  self <- model_state(x)
+  switch(name,
+    name = self$name,
+    layers = lapply(self$steps, function(step) step$object),
+    input_shape = self$batch_input_shape,
+    output_shape = model_output_shape(self),
+    selu_abort(sprintf("A model has no field `%s`; its fields are %s.", name,
+                       paste0("`", model_fields, "`", collapse = ", ")),
+               call = sys.call())
+  )
+}
+
+model_fields <- c("name", "layers", "input_shape", "output_shape")
+
+#' @export
+.DollarNames.selu_model <- function(x, pattern = "") {
+  grep(pattern, model_fields, value = TRUE)
+}
+
+#' Summary of a model
+#'
+#' keras' table of a model: each layer's name and class, output shape and
+#' parameter count, then the totals. The output shapes are inferred from the
+#' model's input shape; a model that does not know its input shape yet has
+#' no summary.
+#'
+#' @param object,x A model.
+#' @param ... Not used.
+#' @return `summary()`: an object of class `selu_model_summary`, the lines of
+#'   the table, printed as the table. `print()` prints the summary and
+#'   returns the model invisibly.
+#' @family models
+#' @export
+#' @examples
+#' model <- keras_model_sequential(input_shape = 784) |> layer_activation_selu()
+#' summary(model)
+summary.selu_model <- function(object, ...) {
+  self <- model_state(object)
+  structure(summary_lines(self), class = "selu_model_summary")
+}
+
+#' @rdname summary.selu_model
+#' @export
+print.selu_model_summary <- function(x, ...) {
+  cat(x, sep = "\n")
+  invisible(x)
+}
+
+#' @rdname summary.selu_model
+#' @export
+print.selu_model <- function(x, ...) {
+  print(summary(x))
+  invisible(x)
+}
+
+summary_lines <- function(self, width = 80L) {
+  title <- sprintf("Model: \"%s\"", self$name)
+  if (is.null(self$batch_input_shape)) {
+    return(c(title, paste(
+      "This model has not been built yet: no summary is available until it",
+      "knows its input shape (give its first layer an `input_shape`).")))
+  }
+  positions <- as.integer(width * c(0.45, 0.85, 1))
+  row <- function(fields) {
+    line <- ""
+    for (i in seq_along(fields)) {
+      line <- paste0(if (i == 1) " " else "", line, fields[i])
+      if (i < length(fields)) line <- formatC(line, width = -positions[i])
+    }
+    line
+  }
+  shapes <- step_output_shapes(self)
+  rows <- vapply(seq_along(self$steps), function(i) {
+    step <- self$steps[[i]]
+    shape <- format_shape(shapes[[i]])
+    if (step$class_name == "InputLayer") shape <- paste0("[", shape, "]")
+    row(c(sprintf("%s (%s)", step$name, step$class_name), shape,
+          format(sum(lengths(step$weights)), big.mark = ",")))
+  }, "")
+  weights <- unique_weight_counts(self)
+  total <- sum(weights$count)
+  trainable <- sum(weights$count[weights$trainable])
+  c(title,
+    strrep("_", width),
+    row(c("Layer (type)", "Output Shape", "Param #")),
+    strrep("=", width),
+    paste(rows, collapse = "\n\n"),
+    strrep("=", width),
+    sprintf("Total params: %s", format(total, big.mark = ",")),
+    sprintf("Trainable params: %s", format(trainable, big.mark = ",")),
+    sprintf("Non-trainable params: %s", format(total - trainable, big.mark = ",")),
+    strrep("_", width))
+}
+
+unique_weight_counts <- function(self) {
+  steps <- self$steps[!duplicated(vapply(self$steps, env_address, ""))]
+  list(count = vapply(steps, function(step) sum(lengths(step$weights)), numeric(1)),
+       trainable = vapply(steps, function(step) step$trainable, logical(1)))
+}
+
+#' @export
+get_config.selu_model <- function(object, ...) {
+  check_empty_dots(list(...))
+  self <- model_state(object)
+  layers <- lapply(self$steps, function(step) {
+    config <- get_config(step$object)
+    list(class_name = attr(config, "class_name"), config = unclass_config(config))
+  })
+  config <- list(name = self$name)
+  if (self$class_name == "Sequential" && !is.null(self$batch_input_shape)) {
+    config$build_input_shape <- shape_to_list(self$batch_input_shape)
+  }
+  structure(c(config, list(layers = layers)), class_name = self$class_name)
+}
+
+unclass_config <- function(config) {
+  attr(config, "class_name") <- NULL
+  config
+}
+
+# A layer from its entry in a model's configuration.
+layer_from_entry <- function(entry, call) {
+  if (!is.list(entry) || !is.character(entry$class_name) || !is.list(entry$config)) {
+    selu_abort("`config$layers` must hold entries list(class_name = , config = ) from get_config().",
+               call = call)
+  }
+  from_config(structure(entry$config, class_name = entry$class_name))
+}
+
+sequential_from_config <- function(config, call) {
+  args <- config_args(config, c("name", "build_input_shape", "layers"), call = call)
+  layers <- lapply(args$layers, layer_from_entry, call = call)
+  keras_model_sequential(layers, name = args$name,
+                         batch_input_shape = args$build_input_shape)
+}
+
+functional_from_config <- function(config, call) {
+  args <- config_args(config, c("name", "layers"), call = call)
+  input <- args$layers[[1]]
+  if (!identical(input$class_name, "InputLayer")) {
+    selu_abort("`config$layers` of a functional model must start with its InputLayer.",
+               call = call)
+  }
+  shape <- check_shape(input$config$batch_input_shape, "batch_input_shape", call = call)
+  tensor <- layer_input(shape[-1], batch_size = if (!is.na(shape[1])) shape[1],
+                        name = input$config$name, dtype = input$config$dtype)
+  inputs <- tensor
+  for (entry in args$layers[-1]) tensor <- layer_from_entry(entry, call = call)(tensor)
+  keras_model(inputs, tensor, name = args$name)
+}

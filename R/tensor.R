@@ -1,0 +1,71 @@
+#' A symbolic input tensor
+#'
+#' `layer_input()` starts a functional model: a symbolic tensor that stands
+#' for a batch of inputs of a given shape. Layers applied to it give further
+#' symbolic tensors, with their shapes inferred, and [keras_model()] turns the
+#' input and the final output into a model. No data flows until the model is
+#' called or used with [predict()][predict.selu_model()].
+#'
+#' @param shape The shape of one sample, without the batch axis: whole
+#'   positive numbers, `NA` (or `NULL` in a list) for an unknown dimension.
+#' @param batch_size The batch size, a whole positive number, or `NULL` for
+#'   any.
+#' @param name The input's name, one non-empty string. By default `input_1`,
+#'   `input_2`, ... as in keras.
+#' @param dtype `"float64"` (the default) or `"float32"`.
+#' @return A symbolic tensor, of class `selu_tensor`: a list with its `shape`
+#'   (batch axis first, `NA` for unknown) and `dtype`.
+#' @family models
+#' @export
+#' @examples
+#' inputs <- layer_input(shape = 4)
+#' inputs
+#' outputs <- inputs |> layer_activation_selu()
+#' outputs$shape
+#' model <- keras_model(inputs, outputs)
+#' predict(model, matrix(rnorm(8), 2, 4))
+layer_input <- function(shape, batch_size = NULL, name = NULL, dtype = NULL) {
+  if (missing(shape)) {
+    selu_abort("`shape` is missing: give the shape of one sample, e.g. `shape = 4`.",
+               call = sys.call())
+  }
+  shape <- check_shape(shape, "shape")
+  batch_size <- if (is.null(batch_size)) NA_integer_ else check_count(batch_size, "batch_size")
+  shape <- c(batch_size, shape)
+  name <- if (is.null(name)) unique_name("input", zero_based = FALSE) else check_string(name, "name")
+  layer <- new_layer(
+    "InputLayer", name, dtype = check_dtype(dtype), batch_input_shape = shape,
+    forward = function(self, x) as_double_array(x),
+    backward = function(self, x, grad) {
+      out <- as_double_array(x)
+      out[] <- grad
+      out
+    }
+  )
+  new_tensor(shape, layer_state(layer)$dtype, layer_state(layer), NULL)
+}
+
+as_double_array <- function(x) {
+  storage.mode(x) <- "double"
+  x
+}
+
+# A symbolic tensor records the layer that made it and that layer's input, so
+# keras_model() can walk back from an output to its input.
+new_tensor <- function(shape, dtype, layer, input) {
+  session$tensor_count <- (if (is.null(session$tensor_count)) 0 else session$tensor_count) + 1
+  structure(list(shape = shape, dtype = dtype, layer = layer, input = input,
+                 id = session$tensor_count), class = "selu_tensor")
+}
+
+apply_symbolic <- function(self, tensor, call) {
+  shape <- layer_output_shape(self, tensor$shape, call = call)
+  new_tensor(shape, self$dtype, self, tensor)
+}
+
+#' @export
+print.selu_tensor <- function(x, ...) {
+  cat(sprintf("<tensor> shape %s, %s, from layer \"%s\" (%s)\n", format_shape(x$shape),
+              x$dtype, x$layer$name, x$layer$class_name))
+  invisible(x)
+}

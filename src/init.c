@@ -1,0 +1,15 @@
+#include "selu.h"
+#include <R_ext/Rdynload.h>
+#include <R_ext/Visibility.h>
+
+static const R_CallMethodDef call_methods[] = {
+  {"selu_forward", (DL_FUNC) &selu_forward, 2},
+  {"selu_backward", (DL_FUNC) &selu_backward, 3},
+  {NULL, NULL, 0}
+};
+
+void attribute_visible R_init_selu(DllInfo *dll) {
+  R_registerRoutines(dll, NULL, call_methods, NULL, NULL);
+  R_useDynamicSymbols(dll, FALSE);
+  R_forceSymbols(dll, TRUE);
+}

@@ -1,0 +1,4 @@
+library(testthat)
+library(selu)
+
+test_check("selu")

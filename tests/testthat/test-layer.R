@@ -1,0 +1,85 @@
+test_that("auto names count per session and k_clear_session() resets them", {
+  k_clear_session()
+  expect_identical(layer_activation_selu()$name, "activation")
+  expect_identical(layer_activation_selu()$name, "activation_1")
+  expect_identical(layer_activation_selu(name = "mine")$name, "mine")
+  expect_identical(layer_activation_selu()$name, "activation_2")
+  expect_identical(keras_model_sequential()$name, "sequential")
+  expect_identical(keras_model_sequential()$name, "sequential_1")
+  expect_identical(layer_input(2)$layer$name, "input_1")
+  expect_identical(layer_input(2)$layer$name, "input_2")
+  k_clear_session()
+  expect_identical(layer_activation_selu()$name, "activation")
+  expect_identical(layer_input(2)$layer$name, "input_1")
+})
+
+test_that("get_config() has keras' keys and from_config() round-trips", {
+  act <- layer_activation_selu(name = "act", input_shape = list(NULL, 3), dtype = "float32",
+                               trainable = FALSE)
+  config <- get_config(act)
+  expect_identical(names(config), c("name", "trainable", "dtype", "batch_input_shape",
+                                    "activation"))
+  expect_identical(attr(config, "class_name"), "Activation")
+  expect_identical(config$batch_input_shape, list(NULL, NULL, 3L))
+  expect_identical(config$activation, "selu")
+  copy <- from_config(config)
+  expect_identical(get_config(copy), config)
+  expect_false(identical(copy, act))
+  plain <- get_config(layer_activation_selu(name = "plain"))
+  expect_identical(names(plain), c("name", "trainable", "dtype", "activation"))
+  expect_identical(plain$dtype, "float64")
+  expect_true(plain$trainable)
+})
+
+test_that("from_config() rejects what get_config() cannot give", {
+  expect_error(from_config(list(name = "a")), "`config` must be a configuration")
+  expect_error(from_config(structure(list(), class_name = "Dense")), "\"Activation\"")
+  bad <- structure(list(name = "a", colour = "red", activation = "selu"),
+                   class_name = "Activation")
+  expect_error(from_config(bad), "may only have the keys")
+  bad <- structure(list(name = "a", dtype = "int8", activation = "selu"),
+                   class_name = "Activation")
+  expect_error(from_config(bad), "`dtype`")
+})
+
+test_that("layer fields, weights and output shapes", {
+  act <- layer_activation_selu(name = "act", input_shape = 5)
+  expect_identical(act$name, "act")
+  expect_true(act$trainable)
+  act$trainable <- FALSE
+  expect_false(act$trainable)
+  expect_error(act$trainable <- "no", "`trainable` must be TRUE or FALSE")
+  expect_error(act$name <- "b", "Only `trainable` can be set")
+  expect_error(act$colour, "A layer has no field `colour`")
+  expect_identical(get_weights(act), list())
+  expect_identical(set_weights(act, list()), act)
+  expect_error(set_weights(act, list(1)), "`weights` must be a list of 0 arrays")
+  expect_identical(count_params(act), 0L)
+  expect_identical(compute_output_shape(act, c(NA, 5)), c(NA, 5L))
+  expect_identical(compute_output_shape(act, list(7, 5)), c(7L, 5L))
+  expect_error(compute_output_shape(act, c(NA, 6)), "expects input of shape \\(None, 5\\)")
+  expect_error(compute_output_shape(act, "a"), "`input_shape`")
+  expect_error(get_weights(1), "`object` must be a layer or a model, not a double")
+  expect_error(get_config("a"), "`object` must be a layer or a model")
+})
+
+test_that("a layer is one object: every name sees a change", {
+  act <- layer_activation_selu()
+  other <- act
+  other$trainable <- FALSE
+  expect_false(act$trainable)
+})
+
+test_that("layers print their class, name, arguments and shape", {
+  act <- layer_activation_selu(name = "act", input_shape = 4)
+  expect_output(print(act), "<Activation> \"act\"")
+  expect_output(print(act), "activation: \"selu\"")
+  expect_output(print(act), "input shape: \\(None, 4\\)")
+  expect_output(print(act), "dtype: float64, trainable: TRUE, params: 0")
+})
+
+test_that("a layer called on anything but data or a tensor is an error", {
+  act <- layer_activation_selu(name = "act")
+  expect_error(act("a"), "Layer \"act\" takes a numeric vector, matrix or array or a symbolic tensor, not the string")
+  expect_error(act(NULL), class = "selu_error")
+})
