@@ -93,23 +93,24 @@ call_layer <- function(self, inputs, call) {
       "Layer \"%s\" takes a numeric vector, matrix or array or a symbolic tensor, not %s.",
       self$name, describe(inputs)), call = call)
   }
-  check_input_shape(self, data_shape(inputs), "inputs", call = call)
+  check_input_shape(self, data_shape(inputs), "`inputs`", call = call)
   self$forward(self, inputs)
 }
 
 # A layer given an input shape accepts only inputs of that shape.
-check_input_shape <- function(self, shape, arg, call) {
+# `what` says what has the shape, e.g. "`x`".
+check_input_shape <- function(self, shape, what, call) {
   expected <- self$batch_input_shape
   if (!is.null(expected) && !shapes_compatible(expected, shape)) {
-    selu_abort(sprintf("Layer \"%s\" expects input of shape %s, but `%s` has shape %s.",
-                       self$name, format_shape(expected), arg, format_shape(shape)),
+    selu_abort(sprintf("Layer \"%s\" expects input of shape %s, but %s has shape %s.",
+                       self$name, format_shape(expected), what, format_shape(shape)),
                kind = "shape", call = call)
   }
   invisible(shape)
 }
 
 layer_output_shape <- function(self, shape, call) {
-  check_input_shape(self, shape, "inputs", call = call)
+  check_input_shape(self, shape, "its input", call = call)
   self$output_shape(self, shape)
 }
 

@@ -243,7 +243,7 @@ backward <- function(object, x, grad_output) {
   if (inherits(object, "selu_layer")) {
     self <- layer_state(object)
     check_numeric_data(x, "x", call = call)
-    check_input_shape(self, data_shape(x), "x", call = call)
+    check_input_shape(self, data_shape(x), "`x`", call = call)
     check_gradient(grad_output, self$output_shape(self, data_shape(x)), call = call)
     return(self$backward(self, x, grad_output))
   }

@@ -26,7 +26,7 @@ test_that("layers given to keras_model_sequential() are added in order", {
 test_that("shape mismatches are errors when the model is built", {
   m <- keras_model_sequential(input_shape = 4)
   expect_error(layer_activation_selu(m, input_shape = 5),
-               "expects input of shape \\(None, 5\\), but `inputs` has shape \\(None, 4\\)",
+               "expects input of shape \\(None, 5\\), but its input has shape \\(None, 4\\)",
                class = "selu_error_shape")
   expect_length(m$layers, 0)
   m |> layer_activation_selu()

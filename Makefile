@@ -1,0 +1,30 @@
+# Everyday tasks. `make demo` on a fresh machine installs selu and what its
+# tests use, then runs the demo; `make test` runs the test suite.
+R ?= R
+RSCRIPT ?= Rscript
+# No network here: skip the checks that need it. The PDF manual uses Times
+# and the default typewriter font, so LaTeX needs no inconsolata.
+CHECK_ENV = _R_CHECK_CRAN_INCOMING_REMOTE_=false _R_CHECK_SYSTEM_CLOCK_=false \
+	R_RD4PDF=times,hyper
+
+.PHONY: install deps demo test document check
+
+install:
+	$(R) CMD INSTALL --preclean .
+
+deps:
+	$(RSCRIPT) tools/install-deps.R
+
+demo: deps install
+	$(RSCRIPT) -e 'demo("self-normalizing", package = "selu", ask = FALSE)'
+
+test:
+	$(RSCRIPT) tools/test.R
+
+document:
+	$(RSCRIPT) -e 'roxygen2::roxygenise()'
+
+check:
+	rm -rf check && mkdir check
+	cd check && $(R) CMD build .. && $(CHECK_ENV) $(R) CMD check --as-cran selu_*.tar.gz
+	$(RSCRIPT) tools/check-status.R check/selu.Rcheck/00check.log
