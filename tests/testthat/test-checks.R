@@ -1,0 +1,52 @@
+test_that("errors carry the selu_error classes, the message and the user's call", {
+  err <- tryCatch(layer_activation_selu(dtype = "int8"), error = identity)
+  expect_s3_class(err, c("selu_error_argument", "selu_error", "error"))
+  expect_identical(conditionCall(err)[[1]], quote(layer_activation_selu))
+})
+
+test_that("describe() names what it was given", {
+  expect_identical(describe(NULL), "NULL")
+  expect_identical(describe("a"), "the string \"a\"")
+  expect_identical(describe(1.5), "a double (1.5)")
+  expect_identical(describe(1:3), "an integer vector of length 3")
+  expect_identical(describe(matrix(0, 2, 3)), "a double array of shape (2, 3)")
+  expect_identical(describe(list(1, 2)), "a list of length 2")
+  expect_identical(describe(data.frame(a = 1)), "a data frame")
+  expect_identical(describe(factor("a")), "a factor")
+  expect_identical(describe(Sys.Date()), "an object of class <Date>")
+  expect_identical(describe(sum), "a function")
+  expect_identical(describe(globalenv()), "an environment")
+  expect_identical(describe(as.raw(1)), "a raw (01)")
+  expect_identical(describe(quote(x)), "an object of type symbol")
+  expect_identical(describe(layer_activation_selu(name = "a")), "the layer \"a\"")
+})
+
+test_that("check_shape() takes vectors and lists with unknown dimensions", {
+  expect_identical(check_shape(c(2, 3), "s"), c(2L, 3L))
+  expect_identical(check_shape(c(NA, 3), "s"), c(NA, 3L))
+  expect_identical(check_shape(list(NULL, 3L), "s"), c(NA, 3L))
+  expect_identical(check_shape(NA, "s"), NA_integer_)
+  expect_error(check_shape(integer(0), "s"), "`s` must have at least 1 dimension, not 0")
+  expect_error(check_shape(c(1, 2^31), "s"), "2147483648 is not a whole number")
+  expect_error(check_shape(list(c(1, 2)), "s"), "element 1 is a double vector of length 2")
+  expect_error(check_shape(TRUE, "s"), "`s` must be a vector or list")
+  expect_error(check_shape(factor(1), "s"), "not a factor")
+})
+
+test_that("check_count() takes one whole positive number", {
+  expect_identical(check_count(3, "n"), 3L)
+  expect_error(check_count(NA, "n"), "`n` must be a whole number between 1 and 2147483647, not a logical \\(NA\\)")
+  expect_error(check_count(1.5, "n"), "`n`")
+  expect_error(check_count(1e10, "n"), "`n`")
+})
+
+test_that("check_empty_dots() names unknown arguments", {
+  expect_error(check_empty_dots(list(a = 1, 2)), "Unknown arguments: `a`, an unnamed argument")
+  expect_null(check_empty_dots(list()))
+})
+
+test_that("format_shape() writes shapes as keras does", {
+  expect_identical(format_shape(c(NA, 784L)), "(None, 784)")
+  expect_identical(format_shape(5L), "(5,)")
+  expect_identical(format_shape(c(2L, NA, 3L)), "(2, None, 3)")
+})
