@@ -99,7 +99,7 @@ create_activation_layer <- function(activation, input_shape = NULL,
 
 activation_kernels <- list(
   selu = list(
-    forward = function(x, single) .Call(C_selu_forward, x, single),
+    forward = function(x, single) .Call(C_selu_forward, x, single, FALSE),
     backward = function(x, grad, single) .Call(C_selu_backward, x, grad, single)
   )
 )

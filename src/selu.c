@@ -1,34 +1,106 @@
-#include "selu.h"
-#include <math.h>
+#include "dispatch.h"
+#include "vecmath.h"
 
 /* The constants of Klambauer et al. (2017) as decimal literals: recomputing
  * them from their closed forms lands a few ulp away. */
-#define SELU_ALPHA 1.6732632423543772848170429916717
 #define SELU_SCALE 1.0507009873554804934193349852946
 #define SELU_SCALE_ALPHA 1.7580993408473768599402175208123
 
-static inline double selu_1(double x) {
-  if (x > 0) return SELU_SCALE * x;
-  if (isnan(x)) return x; /* keeps NA's payload: NA stays NA, not NaN */
-  return SELU_SCALE_ALPHA * expm1(x);
+/* Below -40, scale * alpha * expm1(x) is -scale * alpha to far more than
+ * double precision; below -746, e^x is 0 in double. */
+#define FORWARD_FLOOR -40.0
+#define BACKWARD_FLOOR -746.0
+
+/* The element functions. Each is branch-free: both sides are computed and
+ * the result chosen, so that the loops vectorize. NaN (and NA, a NaN with a
+ * payload) passes through untouched, as does the sign of zero. */
+
+/* x in [floor, 0]; NaN lanes go to `floor`, their result is discarded. */
+SELU_INLINE double clamp_negative(double x, double floor) {
+  double xc = choose(x > floor, x, floor);
+  return choose(xc < 0.0, xc, 0.0);
 }
 
-/* The derivative is computed from the input, not the output: the output has
- * rounded to -scale * alpha long before scale * alpha * exp(x) underflows. */
-static inline double selu_grad_1(double x, double g) {
-  if (x > 0) return g * SELU_SCALE;
-  if (isnan(x)) return x;
-  return g * (SELU_SCALE_ALPHA * exp(x));
+SELU_INLINE double selu_value(double x, int fma_ok) {
+  dd e = expm1_neg(clamp_negative(x, FORWARD_FLOOR), 53, fma_ok);
+  double y = choose(x > 0, SELU_SCALE * x, mul_dd(SELU_SCALE_ALPHA, e, fma_ok));
+  return choose((x == 0) | (x != x), x, y);
 }
 
-static inline float selu_1f(float x) {
-  if (x > 0) return (float) SELU_SCALE * x;
-  return (float) SELU_SCALE_ALPHA * expm1f(x);
+SELU_INLINE double selu_positive_value(double x, int fma_ok) {
+  (void) fma_ok;
+  return SELU_SCALE * x;
 }
 
-static inline float selu_grad_1f(float x, float g) {
-  if (x > 0) return g * (float) SELU_SCALE;
-  return g * ((float) SELU_SCALE_ALPHA * expf(x));
+/* float32: the input and the result are rounded to float; in between, double
+ * arithmetic with a polynomial for float accuracy keeps the result within
+ * 1 ulp of float32. */
+SELU_INLINE double selu_value_f32(double x, int fma_ok) {
+  double xf = (double) (float) x;
+  dd e = expm1_neg(clamp_negative(xf, FORWARD_FLOOR), 24, fma_ok);
+  double y = (double) (float) choose(xf > 0, SELU_SCALE * xf, SELU_SCALE_ALPHA * (e.hi + e.lo));
+  return choose(x != x, x, choose(xf == 0, xf, y));
+}
+
+SELU_INLINE double selu_positive_value_f32(double x, int fma_ok) {
+  (void) fma_ok;
+  return (double) (float) (SELU_SCALE * (double) (float) x);
+}
+
+/* g * d selu / dx, from x: g * scale * alpha * e^x for x <= 0, computed as
+ * (scale * alpha * e^r) * 2^k with the power of two applied in two exact
+ * steps, the second only where the result is subnormal. */
+SELU_INLINE double selu_grad_value(double x, double g, int fma_ok) {
+  double k;
+  dd q = exp_reduced(clamp_negative(x, BACKWARD_FLOOR), &k, 53, fma_ok);
+  double d = mul_dd(SELU_SCALE_ALPHA, q, fma_ok);
+  double k_low = choose(k < -1000, -600.0, 0.0);
+  double neg = (g * (d * pow2i(k - k_low))) * pow2i(k_low);
+  return choose(x != x, x, choose(x > 0, g * SELU_SCALE, neg));
+}
+
+SELU_INLINE double selu_grad_value_f32(double x, double g, int fma_ok) {
+  double xf = (double) (float) x, gf = (double) (float) g;
+  double k;
+  dd q = exp_reduced(clamp_negative(xf, BACKWARD_FLOOR), &k, 24, fma_ok);
+  double d = SELU_SCALE_ALPHA * (q.hi + q.lo);
+  double k_low = choose(k < -1000, -600.0, 0.0);
+  double neg = (gf * (d * pow2i(k - k_low))) * pow2i(k_low);
+  double y = (double) (float) choose(xf > 0, gf * SELU_SCALE, neg);
+  return choose(x != x, x, choose(g != g, g, y));
+}
+
+DEFINE_UNARY_LOOPS(selu_full, selu_value)
+DEFINE_UNARY_LOOPS(selu_positive, selu_positive_value)
+DEFINE_UNARY_LOOPS(selu_full_f32, selu_value_f32)
+DEFINE_UNARY_LOOPS(selu_positive_f32, selu_positive_value_f32)
+DEFINE_BINARY_LOOPS(selu_grad, selu_grad_value)
+DEFINE_BINARY_LOOPS(selu_grad_f32, selu_grad_value_f32)
+
+static int all_positive(const double *x, R_xlen_t n) {
+  int positive = 1;
+  SIMD_REDUCE_AND(positive)
+  for (R_xlen_t i = 0; i < n; i++) positive &= x[i] > 0;
+  return positive;
+}
+
+/* Stretches with no value <= 0 (and no NaN) take the cheap positive loop. */
+static void selu_forward_loop(const double *x, double *y, R_xlen_t n) {
+  unary_loop full = selu_full_loops[selu_isa_in_use];
+  unary_loop positive = selu_positive_loops[selu_isa_in_use];
+  for (R_xlen_t s = 0; s < n; s += ALIGN) {
+    R_xlen_t len = n - s < ALIGN ? n - s : ALIGN;
+    (all_positive(x + s, len) ? positive : full)(x + s, y + s, len);
+  }
+}
+
+static void selu_forward_loop_f32(const double *x, double *y, R_xlen_t n) {
+  unary_loop full = selu_full_f32_loops[selu_isa_in_use];
+  unary_loop positive = selu_positive_f32_loops[selu_isa_in_use];
+  for (R_xlen_t s = 0; s < n; s += ALIGN) {
+    R_xlen_t len = n - s < ALIGN ? n - s : ALIGN;
+    (all_positive(x + s, len) ? positive : full)(x + s, y + s, len);
+  }
 }
 
 /* Integer and logical input becomes double (NA_INTEGER -> NA_REAL). */
@@ -51,61 +123,45 @@ static void copy_shape(SEXP from, SEXP to) {
     Rf_setAttrib(to, R_NamesSymbol, Rf_getAttrib(from, R_NamesSymbol));
 }
 
-/* A fresh vector for the result: the coerced copy when there is one (no one
- * else can see it), a new allocation otherwise. */
-static SEXP result_for(SEXP x, SEXP xd) {
-  if (xd != x) return xd;
-  return Rf_allocVector(REALSXP, XLENGTH(x));
+static int as_flag(SEXP flag, const char *what) {
+  if (TYPEOF(flag) != LGLSXP || XLENGTH(flag) != 1 || LOGICAL(flag)[0] == NA_LOGICAL)
+    Rf_error("internal error: `%s` must be TRUE or FALSE", what);
+  return LOGICAL(flag)[0];
 }
 
-static int as_flag(SEXP single) {
-  if (TYPEOF(single) != LGLSXP || XLENGTH(single) != 1 || LOGICAL(single)[0] == NA_LOGICAL)
-    Rf_error("internal error: `single` must be TRUE or FALSE");
-  return LOGICAL(single)[0];
-}
-
-SEXP selu_forward(SEXP x, SEXP single) {
-  int use_float = as_flag(single);
-  SEXP xd = PROTECT(as_double(x));
-  SEXP out = PROTECT(result_for(x, xd));
-  const double *in = REAL(xd);
-  double *res = REAL(out);
-  R_xlen_t n = XLENGTH(xd);
-  if (use_float) {
-    for (R_xlen_t i = 0; i < n; i++)
-      res[i] = isnan(in[i]) ? in[i] : (double) selu_1f((float) in[i]);
-  } else {
-    for (R_xlen_t i = 0; i < n; i++) res[i] = selu_1(in[i]);
-  }
+/* Where the result goes: x itself when asked to and no other R object can
+ * see it, otherwise a new vector of x's shape. */
+static SEXP result_for(SEXP x, int inplace) {
+  if (inplace && TYPEOF(x) == REALSXP && !MAYBE_SHARED(x)) return x;
+  SEXP out = PROTECT(Rf_allocVector(REALSXP, XLENGTH(x)));
   copy_shape(x, out);
+  UNPROTECT(1);
+  return out;
+}
+
+SEXP selu_forward(SEXP x, SEXP single, SEXP inplace) {
+  int use_float = as_flag(single, "single");
+  SEXP xd = PROTECT(as_double(x));
+  SEXP out = PROTECT(result_for(x, as_flag(inplace, "inplace")));
+  run_unary(use_float ? selu_forward_loop_f32 : selu_forward_loop, REAL(xd), REAL(out),
+            XLENGTH(xd));
   UNPROTECT(2);
   return out;
 }
 
 SEXP selu_backward(SEXP x, SEXP grad_output, SEXP single) {
-  int use_float = as_flag(single);
+  int use_float = as_flag(single, "single");
   R_xlen_t n = XLENGTH(x), ng = XLENGTH(grad_output);
   if (ng != n && ng != 1)
     Rf_error("internal error: `grad_output` has length %lld, not %lld or 1",
              (long long) ng, (long long) n);
   SEXP xd = PROTECT(as_double(x));
   SEXP gd = PROTECT(as_double(grad_output));
-  SEXP out = PROTECT(result_for(x, xd));
-  const double *in = REAL(xd);
-  const double *g = REAL(gd);
-  double *res = REAL(out);
-  R_xlen_t g_step = ng == 1 ? 0 : 1;
-  if (use_float) {
-    for (R_xlen_t i = 0; i < n; i++) {
-      double gi = g[i * g_step];
-      if (isnan(in[i])) res[i] = in[i];
-      else if (isnan(gi)) res[i] = gi;
-      else res[i] = (double) selu_grad_1f((float) in[i], (float) gi);
-    }
-  } else {
-    for (R_xlen_t i = 0; i < n; i++) res[i] = selu_grad_1(in[i], g[i * g_step]);
-  }
-  copy_shape(x, out);
+  SEXP out = PROTECT(result_for(x, 0));
+  int scalar = ng == 1 && n != 1;
+  const binary_loop *loops = use_float ? (scalar ? selu_grad_f32_scalar_loops : selu_grad_f32_loops)
+                                       : (scalar ? selu_grad_scalar_loops : selu_grad_loops);
+  run_binary(loops[selu_isa_in_use], REAL(xd), REAL(gd), !scalar, REAL(out), n);
   UNPROTECT(3);
   return out;
 }

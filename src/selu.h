@@ -6,7 +6,13 @@
 #include <Rinternals.h>
 
 /* .Call entry points, registered in init.c */
-SEXP selu_forward(SEXP x, SEXP single);
+SEXP selu_forward(SEXP x, SEXP single, SEXP inplace);
 SEXP selu_backward(SEXP x, SEXP grad_output, SEXP single);
+SEXP selu_set_threads(SEXP n);
+SEXP selu_get_threads(void);
+SEXP selu_kernel_isa(SEXP isa);
+
+/* Picks the instruction set and the default thread count, at load. */
+void selu_init_kernels(void);
 
 #endif

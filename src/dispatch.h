@@ -1,0 +1,107 @@
+#ifndef SELU_DISPATCH_H
+#define SELU_DISPATCH_H
+
+/* The machinery every elementwise kernel runs on: one loop body compiled for
+ * several instruction sets and picked at run time, and a driver that splits
+ * long vectors into blocks (checking for a user interrupt between them, on
+ * the main thread) and each block over the threads. */
+
+#include "selu.h"
+
+/* The instruction sets a kernel is compiled for, best last. */
+enum selu_isa { ISA_PORTABLE = 0, ISA_AVX2 = 1, ISA_AVX512 = 2, ISA_COUNT = 3 };
+
+/* y = f(x), or y = f(x, g) with g of length n (g_step 1) or 1 (g_step 0). */
+typedef void (*unary_loop)(const double *x, double *y, R_xlen_t n);
+typedef void (*binary_loop)(const double *x, const double *g, double *y, R_xlen_t n);
+
+extern int selu_isa_in_use;
+
+#if defined(__GNUC__) && (defined(__x86_64__) || defined(__i386__))
+#define SELU_X86_DISPATCH 1
+#define SELU_TARGET_AVX2 __attribute__((target("avx2,fma")))
+#define SELU_TARGET_AVX512 __attribute__((target("avx512f,avx512dq,avx2,fma,prefer-vector-width=512")))
+#else
+#define SELU_TARGET_AVX2
+#define SELU_TARGET_AVX512
+#endif
+
+/* The portable build uses fma() only where the compiler makes it one
+ * instruction; elsewhere it would be a slow library call. */
+#if defined(FP_FAST_FMA)
+#define PORTABLE_FMA 1
+#else
+#define PORTABLE_FMA 0
+#endif
+
+#define SELU_PRAGMA(x) _Pragma(#x)
+#if defined(_OPENMP)
+#define SIMD_LOOP _Pragma("omp simd")
+#define SIMD_REDUCE_AND(v) SELU_PRAGMA(omp simd reduction(&:v))
+#else
+#define SIMD_LOOP
+#define SIMD_REDUCE_AND(v)
+#endif
+
+/* Defines NAME_loops[], one loop per instruction set, applying the inlined
+ * element function EXPR(xi, fma_ok) over x. */
+#define DEFINE_UNARY_LOOPS(NAME, EXPR)                                              \
+  static void NAME##_portable(const double *x, double *y, R_xlen_t n) {            \
+    SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], PORTABLE_FMA);   \
+  }                                                                                 \
+  SELU_TARGET_AVX2 static void NAME##_avx2(const double *x, double *y, R_xlen_t n) { \
+    SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], 1);               \
+  }                                                                                 \
+  SELU_TARGET_AVX512 static void NAME##_avx512(const double *x, double *y,         \
+                                               R_xlen_t n) {                        \
+    SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], 1);               \
+  }                                                                                 \
+  static const unary_loop NAME##_loops[ISA_COUNT] = {NAME##_portable, NAME##_avx2, \
+                                                     NAME##_avx512};
+
+/* The same for EXPR(xi, gi, fma_ok); `_scalar` loops take one g for all. */
+#define DEFINE_BINARY_LOOPS(NAME, EXPR)                                                  \
+  static void NAME##_portable(const double *x, const double *g, double *y, R_xlen_t n) { \
+    SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], g[i], PORTABLE_FMA);  \
+  }                                                                                      \
+  SELU_TARGET_AVX2 static void NAME##_avx2(const double *x, const double *g, double *y, \
+                                           R_xlen_t n) {                                 \
+    SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], g[i], 1);              \
+  }                                                                                      \
+  SELU_TARGET_AVX512 static void NAME##_avx512(const double *x, const double *g,        \
+                                               double *y, R_xlen_t n) {                  \
+    SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], g[i], 1);              \
+  }                                                                                      \
+  static void NAME##_scalar_portable(const double *x, const double *g, double *y,       \
+                                     R_xlen_t n) {                                       \
+    const double g0 = g[0];                                                              \
+    SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], g0, PORTABLE_FMA);    \
+  }                                                                                      \
+  SELU_TARGET_AVX2 static void NAME##_scalar_avx2(const double *x, const double *g,     \
+                                                  double *y, R_xlen_t n) {               \
+    const double g0 = g[0];                                                              \
+    SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], g0, 1);               \
+  }                                                                                      \
+  SELU_TARGET_AVX512 static void NAME##_scalar_avx512(const double *x, const double *g, \
+                                                      double *y, R_xlen_t n) {           \
+    const double g0 = g[0];                                                              \
+    SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], g0, 1);               \
+  }                                                                                      \
+  static const binary_loop NAME##_loops[ISA_COUNT] = {NAME##_portable, NAME##_avx2,     \
+                                                      NAME##_avx512};                    \
+  static const binary_loop NAME##_scalar_loops[ISA_COUNT] = {                           \
+      NAME##_scalar_portable, NAME##_scalar_avx2, NAME##_scalar_avx512};
+
+/* Runs a loop over n elements: in blocks with an interrupt check between
+ * them, each block split over the threads in stretches of whole ALIGN-sized
+ * pieces, so every element sees the same code whatever the thread count.
+ * For a binary loop, g has n elements (g_step 1) or one (g_step 0). */
+#define ALIGN 512
+void run_unary(unary_loop loop, const double *x, double *y, R_xlen_t n);
+void run_binary(binary_loop loop, const double *x, const double *g, int g_step, double *y,
+                R_xlen_t n);
+
+/* The number of threads for n elements: 1 below the size where threads pay. */
+int threads_for(R_xlen_t n);
+
+#endif
