@@ -28,3 +28,17 @@ check:
 	rm -rf check && mkdir check
 	cd check && $(R) CMD build .. && $(CHECK_ENV) $(R) CMD check --as-cran selu_*.tar.gz
 	$(RSCRIPT) tools/check-status.R check/selu.Rcheck/00check.log
+
+# Benchmarks and the accuracy report (bench/, not part of the package).
+# glibc keeps freed memory up to 32 MB for reuse instead of handing it back to
+# the kernel, so that results up to that size (1e5 doubles, in R and PyTorch
+# alike) are timed without fresh page faults on each call; larger results
+# (1e7 doubles) are fresh pages for every call, as glibc always does.
+BENCH_ENV = GLIBC_TUNABLES=glibc.malloc.trim_threshold=4294967295:glibc.malloc.mmap_threshold=33554432
+
+.PHONY: bench accuracy
+bench: install
+	$(BENCH_ENV) $(RSCRIPT) bench/bench.R
+
+accuracy: install
+	$(RSCRIPT) bench/accuracy.R

@@ -56,8 +56,7 @@
 #' # the gradient of sum(activation_selu(x)) with respect to x
 #' activation_selu_backward(x, 1)
 activation_selu <- function(x, inplace = FALSE) {
-  if (!is_numeric_data(x)) check_numeric_data(x, "x")
-  if (!isFALSE(inplace)) check_flag(inplace, "inplace")
+  # the C code hands what it cannot take to check_forward_args()
   .Call(C_selu_forward, x, FALSE, inplace)
 }
 
@@ -67,6 +66,14 @@ activation_selu_backward <- function(x, grad_output) {
   check_numeric_data(x, "x")
   check_gradient(grad_output, data_shape(x))
   .Call(C_selu_backward, x, grad_output, FALSE)
+}
+
+# Called from C when activation_selu() gets what it cannot take: signals the
+# user's error, naming the call the user made.
+check_forward_args <- function(x, inplace) {
+  call <- sys.call(-1)
+  check_numeric_data(x, "x", call = call)
+  check_flag(inplace, "inplace", call = call)
 }
 
 # `grad_output` must have the output's shape or be a single number.

@@ -34,13 +34,10 @@ extern int selu_isa_in_use;
 #define PORTABLE_FMA 0
 #endif
 
-#define SELU_PRAGMA(x) _Pragma(#x)
 #if defined(_OPENMP)
 #define SIMD_LOOP _Pragma("omp simd")
-#define SIMD_REDUCE_AND(v) SELU_PRAGMA(omp simd reduction(&:v))
 #else
 #define SIMD_LOOP
-#define SIMD_REDUCE_AND(v)
 #endif
 
 /* Defines NAME_loops[], one loop per instruction set, applying the inlined

@@ -15,16 +15,18 @@
  * the result chosen, so that the loops vectorize. NaN (and NA, a NaN with a
  * payload) passes through untouched, as does the sign of zero. */
 
-/* x in [floor, 0]; NaN lanes go to `floor`, their result is discarded. */
-SELU_INLINE double clamp_negative(double x, double floor) {
-  double xc = choose(x > floor, x, floor);
-  return choose(xc < 0.0, xc, 0.0);
+/* x, but not below floor; NaN goes to floor. Lanes with x >= 0 compute
+ * garbage (never trapping: floating-point exceptions are masked) that the
+ * final choice discards. */
+SELU_INLINE double clamp_below(double x, double floor) {
+  return choose(x > floor, x, floor);
 }
 
+/* x >= 0 and NaN take scale * x, which keeps the sign of zero and the
+ * payload of NA. */
 SELU_INLINE double selu_value(double x, int fma_ok) {
-  dd e = expm1_neg(clamp_negative(x, FORWARD_FLOOR), 53, fma_ok);
-  double y = choose(x > 0, SELU_SCALE * x, mul_dd(SELU_SCALE_ALPHA, e, fma_ok));
-  return choose((x == 0) | (x != x), x, y);
+  dd e = expm1_neg(clamp_below(x, FORWARD_FLOOR), 53, fma_ok);
+  return choose(x < 0, mul_dd(SELU_SCALE_ALPHA, e, fma_ok), SELU_SCALE * x);
 }
 
 SELU_INLINE double selu_positive_value(double x, int fma_ok) {
@@ -37,9 +39,9 @@ SELU_INLINE double selu_positive_value(double x, int fma_ok) {
  * 1 ulp of float32. */
 SELU_INLINE double selu_value_f32(double x, int fma_ok) {
   double xf = (double) (float) x;
-  dd e = expm1_neg(clamp_negative(xf, FORWARD_FLOOR), 24, fma_ok);
-  double y = (double) (float) choose(xf > 0, SELU_SCALE * xf, SELU_SCALE_ALPHA * (e.hi + e.lo));
-  return choose(x != x, x, choose(xf == 0, xf, y));
+  dd e = expm1_neg(clamp_below(xf, FORWARD_FLOOR), 24, fma_ok);
+  double y = (double) (float) (SELU_SCALE_ALPHA * e.hi);
+  return choose(xf < 0, y, choose(x != x, x, (double) (float) (SELU_SCALE * xf)));
 }
 
 SELU_INLINE double selu_positive_value_f32(double x, int fma_ok) {
@@ -52,21 +54,21 @@ SELU_INLINE double selu_positive_value_f32(double x, int fma_ok) {
  * steps, the second only where the result is subnormal. */
 SELU_INLINE double selu_grad_value(double x, double g, int fma_ok) {
   double k;
-  dd q = exp_reduced(clamp_negative(x, BACKWARD_FLOOR), &k, 53, fma_ok);
-  double d = mul_dd(SELU_SCALE_ALPHA, q, fma_ok);
+  (void) fma_ok;
+  double d = SELU_SCALE_ALPHA * exp_reduced(clamp_below(x, BACKWARD_FLOOR), &k, 53);
   double k_low = choose(k < -1000, -600.0, 0.0);
   double neg = (g * (d * pow2i(k - k_low))) * pow2i(k_low);
-  return choose(x != x, x, choose(x > 0, g * SELU_SCALE, neg));
+  return choose(x <= 0, neg, choose(x != x, x, g * SELU_SCALE));
 }
 
 SELU_INLINE double selu_grad_value_f32(double x, double g, int fma_ok) {
+  (void) fma_ok;
   double xf = (double) (float) x, gf = (double) (float) g;
   double k;
-  dd q = exp_reduced(clamp_negative(xf, BACKWARD_FLOOR), &k, 24, fma_ok);
-  double d = SELU_SCALE_ALPHA * (q.hi + q.lo);
+  double d = SELU_SCALE_ALPHA * exp_reduced(clamp_below(xf, BACKWARD_FLOOR), &k, 24);
   double k_low = choose(k < -1000, -600.0, 0.0);
   double neg = (gf * (d * pow2i(k - k_low))) * pow2i(k_low);
-  double y = (double) (float) choose(xf > 0, gf * SELU_SCALE, neg);
+  double y = (double) (float) choose(xf <= 0, neg, gf * SELU_SCALE);
   return choose(x != x, x, choose(g != g, g, y));
 }
 
@@ -77,11 +79,11 @@ DEFINE_UNARY_LOOPS(selu_positive_f32, selu_positive_value_f32)
 DEFINE_BINARY_LOOPS(selu_grad, selu_grad_value)
 DEFINE_BINARY_LOOPS(selu_grad_f32, selu_grad_value_f32)
 
+/* Stops at the first value that is not positive: on mixed data, at once. */
 static int all_positive(const double *x, R_xlen_t n) {
-  int positive = 1;
-  SIMD_REDUCE_AND(positive)
-  for (R_xlen_t i = 0; i < n; i++) positive &= x[i] > 0;
-  return positive;
+  for (R_xlen_t i = 0; i < n; i++)
+    if (!(x[i] > 0)) return 0;
+  return 1;
 }
 
 /* Stretches with no value <= 0 (and no NaN) take the cheap positive loop. */
@@ -123,10 +125,29 @@ static void copy_shape(SEXP from, SEXP to) {
     Rf_setAttrib(to, R_NamesSymbol, Rf_getAttrib(from, R_NamesSymbol));
 }
 
+static int is_flag(SEXP flag) {
+  return TYPEOF(flag) == LGLSXP && XLENGTH(flag) == 1 && LOGICAL(flag)[0] != NA_LOGICAL;
+}
+
 static int as_flag(SEXP flag, const char *what) {
-  if (TYPEOF(flag) != LGLSXP || XLENGTH(flag) != 1 || LOGICAL(flag)[0] == NA_LOGICAL)
-    Rf_error("internal error: `%s` must be TRUE or FALSE", what);
+  if (!is_flag(flag)) Rf_error("internal error: `%s` must be TRUE or FALSE", what);
   return LOGICAL(flag)[0];
+}
+
+static int is_numeric_data(SEXP x) {
+  int type = TYPEOF(x);
+  return (type == REALSXP || type == INTSXP || type == LGLSXP) && !OBJECT(x);
+}
+
+/* Arguments the kernels cannot take go to the R function `checker`, which
+ * signals the user's error: the checks stay in R, and valid calls, the
+ * common case, pay for no R-level check. */
+static void check_in_r(const char *checker, SEXP x, SEXP flag) {
+  SEXP ns = PROTECT(R_FindNamespace(Rf_mkString("selu")));
+  SEXP call = PROTECT(Rf_lang3(Rf_install(checker), x, flag));
+  Rf_eval(call, ns);
+  UNPROTECT(2);
+  Rf_error("internal error: %s() passed what the kernels cannot take", checker);
 }
 
 /* Where the result goes: x itself when asked to and no other R object can
@@ -140,6 +161,7 @@ static SEXP result_for(SEXP x, int inplace) {
 }
 
 SEXP selu_forward(SEXP x, SEXP single, SEXP inplace) {
+  if (!is_numeric_data(x) || !is_flag(inplace)) check_in_r("check_forward_args", x, inplace);
   int use_float = as_flag(single, "single");
   SEXP xd = PROTECT(as_double(x));
   SEXP out = PROTECT(result_for(x, as_flag(inplace, "inplace")));

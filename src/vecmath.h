@@ -79,58 +79,76 @@ SELU_INLINE dd fast_two_sum(double a, double b) {
   return r;
 }
 
-/* e^x / 2^k = 1 + expm1(r), x = k log 2 + r, as a double-double q with
- * q.hi in [0.7, 1.42]; x in [-1075, 0]. `digits` is 53 for double results
- * and 24 for float32 results, which need a shorter polynomial. */
-SELU_INLINE dd exp_reduced(double x, double *k, int digits, int fma_ok) {
+/* x = k log 2 + r + c with k an integer (as a double), r = x - k LN2_HI
+ * exactly (Sterbenz) and c = -k LN2_LO a correction of a few 1e-8 at most;
+ * |r| <= log(2)/2. For x in [-1075, 0]. */
+SELU_INLINE double reduce(double x, double *k, double *c) {
   double kd = (x * INV_LN2 + ROUND_MAGIC) - ROUND_MAGIC;
-  double r_hi = x - kd * LN2_HI; /* exact */
-  double r = r_hi - kd * LN2_LO;
-  double r_lo = (r_hi - r) - kd * LN2_LO;
   *k = kd;
-  /* expm1(r) = r + r^2/2 + r^3 c(r), |r| <= log(2)/2, Taylor coefficients:
-   * the term after the last is below 2^-60 of the result. */
+  *c = -kd * LN2_LO;
+  return x - kd * LN2_HI;
+}
+
+/* (expm1(r) - r - r^2/2) / r^3 on |r| <= log(2)/2: Taylor coefficients up
+ * to 1/13! for double results (relative error below 2^-50, which the r^3
+ * factor makes negligible), to 1/9! for float32 results. */
+SELU_INLINE double expm1_cubic_tail(double r, int digits) {
   double c;
   if (digits > 24) {
-    c = 1.0 / 87178291200.0;            /* 1/14! */
-    c = c * r + 1.0 / 6227020800.0;     /* 1/13! */
-    c = c * r + 1.0 / 479001600.0;      /* 1/12! */
-    c = c * r + 1.0 / 39916800.0;       /* 1/11! */
-    c = c * r + 1.0 / 3628800.0;        /* 1/10! */
-    c = c * r + 1.0 / 362880.0;         /* 1/9! */
-    c = c * r + 1.0 / 40320.0;          /* 1/8! */
-    c = c * r + 1.0 / 5040.0;           /* 1/7! */
-    c = c * r + 1.0 / 720.0;            /* 1/6! */
-    c = c * r + 1.0 / 120.0;            /* 1/5! */
-    c = c * r + 1.0 / 24.0;             /* 1/4! */
-    c = c * r + 1.0 / 6.0;              /* 1/3! */
+    c = 1.0 / 6227020800.0;        /* 1/13! */
+    c = c * r + 1.0 / 479001600.0; /* 1/12! */
+    c = c * r + 1.0 / 39916800.0;  /* 1/11! */
+    c = c * r + 1.0 / 3628800.0;   /* 1/10! */
+    c = c * r + 1.0 / 362880.0;    /* 1/9! */
   } else {
     c = 1.0 / 362880.0;
-    c = c * r + 1.0 / 40320.0;
-    c = c * r + 1.0 / 5040.0;
-    c = c * r + 1.0 / 720.0;
-    c = c * r + 1.0 / 120.0;
-    c = c * r + 1.0 / 24.0;
-    c = c * r + 1.0 / 6.0;
+  }
+  c = c * r + 1.0 / 40320.0; /* 1/8! */
+  c = c * r + 1.0 / 5040.0;  /* 1/7! */
+  c = c * r + 1.0 / 720.0;   /* 1/6! */
+  c = c * r + 1.0 / 120.0;   /* 1/5! */
+  c = c * r + 1.0 / 24.0;    /* 1/4! */
+  return c * r + 1.0 / 6.0;  /* 1/3! */
+}
+
+/* e^x = 2^k q for x in [-1075, 0], with q = e^(r + c) in [0.7, 1.42]
+ * within 0.55 ulp. */
+SELU_INLINE double exp_reduced(double x, double *k, int digits) {
+  double c;
+  double r = reduce(x, k, &c);
+  double p = r + (r * r) * (0.5 + r * expm1_cubic_tail(r, digits));
+  /* e^(r + c) = e^r (1 + c + c^2/2): c reaches 2e-7 near x = -746 */
+  double cc = c + 0.5 * c * c;
+  return 1.0 + (p + cc * (1.0 + p));
+}
+
+/* expm1(x) for x in [-40, 0] as a double-double good to about 2^-60
+ * relative: 2^k - 1 + 2^k expm1(r + c), with expm1(r + c) = r + r^2/2 +
+ * r^3 tail(r) + c e^r and the leading parts summed exactly. Below -40,
+ * expm1(x) is -1 to far more than double precision. For float32 results,
+ * plain double arithmetic is precise enough. */
+SELU_INLINE dd expm1_neg(double x, int digits, int fma_ok) {
+  double k, c;
+  double r = reduce(x, &k, &c);
+  double tail = expm1_cubic_tail(r, digits);
+  double two_k = pow2i(k);
+  dd e;
+  if (digits <= 24) {
+    double p = r + (r * r) * (0.5 + r * tail);
+    p += c * (1.0 + p);
+    e.hi = two_k * p + (two_k - 1.0);
+    e.lo = 0.0;
+    return e;
   }
   dd r2 = two_prod(r, r, fma_ok);
   dd p = fast_two_sum(r, 0.5 * r2.hi);
-  /* the tail: the rounding of r^2, the cubic and higher terms, and the part
-   * of r lost in the reduction times the derivative e^r */
-  p.lo += 0.5 * r2.lo + r2.hi * r * c + r_lo * (1.0 + p.hi);
-  dd q = fast_two_sum(1.0, p.hi);
-  q.lo += p.lo;
-  return q;
-}
-
-/* expm1(x) for x in [-40, 0] as a double-double: below -40 it is -1 to far
- * more than double precision. */
-SELU_INLINE dd expm1_neg(double x, int digits, int fma_ok) {
-  double k;
-  dd q = exp_reduced(x, &k, digits, fma_ok);
-  double two_k = pow2i(k);
-  dd e = fast_two_sum(-1.0, q.hi * two_k); /* q.hi * 2^k <= 1.42: same exponent as -1 at most */
-  e.lo += q.lo * two_k;
+  double lo = 0.5 * r2.lo + r2.hi * (r * tail);
+  p.lo += lo + c * (1.0 + (p.hi + lo)); /* e^(r + c) - 1 = expm1(r) + c e^r */
+  /* 2^k - 1 is exact down to k = -53; below, its rounding goes to t_lo */
+  double t_hi = two_k - 1.0;
+  double t_lo = two_k - (t_hi + 1.0);
+  e = fast_two_sum(t_hi, two_k * p.hi); /* |2^k p| < |2^k - 1| unless k = 0 */
+  e.lo += t_lo + two_k * p.lo;
   return e;
 }
 
