@@ -18,7 +18,7 @@ deps:
 demo: deps install
 	$(RSCRIPT) -e 'demo("self-normalizing", package = "selu", ask = FALSE)'
 
-test:
+test: install
 	$(RSCRIPT) tools/test.R
 
 document:

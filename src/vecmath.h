@@ -152,11 +152,13 @@ SELU_INLINE dd expm1_neg(double x, int digits, int fma_ok) {
   return e;
 }
 
-/* c * (e.hi + e.lo) rounded once, up to the tiny terms, for a constant c. */
+/* c * (e.hi + e.lo) rounded once, up to the tiny terms, for a constant c.
+ * Without fma, Dekker's product is exact only away from the subnormals; there
+ * the plain product is correctly rounded anyway. */
 SELU_INLINE double mul_dd(double c, dd e, int fma_ok) {
   if (fma_ok) return fma(c, e.hi, c * e.lo);
   dd p = two_prod(c, e.hi, 0);
-  return p.hi + (p.lo + c * e.lo);
+  return choose(fabs(e.hi) > 0x1p-960, p.hi + (p.lo + c * e.lo), c * e.hi);
 }
 
 #endif
