@@ -40,8 +40,10 @@ SELU_INLINE double selu_positive_value(double x, int fma_ok) {
 SELU_INLINE double selu_value_f32(double x, int fma_ok) {
   double xf = (double) (float) x;
   dd e = expm1_neg(clamp_below(xf, FORWARD_FLOOR), 24, fma_ok);
-  double y = (double) (float) (SELU_SCALE_ALPHA * e.hi);
-  return choose(xf < 0, y, choose(x != x, x, (double) (float) (SELU_SCALE * xf)));
+  double neg = (double) (float) (SELU_SCALE_ALPHA * e.hi);
+  double pos = (double) (float) (SELU_SCALE * xf);
+  /* x < -2^-150 exactly when xf < 0; tested on x, it stays a double compare */
+  return choose(x < -0x1p-150, neg, choose(x != x, x, pos));
 }
 
 SELU_INLINE double selu_positive_value_f32(double x, int fma_ok) {
@@ -68,7 +70,8 @@ SELU_INLINE double selu_grad_value_f32(double x, double g, int fma_ok) {
   double d = SELU_SCALE_ALPHA * exp_reduced(clamp_below(xf, BACKWARD_FLOOR), &k, 24);
   double k_low = choose(k < -1000, -600.0, 0.0);
   double neg = (gf * (d * pow2i(k - k_low))) * pow2i(k_low);
-  double y = (double) (float) choose(xf <= 0, neg, gf * SELU_SCALE);
+  /* x <= 2^-150 exactly when xf <= 0; tested on x, it stays a double compare */
+  double y = (double) (float) choose(x <= 0x1p-150, neg, gf * SELU_SCALE);
   return choose(x != x, x, choose(g != g, g, y));
 }
 
