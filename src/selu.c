@@ -1,5 +1,6 @@
 #include "dispatch.h"
 #include "vecmath.h"
+#include "memory.h"
 
 /* The constants of Klambauer et al. (2017) as decimal literals: recomputing
  * them from their closed forms lands a few ulp away. */
@@ -158,6 +159,7 @@ static void check_in_r(const char *checker, SEXP x, SEXP flag) {
 static SEXP result_for(SEXP x, int inplace) {
   if (inplace && TYPEOF(x) == REALSXP && !MAYBE_SHARED(x)) return x;
   SEXP out = PROTECT(Rf_allocVector(REALSXP, XLENGTH(x)));
+  advise_huge_pages(REAL(out), XLENGTH(out) * sizeof(double));
   copy_shape(x, out);
   UNPROTECT(1);
   return out;
