@@ -31,7 +31,7 @@ selu_threads <- function(n = NULL) {
   n <- getOption("selu.threads")
   if (!is.null(n)) {
     n <- tryCatch(check_count(n, "options(selu.threads)"), error = function(e) {
-      packageStartupMessage("Ignoring options(selu.threads): ", conditionMessage(e))
+      warning("Ignoring options(selu.threads): ", conditionMessage(e), call. = FALSE)
       NULL
     })
     if (!is.null(n)) .Call(C_selu_set_threads, n)

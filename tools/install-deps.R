@@ -1,5 +1,5 @@
 # Installs the packages the tests, vignettes and checks use, where missing,
 # from the configured CRAN mirror. selu itself needs only base R.
-wanted <- c("testthat", "knitr", "rmarkdown", "roxygen2", "Rmpfr")
+wanted <- c("testthat", "knitr", "rmarkdown", "roxygen2", "Rmpfr", "bench")
 missing <- wanted[!vapply(wanted, requireNamespace, logical(1), quietly = TRUE)]
 if (length(missing)) install.packages(missing)
