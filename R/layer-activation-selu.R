@@ -82,30 +82,3 @@ layer_activation_selu <- function(object, input_shape = NULL, batch_input_shape 
   compose_layer(object, layer, call = sys.call())
 }
 
-# keras' Activation layer; `activation` names a kernel pair below.
-create_activation_layer <- function(activation, input_shape = NULL,
-                                    batch_input_shape = NULL, batch_size = NULL,
-                                    dtype = NULL, name = NULL, trainable = NULL,
-                                    weights = NULL, call) {
-  kernels <- activation_kernels[[activation]]
-  create_layer(
-    "Activation", "activation", input_shape, batch_input_shape, batch_size,
-    dtype, name, trainable, weights,
-    forward = function(self, x) kernels$forward(x, self$dtype == "float32"),
-    backward = function(self, x, grad) kernels$backward(x, grad, self$dtype == "float32"),
-    config = list(activation = activation), call = call
-  )
-}
-
-activation_kernels <- list(
-  selu = list(
-    forward = function(x, single) .Call(C_selu_forward, x, single, FALSE),
-    backward = function(x, grad, single) .Call(C_selu_backward, x, grad, single)
-  )
-)
-
-activation_from_config <- function(config, call) {
-  args <- config_args(config, c("name", "trainable", "dtype", "batch_input_shape", "activation"),
-                      call = call)
-  do.call(create_activation_layer, c(args, list(call = call)), quote = TRUE)
-}

@@ -4,10 +4,18 @@
 # state lives in an environment: like a keras layer it is one object however
 # many names or models refer to it.
 
+# `forward(self, x, training)` gives the output; `backward(self, x, grad,
+# cache)` the gradient for x, where `cache` is what `forward_cached(self, x,
+# training)` kept beside the output (by default nothing). `build(self,
+# shape)`, if given, makes the weights once the input shape is known.
 new_layer <- function(class_name, name, trainable = TRUE, dtype = "float64",
                       batch_input_shape = NULL, config = list(),
                       forward, backward,
-                      output_shape = function(self, shape) shape) {
+                      output_shape = function(self, shape) shape,
+                      forward_cached = function(self, x, training) {
+                        list(output = self$forward(self, x, training), cache = NULL)
+                      },
+                      build = NULL) {
   self <- new.env(parent = emptyenv())
   self$class_name <- class_name
   self$name <- name
@@ -19,7 +27,12 @@ new_layer <- function(class_name, name, trainable = TRUE, dtype = "float64",
   self$forward <- forward
   self$backward <- backward
   self$output_shape <- output_shape
-  layer <- function(inputs) call_layer(self, inputs, call = sys.call())
+  self$forward_cached <- forward_cached
+  self$build <- build
+  self$built <- is.null(build)
+  layer <- function(inputs, training = FALSE) {
+    call_layer(self, inputs, training = training, call = sys.call())
+  }
   environment(layer) <- list2env(list(self = self), parent = asNamespace("selu"))
   layer <- structure(layer, class = c(paste0("selu_", tolower(class_name)), "selu_layer"))
   # models list their layers as the callable objects users made
@@ -34,7 +47,7 @@ layer_state <- function(layer) environment(layer)$self
 create_layer <- function(class_name, base_name, input_shape, batch_input_shape,
                          batch_size, dtype, name, trainable, weights,
                          forward, backward, config = list(), n_weights = 0L,
-                         call) {
+                         call, ...) {
   shape <- batch_shape(input_shape, batch_input_shape, batch_size, call = call)
   dtype <- check_dtype(dtype, call = call)
   name <- if (is.null(name)) unique_name(base_name) else check_string(name, "name", call = call)
@@ -51,9 +64,26 @@ create_layer <- function(class_name, base_name, input_shape, batch_input_shape,
                  call = call)
     }
   }
-  new_layer(class_name, name, trainable = trainable, dtype = dtype,
-            batch_input_shape = shape, config = config,
-            forward = forward, backward = backward)
+  layer <- new_layer(class_name, name, trainable = trainable, dtype = dtype,
+                     batch_input_shape = shape, config = config,
+                     forward = forward, backward = backward, ...)
+  self <- layer_state(layer)
+  self$initial_weights <- weights
+  if (!is.null(shape)) build_layer(self, shape, call = call)
+  layer
+}
+
+# Makes a layer's weights for an input shape, once; initial weights given at
+# construction replace the initializer's.
+build_layer <- function(self, shape, call) {
+  if (self$built) return(invisible(self))
+  self$build(self, shape, call = call)
+  self$built <- TRUE
+  if (length(self$initial_weights)) {
+    set_weights(self$object, self$initial_weights)
+    self$initial_weights <- NULL
+  }
+  invisible(self)
 }
 
 # keras' rule: `batch_input_shape` wins; otherwise `c(batch_size, input_shape)`;
@@ -78,7 +108,7 @@ compose_layer <- function(object, layer, call) {
     return(invisible(object))
   }
   if (inherits(object, "selu_tensor") || is_numeric_data(object)) {
-    return(call_layer(layer_state(layer), object, call = call))
+    return(call_layer(layer_state(layer), object, training = FALSE, call = call))
   }
   selu_abort(sprintf(paste(
     "`object` must be missing or NULL (to get the layer), a sequential model",
@@ -86,7 +116,8 @@ compose_layer <- function(object, layer, call) {
     "array (to apply the layer to it), not %s."), describe(object)), call = call)
 }
 
-call_layer <- function(self, inputs, call) {
+call_layer <- function(self, inputs, training, call) {
+  check_flag(training, "training", call = call)
   if (inherits(inputs, "selu_tensor")) return(apply_symbolic(self, inputs, call = call))
   if (!is_numeric_data(inputs)) {
     selu_abort(sprintf(
@@ -94,7 +125,8 @@ call_layer <- function(self, inputs, call) {
       self$name, describe(inputs)), call = call)
   }
   check_input_shape(self, data_shape(inputs), "`inputs`", call = call)
-  self$forward(self, inputs)
+  build_layer(self, data_shape(inputs), call = call)
+  self$forward(self, inputs, training)
 }
 
 # A layer given an input shape accepts only inputs of that shape.
@@ -111,6 +143,7 @@ check_input_shape <- function(self, shape, what, call) {
 
 layer_output_shape <- function(self, shape, call) {
   check_input_shape(self, shape, "its input", call = call)
+  build_layer(self, shape, call = call)
   self$output_shape(self, shape)
 }
 
@@ -278,9 +311,27 @@ from_config <- function(config) {
 # from_config() builders by keras class name.
 config_builders <- list(
   Activation = function(config, call) activation_from_config(config, call),
+  ELU = function(config, call) builder_for(layer_activation_elu, "alpha", config, call),
+  LeakyReLU = function(config, call) builder_for(layer_activation_leaky_relu, "alpha", config, call),
+  ReLU = function(config, call) {
+    builder_for(layer_activation_relu, c("max_value", "negative_slope", "threshold"), config, call)
+  },
+  ThresholdedReLU = function(config, call) {
+    builder_for(layer_activation_thresholded_relu, "theta", config, call)
+  },
+  Softmax = function(config, call) builder_for(layer_activation_softmax, "axis", config, call),
+  PReLU = function(config, call) prelu_from_config(config, call),
+  AlphaDropout = function(config, call) alpha_dropout_from_config(config, call),
   Sequential = function(config, call) sequential_from_config(config, call),
   Functional = function(config, call) functional_from_config(config, call)
 )
+
+# A layer from its configuration: the common keys and the layer's own.
+builder_for <- function(layer_function, own, config, call) {
+  args <- config_args(config, c("name", "trainable", "dtype", "batch_input_shape", own),
+                      call = call)
+  do.call(layer_function, args, quote = TRUE)
+}
 
 # The arguments a configuration holds, checked against the keys it may have.
 config_args <- function(config, keys, call) {

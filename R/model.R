@@ -7,7 +7,9 @@ new_model <- function(class_name, name, batch_input_shape, steps = list()) {
   self$name <- name
   self$batch_input_shape <- batch_input_shape
   self$steps <- steps
-  model <- function(inputs) call_model(self, inputs, call = sys.call())
+  model <- function(inputs, training = FALSE) {
+    call_model(self, inputs, training = training, call = sys.call())
+  }
   environment(model) <- list2env(list(self = self), parent = asNamespace("selu"))
   structure(model, class = c(paste0("selu_", tolower(class_name)), "selu_model"))
 }
@@ -156,29 +158,38 @@ check_unique_names <- function(steps, call) {
   }
 }
 
-call_model <- function(self, inputs, call) {
+call_model <- function(self, inputs, training, call) {
+  check_flag(training, "training", call = call)
   if (inherits(inputs, "selu_tensor")) {
     for (step in self$steps) inputs <- apply_symbolic(step, inputs, call = call)
     return(inputs)
   }
-  run_forward(self, inputs, "inputs", call = call)
+  run_forward(self, inputs, "inputs", call = call, training = training)
 }
 
 # Runs numeric data through the steps; with `keep = TRUE` it returns every
-# step's input as well, for the backward pass.
-run_forward <- function(self, x, arg, call, keep = FALSE) {
+# step's input and cache as well, for the backward pass.
+run_forward <- function(self, x, arg, call, keep = FALSE, training = FALSE) {
   check_numeric_data(x, arg, call = call)
   if (is.null(self$batch_input_shape)) {
     selu_abort(sprintf("The model \"%s\" has no input shape yet: give its first layer an `input_shape`.",
                        self$name), kind = "shape", call = call)
   }
   check_model_input(self, x, arg, call)
-  inputs <- vector("list", length(self$steps))
+  inputs <- caches <- vector("list", length(self$steps))
   for (i in seq_along(self$steps)) {
-    inputs[i] <- list(x)
-    x <- self$steps[[i]]$forward(self$steps[[i]], x)
+    step <- self$steps[[i]]
+    build_layer(step, data_shape(x), call = call)
+    if (keep) {
+      inputs[i] <- list(x)
+      run <- step$forward_cached(step, x, training)
+      caches[i] <- list(run$cache)
+      x <- run$output
+    } else {
+      x <- step$forward(step, x, training)
+    }
   }
-  if (keep) list(output = x, inputs = inputs) else x
+  if (keep) list(output = x, inputs = inputs, caches = caches) else x
 }
 
 check_model_input <- function(self, x, arg, call) {
@@ -224,6 +235,10 @@ predict.selu_model <- function(object, x, ...) {
 #' @param x The input, a numeric array as `object` takes it.
 #' @param grad_output The gradient with respect to `object(x)`: an array of
 #'   its shape, or a single number used for every element.
+#' @param training `FALSE` (the default) for inference, `TRUE` for the
+#'   training behaviour of layers such as [layer_alpha_dropout()]: the
+#'   forward pass inside `backward()` then draws its noise, and the gradient
+#'   goes through that same draw.
 #' @return The gradient with respect to `x`, a double array of the shape of `x`.
 #' @family models
 #' @export
@@ -237,22 +252,25 @@ predict.selu_model <- function(object, x, ...) {
 #'   layer_activation_selu() |>
 #'   layer_activation_selu()
 #' backward(model, x, 1)
-backward <- function(object, x, grad_output) {
+backward <- function(object, x, grad_output, training = FALSE) {
   call <- sys.call()
   check_layer_or_model(object, call = call)
+  check_flag(training, "training", call = call)
   if (inherits(object, "selu_layer")) {
     self <- layer_state(object)
     check_numeric_data(x, "x", call = call)
     check_input_shape(self, data_shape(x), "`x`", call = call)
+    build_layer(self, data_shape(x), call = call)
     check_gradient(grad_output, self$output_shape(self, data_shape(x)), call = call)
-    return(self$backward(self, x, grad_output))
+    cache <- self$forward_cached(self, x, training)$cache
+    return(self$backward(self, x, grad_output, cache))
   }
   self <- model_state(object)
-  run <- run_forward(self, x, "x", call = call, keep = TRUE)
+  run <- run_forward(self, x, "x", call = call, keep = TRUE, training = training)
   check_gradient(grad_output, data_shape(run$output), call = call)
   grad <- grad_output
   for (i in rev(seq_along(self$steps))) {
-    grad <- self$steps[[i]]$backward(self$steps[[i]], run$inputs[[i]], grad)
+    grad <- self$steps[[i]]$backward(self$steps[[i]], run$inputs[[i]], grad, run$caches[[i]])
   }
   grad
 }

@@ -35,8 +35,8 @@ layer_input <- function(shape, batch_size = NULL, name = NULL, dtype = NULL) {
   name <- if (is.null(name)) unique_name("input", zero_based = FALSE) else check_string(name, "name")
   layer <- new_layer(
     "InputLayer", name, dtype = check_dtype(dtype), batch_input_shape = shape,
-    forward = function(self, x) as_double_array(x),
-    backward = function(self, x, grad) {
+    forward = function(self, x, training) as_double_array(x),
+    backward = function(self, x, grad, cache) {
       out <- as_double_array(x)
       out[] <- grad
       out

@@ -7,13 +7,21 @@
  * the main thread) and each block over the threads. */
 
 #include "selu.h"
+#include "vecmath.h"
 
 /* The instruction sets a kernel is compiled for, best last. */
 enum selu_isa { ISA_PORTABLE = 0, ISA_AVX2 = 1, ISA_AVX512 = 2, ISA_COUNT = 3 };
 
+/* The parameters of a kernel (alpha, a threshold, ...), copied into each
+ * loop before it starts so that they stay in registers. */
+typedef struct {
+  double a, b, c;
+} kernel_params;
+
 /* y = f(x), or y = f(x, g) with g of length n (g_step 1) or 1 (g_step 0). */
-typedef void (*unary_loop)(const double *x, double *y, R_xlen_t n);
-typedef void (*binary_loop)(const double *x, const double *g, double *y, R_xlen_t n);
+typedef void (*unary_loop)(const double *x, double *y, R_xlen_t n, const kernel_params *p);
+typedef void (*binary_loop)(const double *x, const double *g, double *y, R_xlen_t n,
+                            const kernel_params *p);
 
 extern int selu_isa_in_use;
 
@@ -41,64 +49,76 @@ extern int selu_isa_in_use;
 #endif
 
 /* Defines NAME_loops[], one loop per instruction set, applying the inlined
- * element function EXPR(xi, fma_ok) over x. */
-#define DEFINE_UNARY_LOOPS(NAME, EXPR)                                              \
-  static void NAME##_portable(const double *x, double *y, R_xlen_t n) {            \
-    SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], PORTABLE_FMA);   \
-  }                                                                                 \
-  SELU_TARGET_AVX2 static void NAME##_avx2(const double *x, double *y, R_xlen_t n) { \
-    SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], 1);               \
-  }                                                                                 \
-  SELU_TARGET_AVX512 static void NAME##_avx512(const double *x, double *y,         \
-                                               R_xlen_t n) {                        \
-    SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], 1);               \
-  }                                                                                 \
-  static const unary_loop NAME##_loops[ISA_COUNT] = {NAME##_portable, NAME##_avx2, \
+ * element function EXPR(xi, params, fma_ok) over x. */
+#define UNARY_LOOP(NAME, SUFFIX, TARGET, EXPR, FMA)                                      \
+  TARGET static void NAME##_##SUFFIX(const double *x, double *y, R_xlen_t n,             \
+                                     const kernel_params *p) {                           \
+    const kernel_params q = *p;                                                          \
+    SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], q, FMA);               \
+  }
+#define DEFINE_UNARY_LOOPS(NAME, EXPR)                                                   \
+  UNARY_LOOP(NAME, portable, , EXPR, PORTABLE_FMA)                                       \
+  UNARY_LOOP(NAME, avx2, SELU_TARGET_AVX2, EXPR, 1)                                      \
+  UNARY_LOOP(NAME, avx512, SELU_TARGET_AVX512, EXPR, 1)                                  \
+  static const unary_loop NAME##_loops[ISA_COUNT] = {NAME##_portable, NAME##_avx2,      \
                                                      NAME##_avx512};
 
-/* The same for EXPR(xi, gi, fma_ok); `_scalar` loops take one g for all. */
+/* The same for EXPR(xi, gi, params, fma_ok); `_scalar` loops take one g for all. */
+#define BINARY_LOOP(NAME, SUFFIX, TARGET, EXPR, FMA)                                     \
+  TARGET static void NAME##_##SUFFIX(const double *x, const double *g, double *y,        \
+                                     R_xlen_t n, const kernel_params *p) {               \
+    const kernel_params q = *p;                                                          \
+    SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], g[i], q, FMA);         \
+  }                                                                                      \
+  TARGET static void NAME##_scalar_##SUFFIX(const double *x, const double *g, double *y, \
+                                            R_xlen_t n, const kernel_params *p) {        \
+    const kernel_params q = *p;                                                          \
+    const double g0 = g[0];                                                              \
+    SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], g0, q, FMA);           \
+  }
 #define DEFINE_BINARY_LOOPS(NAME, EXPR)                                                  \
-  static void NAME##_portable(const double *x, const double *g, double *y, R_xlen_t n) { \
-    SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], g[i], PORTABLE_FMA);  \
-  }                                                                                      \
-  SELU_TARGET_AVX2 static void NAME##_avx2(const double *x, const double *g, double *y, \
-                                           R_xlen_t n) {                                 \
-    SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], g[i], 1);              \
-  }                                                                                      \
-  SELU_TARGET_AVX512 static void NAME##_avx512(const double *x, const double *g,        \
-                                               double *y, R_xlen_t n) {                  \
-    SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], g[i], 1);              \
-  }                                                                                      \
-  static void NAME##_scalar_portable(const double *x, const double *g, double *y,       \
-                                     R_xlen_t n) {                                       \
-    const double g0 = g[0];                                                              \
-    SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], g0, PORTABLE_FMA);    \
-  }                                                                                      \
-  SELU_TARGET_AVX2 static void NAME##_scalar_avx2(const double *x, const double *g,     \
-                                                  double *y, R_xlen_t n) {               \
-    const double g0 = g[0];                                                              \
-    SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], g0, 1);               \
-  }                                                                                      \
-  SELU_TARGET_AVX512 static void NAME##_scalar_avx512(const double *x, const double *g, \
-                                                      double *y, R_xlen_t n) {           \
-    const double g0 = g[0];                                                              \
-    SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], g0, 1);               \
-  }                                                                                      \
+  BINARY_LOOP(NAME, portable, , EXPR, PORTABLE_FMA)                                      \
+  BINARY_LOOP(NAME, avx2, SELU_TARGET_AVX2, EXPR, 1)                                     \
+  BINARY_LOOP(NAME, avx512, SELU_TARGET_AVX512, EXPR, 1)                                 \
   static const binary_loop NAME##_loops[ISA_COUNT] = {NAME##_portable, NAME##_avx2,     \
                                                       NAME##_avx512};                    \
   static const binary_loop NAME##_scalar_loops[ISA_COUNT] = {                           \
       NAME##_scalar_portable, NAME##_scalar_avx2, NAME##_scalar_avx512};
+
+/* The float32 twin of an element function: input and result rounded to
+ * float, NaN (NA) passed through with its payload. */
+#define F32_UNARY(NAME, EXPR)                                                            \
+  SELU_INLINE double NAME(double x, kernel_params p, int fma_ok) {                      \
+    double y = (double) (float) EXPR((double) (float) x, p, fma_ok);                    \
+    return choose(x != x, x, y);                                                         \
+  }
+#define F32_BINARY(NAME, EXPR)                                                           \
+  SELU_INLINE double NAME(double x, double g, kernel_params p, int fma_ok) {            \
+    double y = (double) (float) EXPR((double) (float) x, (double) (float) g, p, fma_ok); \
+    return choose(x != x, x, choose(g != g, g, y));                                      \
+  }
 
 /* Runs a loop over n elements: in blocks with an interrupt check between
  * them, each block split over the threads in stretches of whole ALIGN-sized
  * pieces, so every element sees the same code whatever the thread count.
  * For a binary loop, g has n elements (g_step 1) or one (g_step 0). */
 #define ALIGN 512
-void run_unary(unary_loop loop, const double *x, double *y, R_xlen_t n);
+void run_unary(unary_loop loop, const double *x, double *y, R_xlen_t n,
+               const kernel_params *p);
 void run_binary(binary_loop loop, const double *x, const double *g, int g_step, double *y,
-                R_xlen_t n);
+                R_xlen_t n, const kernel_params *p);
 
 /* The number of threads for n elements: 1 below the size where threads pay. */
 int threads_for(R_xlen_t n);
+
+/* Helpers of the .Call entry points (vectors.c). */
+SEXP as_double(SEXP x);
+void copy_shape(SEXP from, SEXP to);
+SEXP result_for(SEXP x, int inplace);
+int is_flag(SEXP flag);
+int as_flag(SEXP flag, const char *what);
+int is_numeric_data(SEXP x);
+void check_in_r(const char *checker, SEXP x, SEXP flag);
+kernel_params as_params(SEXP params);
 
 #endif

@@ -54,12 +54,13 @@ static void stretch(R_xlen_t n, int t, int nth, R_xlen_t *from, R_xlen_t *to) {
   *to = b < n ? b : n;
 }
 
-void run_unary(unary_loop loop, const double *x, double *y, R_xlen_t n) {
+void run_unary(unary_loop loop, const double *x, double *y, R_xlen_t n,
+               const kernel_params *p) {
   for (R_xlen_t start = 0; start < n; start += BLOCK) {
     R_xlen_t len = n - start < BLOCK ? n - start : BLOCK;
     int nth = threads_for(len);
     if (nth == 1) {
-      loop(x + start, y + start, len);
+      loop(x + start, y + start, len, p);
     } else {
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nth) schedule(static)
@@ -67,7 +68,7 @@ void run_unary(unary_loop loop, const double *x, double *y, R_xlen_t n) {
       for (int t = 0; t < nth; t++) {
         R_xlen_t from, to;
         stretch(len, t, nth, &from, &to);
-        loop(x + start + from, y + start + from, to - from);
+        loop(x + start + from, y + start + from, to - from, p);
       }
     }
     if (start + BLOCK < n) R_CheckUserInterrupt();
@@ -75,13 +76,13 @@ void run_unary(unary_loop loop, const double *x, double *y, R_xlen_t n) {
 }
 
 void run_binary(binary_loop loop, const double *x, const double *g, int g_step, double *y,
-                R_xlen_t n) {
+                R_xlen_t n, const kernel_params *p) {
   for (R_xlen_t start = 0; start < n; start += BLOCK) {
     R_xlen_t len = n - start < BLOCK ? n - start : BLOCK;
     int nth = threads_for(len);
     const double *gs = g + start * g_step;
     if (nth == 1) {
-      loop(x + start, gs, y + start, len);
+      loop(x + start, gs, y + start, len, p);
     } else {
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nth) schedule(static)
@@ -89,7 +90,7 @@ void run_binary(binary_loop loop, const double *x, const double *g, int g_step, 
       for (int t = 0; t < nth; t++) {
         R_xlen_t from, to;
         stretch(len, t, nth, &from, &to);
-        loop(x + start + from, gs + from * g_step, y + start + from, to - from);
+        loop(x + start + from, gs + from * g_step, y + start + from, to - from, p);
       }
     }
     if (start + BLOCK < n) R_CheckUserInterrupt();

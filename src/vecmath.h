@@ -112,7 +112,17 @@ SELU_INLINE double expm1_cubic_tail(double r, int digits) {
 }
 
 /* e^x = 2^k q for x in [-1075, 0], with q = e^(r + c) in [0.7, 1.42]
- * within 0.55 ulp. */
+ * within 0.55 ulp; exp_reduced_dd() gives q as a double-double. */
+SELU_INLINE dd exp_reduced_dd(double x, double *k) {
+  double c;
+  double r = reduce(x, k, &c);
+  double p = r + (r * r) * (0.5 + r * expm1_cubic_tail(r, 53));
+  double cc = c + 0.5 * c * c;
+  dd q = fast_two_sum(1.0, p);
+  q.lo += cc * (1.0 + p);
+  return q;
+}
+
 SELU_INLINE double exp_reduced(double x, double *k, int digits) {
   double c;
   double r = reduce(x, k, &c);
@@ -150,6 +160,55 @@ SELU_INLINE dd expm1_neg(double x, int digits, int fma_ok) {
   e = fast_two_sum(t_hi, two_k * p.hi); /* |2^k p| < |2^k - 1| unless k = 0 */
   e.lo += t_lo + two_k * p.lo;
   return e;
+}
+
+/* x, but not below floor; NaN goes to floor. Lanes with x >= 0 compute
+ * garbage (never trapping: floating-point exceptions are masked) that the
+ * final choice discards. */
+SELU_INLINE double clamp_below(double x, double floor) {
+  return choose(x > floor, x, floor);
+}
+
+/* Below -746, e^x is 0 in double. */
+#define EXP_FLOOR -746.0
+
+/* g * c * e^x for x <= 0, with c * e^r rounded once and the power of two
+ * applied in two exact steps, the second only where the result is
+ * subnormal. */
+SELU_INLINE double g_c_exp(double x, double g, double c, int digits) {
+  double k;
+  double d = c * exp_reduced(clamp_below(x, EXP_FLOOR), &k, digits);
+  double k_low = choose(k < -1000, -600.0, 0.0);
+  return (g * (d * pow2i(k - k_low))) * pow2i(k_low);
+}
+
+/* e^x for x <= 0 as a double-double (its low part meaningless where e^x is
+ * subnormal). */
+SELU_INLINE dd exp_neg_dd(double x) {
+  double k;
+  dd q = exp_reduced_dd(clamp_below(x, EXP_FLOOR), &k);
+  double k_low = choose(k < -1000, -600.0, 0.0);
+  double scale = pow2i(k - k_low), tiny = pow2i(k_low);
+  dd t;
+  t.hi = (q.hi * scale) * tiny;
+  t.lo = (q.lo * scale) * tiny;
+  return t;
+}
+
+/* n / d for double-doubles, within about 0.5 ulp. */
+SELU_INLINE double div_dd(dd n, dd d, int fma_ok) {
+  double y = n.hi / d.hi;
+  dd yd = two_prod(y, d.hi, fma_ok);
+  return y + (((n.hi - yd.hi) - yd.lo) + n.lo - y * d.lo) / d.hi;
+}
+
+/* t / (1 + t)^2 for t in [0, 1] given as a double-double. */
+SELU_INLINE double t_over_one_plus_t_squared(dd t, int fma_ok) {
+  dd s = fast_two_sum(1.0, t.hi);
+  s.lo += t.lo;
+  dd s2 = two_prod(s.hi, s.hi, fma_ok);
+  s2.lo += 2.0 * s.hi * s.lo;
+  return div_dd(t, s2, fma_ok);
 }
 
 /* c * (e.hi + e.lo) rounded once, up to the tiny terms, for a constant c.

@@ -1,0 +1,297 @@
+# The activation functions of the family besides SELU, and their gradients:
+# thin wrappers over the C kernels.
+
+run_kernel <- function(name, x, params = numeric(0), single = FALSE) {
+  .Call(C_selu_activation_forward, name, x, as.double(params), single)
+}
+
+run_kernel_backward <- function(name, x, grad_output, params = numeric(0), single = FALSE) {
+  .Call(C_selu_activation_backward, name, x, grad_output, as.double(params), single)
+}
+
+check_number <- function(x, arg, min = -Inf, call = sys.call(-1)) {
+  if (!(is.numeric(x) && !is.object(x) && length(x) == 1 && !is.na(x) && x >= min)) {
+    bound <- if (min == -Inf) "" else sprintf(" of at least %g", min)
+    selu_abort(sprintf("`%s` must be a single number%s, not %s.", arg, bound, describe(x)),
+               call = call)
+  }
+  as.double(x)
+}
+
+relu_params <- function(max_value, negative_slope, threshold, call) {
+  c(if (is.null(max_value)) Inf else check_number(max_value, "max_value", 0, call = call),
+    check_number(negative_slope, "negative_slope", 0, call = call),
+    check_number(threshold, "threshold", 0, call = call))
+}
+
+#' The activation functions of the family, and their gradients
+#'
+#' Element by element, in C, on the same vectorized and threaded kernels as
+#' [activation_selu()]; each `*_backward()` gives the gradient with respect
+#' to `x` of a loss whose gradient with respect to the output is
+#' `grad_output`, computed from `x`.
+#'
+#' * ELU: \eqn{x} for \eqn{x > 0}, \eqn{\alpha (e^x - 1)} otherwise (within
+#'   1 ulp, as SELU).
+#' * Leaky ReLU: \eqn{x} for \eqn{x \ge 0}, \eqn{\alpha x} otherwise.
+#' * ReLU: `max_value` from `max_value` up, \eqn{x} from `threshold` up,
+#'   `negative_slope * (x - threshold)` below.
+#' * Thresholded ReLU: \eqn{x} where \eqn{x > \theta}, 0 elsewhere.
+#' * Sigmoid: \eqn{1 / (1 + e^{-x})}; tanh; linear (the identity). Sigmoid
+#'   and tanh use the same double-double exponential as SELU, and their
+#'   gradients come from the input (\eqn{e^{-|x|} / (1 + e^{-|x|})^2}), so
+#'   they stay right where the output has rounded to 1.
+#'
+#' `NA` stays `NA` and `NaN` stays `NaN`; the result has the shape, `dim`,
+#' `dimnames` and `names` of `x`.
+#'
+#' @param x A numeric vector, matrix or array (integer and logical are
+#'   converted to double).
+#' @param grad_output The gradient with respect to the output: an array of
+#'   the shape of `x`, or a single number.
+#' @param alpha The slope (leaky ReLU) or the saturation value (ELU) for
+#'   negative inputs: a single number.
+#' @param max_value `NULL` (no cap) or a number, at least 0: the largest output.
+#' @param negative_slope The slope below `threshold`, at least 0.
+#' @param threshold The input from which ReLU is the identity, at least 0.
+#' @param theta The threshold of the thresholded ReLU, at least 0.
+#' @return A double array of the shape of `x`.
+#' @family activations
+#' @name activation_family
+#' @examples
+#' x <- c(-2, -0.5, 0, 0.5, 2)
+#' activation_elu(x)
+#' activation_leaky_relu(x, alpha = 0.1)
+#' activation_relu(x, max_value = 1)
+#' activation_thresholded_relu(x, theta = 0.5)
+#' activation_sigmoid(x)
+#' activation_tanh(x)
+#' activation_elu_backward(x, 1)
+NULL
+
+#' @rdname activation_family
+#' @export
+activation_elu <- function(x, alpha = 1) {
+  check_numeric_data(x, "x")
+  run_kernel("elu", x, check_number(alpha, "alpha"))
+}
+
+#' @rdname activation_family
+#' @export
+activation_elu_backward <- function(x, grad_output, alpha = 1) {
+  check_numeric_data(x, "x")
+  check_gradient(grad_output, data_shape(x))
+  run_kernel_backward("elu", x, grad_output, check_number(alpha, "alpha"))
+}
+
+#' @rdname activation_family
+#' @export
+activation_leaky_relu <- function(x, alpha = 0.3) {
+  check_numeric_data(x, "x")
+  run_kernel("leaky_relu", x, check_number(alpha, "alpha"))
+}
+
+#' @rdname activation_family
+#' @export
+activation_leaky_relu_backward <- function(x, grad_output, alpha = 0.3) {
+  check_numeric_data(x, "x")
+  check_gradient(grad_output, data_shape(x))
+  run_kernel_backward("leaky_relu", x, grad_output, check_number(alpha, "alpha"))
+}
+
+#' @rdname activation_family
+#' @export
+activation_relu <- function(x, max_value = NULL, negative_slope = 0, threshold = 0) {
+  check_numeric_data(x, "x")
+  run_kernel("relu", x, relu_params(max_value, negative_slope, threshold, sys.call()))
+}
+
+#' @rdname activation_family
+#' @export
+activation_relu_backward <- function(x, grad_output, max_value = NULL, negative_slope = 0,
+                                     threshold = 0) {
+  check_numeric_data(x, "x")
+  check_gradient(grad_output, data_shape(x))
+  run_kernel_backward("relu", x, grad_output,
+                      relu_params(max_value, negative_slope, threshold, sys.call()))
+}
+
+#' @rdname activation_family
+#' @export
+activation_thresholded_relu <- function(x, theta = 1) {
+  check_numeric_data(x, "x")
+  run_kernel("thresholded_relu", x, check_number(theta, "theta", 0))
+}
+
+#' @rdname activation_family
+#' @export
+activation_thresholded_relu_backward <- function(x, grad_output, theta = 1) {
+  check_numeric_data(x, "x")
+  check_gradient(grad_output, data_shape(x))
+  run_kernel_backward("thresholded_relu", x, grad_output, check_number(theta, "theta", 0))
+}
+
+#' @rdname activation_family
+#' @export
+activation_sigmoid <- function(x) {
+  check_numeric_data(x, "x")
+  run_kernel("sigmoid", x)
+}
+
+#' @rdname activation_family
+#' @export
+activation_sigmoid_backward <- function(x, grad_output) {
+  check_numeric_data(x, "x")
+  check_gradient(grad_output, data_shape(x))
+  run_kernel_backward("sigmoid", x, grad_output)
+}
+
+#' @rdname activation_family
+#' @export
+activation_tanh <- function(x) {
+  check_numeric_data(x, "x")
+  run_kernel("tanh", x)
+}
+
+#' @rdname activation_family
+#' @export
+activation_tanh_backward <- function(x, grad_output) {
+  check_numeric_data(x, "x")
+  check_gradient(grad_output, data_shape(x))
+  run_kernel_backward("tanh", x, grad_output)
+}
+
+#' @rdname activation_family
+#' @export
+activation_linear <- function(x) {
+  check_numeric_data(x, "x")
+  run_kernel("linear", x)
+}
+
+#' @rdname activation_family
+#' @export
+activation_linear_backward <- function(x, grad_output) {
+  check_numeric_data(x, "x")
+  check_gradient(grad_output, data_shape(x))
+  run_kernel_backward("linear", x, grad_output)
+}
+
+#' Softmax along an axis
+#'
+#' \deqn{\mathrm{softmax}(x)_i = e^{x_i - m} / \sum_j e^{x_j - m}}{softmax(x)_i
+#' = exp(x_i - m) / sum_j exp(x_j - m)} along `axis`, with \eqn{m} the
+#' slice's maximum: no overflow for any input scale, and `-Inf` entries give
+#' 0 (a slice that is all `-Inf` gives `NaN`). The C kernel runs over
+#' contiguous memory whichever the axis, so the last axis of a column-major R
+#' array is as fast as the first.
+#'
+#' Axes count R's dimensions from 1 (the batch axis of a layer's input is 1);
+#' negative axes count from the end, so `-1` is the last. A vector is one
+#' slice.
+#'
+#' @param x A numeric vector, matrix or array.
+#' @param axis The axis: a whole number between `-length(dim(x))` and
+#'   `length(dim(x))`, not 0.
+#' @param grad_output The gradient with respect to the output: an array of
+#'   the shape of `x`, or a single number.
+#' @return A double array of the shape of `x`; `activation_softmax_backward()`
+#'   gives \eqn{y (g - \sum_j g_j y_j)} along the axis, \eqn{y} the softmax.
+#' @family activations
+#' @export
+#' @examples
+#' x <- matrix(c(1, 2, 3, 1, 1, 1e300), 2, 3, byrow = TRUE)
+#' activation_softmax(x)
+#' activation_softmax(x, axis = 1)
+activation_softmax <- function(x, axis = -1) {
+  check_numeric_data(x, "x")
+  .Call(C_selu_softmax_forward, x, softmax_layout(data_shape(x), axis))
+}
+
+#' @rdname activation_softmax
+#' @export
+activation_softmax_backward <- function(x, grad_output, axis = -1) {
+  check_numeric_data(x, "x")
+  layout <- softmax_layout(data_shape(x), axis)
+  check_gradient(grad_output, data_shape(x))
+  .Call(C_selu_softmax_backward, x, grad_output, layout)
+}
+
+# An axis (1-based, negative from the end) checked against a rank.
+check_axis <- function(axis, rank, arg = "axis", call = sys.call(-1)) {
+  if (!(length(axis) == 1 && is_whole(axis) && axis != 0 && abs(axis) <= rank)) {
+    selu_abort(sprintf(
+      "`%s` must be a whole number from %d to %d other than 0 for input of rank %d, not %s.",
+      arg, -rank, rank, rank, describe(axis)), call = call)
+  }
+  as.integer(if (axis < 0) rank + axis + 1 else axis)
+}
+
+# c(inner, len, outer): the elements before the axis, along it, after it.
+softmax_layout <- function(shape, axis, call = sys.call(-1)) {
+  axis <- check_axis(axis, length(shape), call = call)
+  as.double(c(prod(shape[seq_len(axis - 1)]), shape[axis],
+              prod(shape[-seq_len(axis)])))
+}
+
+#' Parametric ReLU
+#'
+#' \eqn{x} for \eqn{x \ge 0}, \eqn{\alpha x} otherwise, with a learned
+#' \eqn{\alpha} per feature: `alpha` has the shape of one sample (the input
+#' without its batch axis, the first), with size 1 along shared axes.
+#'
+#' @param x A numeric array whose first dimension is the batch axis (a vector
+#'   is a batch of scalars).
+#' @param alpha A numeric array of the shape of one sample, or with size 1
+#'   along some of its axes (shared there).
+#' @param grad_output The gradient with respect to the output: an array of
+#'   the shape of `x`, or a single number.
+#' @return `activation_parametric_relu()`: a double array of the shape of `x`.
+#'   `activation_parametric_relu_backward()`: a list with the gradients for
+#'   `x` and for `alpha` (of `alpha`'s shape).
+#' @family activations
+#' @export
+#' @examples
+#' x <- matrix(c(-2, -1, 1, 2), 2, 2)
+#' activation_parametric_relu(x, alpha = c(0.1, 0.5))
+#' activation_parametric_relu_backward(x, alpha = c(0.1, 0.5), grad_output = 1)
+activation_parametric_relu <- function(x, alpha) {
+  check_numeric_data(x, "x")
+  .Call(C_selu_prelu_forward, x, prelu_alpha_per_feature(alpha, data_shape(x)))
+}
+
+#' @rdname activation_parametric_relu
+#' @export
+activation_parametric_relu_backward <- function(x, alpha, grad_output) {
+  check_numeric_data(x, "x")
+  per_feature <- prelu_alpha_per_feature(alpha, data_shape(x))
+  check_gradient(grad_output, data_shape(x))
+  grads <- .Call(C_selu_prelu_backward, x, per_feature, grad_output)
+  list(x = grads[[1]], alpha = prelu_sum_shared(grads[[2]], data_shape(x), alpha_shape(alpha)))
+}
+
+alpha_shape <- function(alpha) if (is.null(dim(alpha))) length(alpha) else dim(alpha)
+
+# alpha broadcast to every feature of one sample of `shape`.
+prelu_alpha_per_feature <- function(alpha, shape, call = sys.call(-1)) {
+  check_numeric_data(alpha, "alpha", call = call)
+  sample <- if (length(shape) > 1) shape[-1] else 1L
+  a_shape <- alpha_shape(alpha)
+  if (length(a_shape) != length(sample) || any(a_shape != sample & a_shape != 1)) {
+    selu_abort(sprintf(
+      "`alpha` must have the shape of one sample, %s, with 1 along shared axes, not %s.",
+      format_dims(sample), format_dims(a_shape)), kind = "shape", call = call)
+  }
+  index <- lapply(seq_along(sample), function(i) {
+    if (a_shape[i] == 1) rep(1L, sample[i]) else seq_len(sample[i])
+  })
+  as.double(array(alpha, a_shape)[as.matrix(expand.grid(index))])
+}
+
+# Per-feature gradients summed over the shared axes, to alpha's shape.
+prelu_sum_shared <- function(per_feature, shape, a_shape) {
+  sample <- if (length(shape) > 1) shape[-1] else 1L
+  full <- array(per_feature, sample)
+  keep <- which(a_shape != 1 | sample == 1)
+  out <- if (length(keep)) apply(full, keep, sum) else sum(full)
+  array(out, a_shape)
+}

@@ -1,0 +1,166 @@
+# The activation layers of keras' family: ELU, LeakyReLU, ReLU,
+# ThresholdedReLU and Softmax, each on its C kernel.
+
+# A layer applying a kernel of the package with fixed parameters.
+create_kernel_layer <- function(class_name, base_name, kernel, params, config, common, call) {
+  single <- function(self) self$dtype == "float32"
+  do.call(create_layer, c(list(class_name, base_name), common, list(
+    forward = function(self, x, training) run_kernel(kernel, x, params, single(self)),
+    backward = function(self, x, grad, cache) {
+      run_kernel_backward(kernel, x, grad, params, single(self))
+    },
+    config = config, call = call
+  )), quote = TRUE)
+}
+
+# The seven arguments every layer takes, from the caller's frame.
+common_args <- function(env = parent.frame()) {
+  mget(c("input_shape", "batch_input_shape", "batch_size", "dtype", "name", "trainable",
+         "weights"), envir = env)
+}
+
+finish_layer <- function(object_missing, object, layer, call) {
+  if (object_missing) return(layer)
+  compose_layer(object, layer, call = call)
+}
+
+#' ELU, leaky ReLU, ReLU and thresholded ReLU layers
+#'
+#' keras' `ELU`, `LeakyReLU`, `ReLU` and `ThresholdedReLU` layers, on the C
+#' kernels of [activation_elu()] and its siblings:
+#' * ELU: \eqn{x} for \eqn{x > 0}, \eqn{\alpha (e^x - 1)} otherwise.
+#' * Leaky ReLU: \eqn{x} for \eqn{x \ge 0}, \eqn{\alpha x} otherwise.
+#' * ReLU: `max_value` from `max_value` up, \eqn{x} from `threshold` up,
+#'   `negative_slope * (x - threshold)` below.
+#' * Thresholded ReLU: \eqn{x} where \eqn{x > \theta}, 0 elsewhere.
+#'
+#' The three return modes and the common arguments are those of
+#' [layer_activation_selu()]; the automatic names are keras': `elu`,
+#' `leaky_re_lu`, `re_lu`, `thresholded_re_lu` (then `_1`, `_2`, ...).
+#'
+#' @section Shape:
+#' Any input shape; the output has the same shape.
+#'
+#' @inheritParams layer_activation_selu
+#' @param alpha For ELU, the value negative inputs saturate at (a number);
+#'   for leaky ReLU, the slope below 0 (a number).
+#' @param max_value `NULL` (no cap) or a number, at least 0.
+#' @param negative_slope The slope below `threshold`, at least 0.
+#' @param threshold The input from which ReLU is the identity, at least 0.
+#' @param theta The threshold, at least 0.
+#' @return A layer, a model (invisibly), a symbolic tensor or an array, by
+#'   `object`.
+#' @family activation layers
+#' @name layer_activation_family
+#' @examples
+#' x <- matrix(c(-3, -1, 0.5, 4), 2, 2)
+#' layer_activation_elu(x, alpha = 0.5)
+#' layer_activation_leaky_relu(x)
+#' layer_activation_relu(x, max_value = 3)
+#' layer_activation_thresholded_relu(x, theta = 1)
+#' keras_model_sequential(input_shape = 2) |>
+#'   layer_activation_elu() |>
+#'   layer_activation_relu(max_value = 6)
+NULL
+
+#' @rdname layer_activation_family
+#' @export
+layer_activation_elu <- function(object, alpha = 1.0, input_shape = NULL,
+                                 batch_input_shape = NULL, batch_size = NULL, dtype = NULL,
+                                 name = NULL, trainable = NULL, weights = NULL) {
+  call <- sys.call()
+  alpha <- check_number(alpha, "alpha", call = call)
+  layer <- create_kernel_layer("ELU", "elu", "elu", alpha, list(alpha = alpha), common_args(),
+                               call)
+  finish_layer(missing(object), object, layer, call)
+}
+
+#' @rdname layer_activation_family
+#' @export
+layer_activation_leaky_relu <- function(object, alpha = 0.3, input_shape = NULL,
+                                        batch_input_shape = NULL, batch_size = NULL,
+                                        dtype = NULL, name = NULL, trainable = NULL,
+                                        weights = NULL) {
+  call <- sys.call()
+  alpha <- check_number(alpha, "alpha", call = call)
+  layer <- create_kernel_layer("LeakyReLU", "leaky_re_lu", "leaky_relu", alpha,
+                               list(alpha = alpha), common_args(), call)
+  finish_layer(missing(object), object, layer, call)
+}
+
+#' @rdname layer_activation_family
+#' @export
+layer_activation_relu <- function(object, max_value = NULL, negative_slope = 0, threshold = 0,
+                                  input_shape = NULL, batch_input_shape = NULL,
+                                  batch_size = NULL, dtype = NULL, name = NULL,
+                                  trainable = NULL, weights = NULL) {
+  call <- sys.call()
+  params <- relu_params(max_value, negative_slope, threshold, call)
+  config <- list(max_value = if (is.null(max_value)) NULL else params[1],
+                 negative_slope = params[2], threshold = params[3])
+  layer <- create_kernel_layer("ReLU", "re_lu", "relu", params, config, common_args(), call)
+  finish_layer(missing(object), object, layer, call)
+}
+
+#' @rdname layer_activation_family
+#' @export
+layer_activation_thresholded_relu <- function(object, theta = 1.0, input_shape = NULL,
+                                              batch_input_shape = NULL, batch_size = NULL,
+                                              dtype = NULL, name = NULL, trainable = NULL,
+                                              weights = NULL) {
+  call <- sys.call()
+  theta <- check_number(theta, "theta", 0, call = call)
+  layer <- create_kernel_layer("ThresholdedReLU", "thresholded_re_lu", "thresholded_relu",
+                               theta, list(theta = theta), common_args(), call)
+  finish_layer(missing(object), object, layer, call)
+}
+
+#' Softmax layer
+#'
+#' keras' `Softmax` layer: [activation_softmax()] along `axis`, numerically
+#' stable for any input scale.
+#'
+#' Axes count R's dimensions from 1, the batch axis being 1, and negative
+#' axes count from the end: the default `-1` is the last axis, as in keras.
+#' (keras 2.x in Python counts from 0; `selu` uses R's convention for every
+#' axis argument.) An axis out of range for the input is an error when the
+#' layer meets its input.
+#'
+#' @inheritParams layer_activation_selu
+#' @param axis The axis to normalize along: a whole number, not 0, negative
+#'   from the end.
+#' @return A layer, a model (invisibly), a symbolic tensor or an array, by
+#'   `object`.
+#' @family activation layers
+#' @export
+#' @examples
+#' x <- matrix(c(1, 2, 3, 1, 1, 1), 2, 3, byrow = TRUE)
+#' layer_activation_softmax(x)
+#' layer_activation_softmax(x, axis = 1)
+layer_activation_softmax <- function(object, axis = -1L, input_shape = NULL,
+                                     batch_input_shape = NULL, batch_size = NULL, dtype = NULL,
+                                     name = NULL, trainable = NULL, weights = NULL) {
+  call <- sys.call()
+  if (!(length(axis) == 1 && is_whole(axis) && axis != 0)) {
+    selu_abort(sprintf("`axis` must be a whole number other than 0, not %s.", describe(axis)),
+               call = call)
+  }
+  axis <- as.integer(axis)
+  single <- function(self) self$dtype == "float32"
+  layer <- do.call(create_layer, c(list("Softmax", "softmax"), common_args(), list(
+    forward = function(self, x, training) {
+      round_if(.Call(C_selu_softmax_forward, x, softmax_layout(data_shape(x), axis, call)),
+               single(self))
+    },
+    backward = function(self, x, grad, cache) {
+      layout <- softmax_layout(data_shape(x), axis, call)
+      round_if(.Call(C_selu_softmax_backward, x, grad, layout), single(self))
+    },
+    output_shape = function(self, shape) {
+      check_axis(axis, length(shape), call = call)
+      shape
+    },
+    config = list(axis = axis), call = call
+  )), quote = TRUE)
+  finish_layer(missing(object), object, layer, call)
+}

@@ -1,0 +1,181 @@
+#include "dispatch.h"
+#include <string.h>
+
+/* The elementwise activations of the family besides SELU, on the same
+ * loops, instruction sets and threads. Each element function is
+ * branch-free; NaN (NA) passes through with its payload. Parameters:
+ * ELU and leaky ReLU: a = alpha; ReLU: a = max_value (Inf for none),
+ * b = negative_slope, c = threshold; thresholded ReLU: a = theta. */
+
+#define SIGN_BIT ((uint64_t) 1 << 63)
+
+SELU_INLINE double keep_nan(double x, double y) {
+  return choose(x != x, x, y);
+}
+
+/* x for x >= 0, alpha (e^x - 1) otherwise, within 1 ulp. */
+SELU_INLINE double elu_value(double x, kernel_params p, int fma_ok) {
+  dd e = expm1_neg(clamp_below(x, -40.0), 53, fma_ok);
+  return choose(x < 0, mul_dd(p.a, e, fma_ok), x);
+}
+
+SELU_INLINE double elu_grad(double x, double g, kernel_params p, int fma_ok) {
+  (void) fma_ok;
+  return keep_nan(x, choose(x <= 0, g_c_exp(x, g, p.a, 53), g));
+}
+
+SELU_INLINE double leaky_relu_value(double x, kernel_params p, int fma_ok) {
+  (void) fma_ok;
+  return choose(x < 0, p.a * x, x);
+}
+
+SELU_INLINE double leaky_relu_grad(double x, double g, kernel_params p, int fma_ok) {
+  (void) fma_ok;
+  return keep_nan(x, choose(x < 0, p.a * g, g));
+}
+
+/* max_value at and above it, x from threshold up, slope * (x - threshold) below. */
+SELU_INLINE double relu_value(double x, kernel_params p, int fma_ok) {
+  (void) fma_ok;
+  double y = choose(x >= p.c, x, p.b * (x - p.c));
+  return keep_nan(x, choose(x >= p.a, p.a, y));
+}
+
+SELU_INLINE double relu_grad(double x, double g, kernel_params p, int fma_ok) {
+  (void) fma_ok;
+  double d = choose(x >= p.a, 0.0, choose(x >= p.c, 1.0, p.b));
+  return keep_nan(x, g * d);
+}
+
+SELU_INLINE double thresholded_relu_value(double x, kernel_params p, int fma_ok) {
+  (void) fma_ok;
+  return keep_nan(x, choose(x > p.a, x, 0.0));
+}
+
+SELU_INLINE double thresholded_relu_grad(double x, double g, kernel_params p, int fma_ok) {
+  (void) fma_ok;
+  return keep_nan(x, choose(x > p.a, g, 0.0));
+}
+
+/* 1 / (1 + t) for x >= 0 and t / (1 + t) below, t = e^-|x| as a
+ * double-double, divided with a correction step: within 1 ulp. */
+SELU_INLINE double sigmoid_value(double x, kernel_params p, int fma_ok) {
+  (void) p;
+  dd t = exp_neg_dd(-fabs(x));
+  dd s = fast_two_sum(1.0, t.hi);
+  s.lo += t.lo;
+  dd n = {choose(x >= 0, 1.0, t.hi), choose(x >= 0, 0.0, t.lo)};
+  return keep_nan(x, div_dd(n, s, fma_ok));
+}
+
+/* sigmoid'(x) = t / (1 + t)^2, t = e^-|x|: from the input, so it stays right
+ * where sigmoid(x) has rounded to 1. */
+SELU_INLINE double sigmoid_grad(double x, double g, kernel_params p, int fma_ok) {
+  (void) p;
+  return keep_nan(x, g * t_over_one_plus_t_squared(exp_neg_dd(-fabs(x)), fma_ok));
+}
+
+/* tanh |x| = -expm1(-2|x|) / (2 + expm1(-2|x|)), with the sign of x. */
+SELU_INLINE double tanh_value(double x, kernel_params p, int fma_ok) {
+  (void) p;
+  dd e = expm1_neg(clamp_below(-2.0 * fabs(x), -40.0), 53, fma_ok);
+  dd n = {-e.hi, -e.lo};
+  dd d = fast_two_sum(2.0, e.hi);
+  d.lo += e.lo;
+  double y = div_dd(n, d, fma_ok);
+  return keep_nan(x, as_double_bits(bits_of(y) | (bits_of(x) & SIGN_BIT)));
+}
+
+/* tanh'(x) = 4 t / (1 + t)^2, t = e^-2|x|. */
+SELU_INLINE double tanh_grad(double x, double g, kernel_params p, int fma_ok) {
+  (void) p;
+  return keep_nan(x, 4.0 * g * t_over_one_plus_t_squared(exp_neg_dd(-2.0 * fabs(x)), fma_ok));
+}
+
+SELU_INLINE double linear_value(double x, kernel_params p, int fma_ok) {
+  (void) p;
+  (void) fma_ok;
+  return x;
+}
+
+SELU_INLINE double linear_grad(double x, double g, kernel_params p, int fma_ok) {
+  (void) x;
+  (void) p;
+  (void) fma_ok;
+  return g;
+}
+
+/* Each kernel in float64 and float32. */
+#define DEFINE_KERNEL(NAME)                          \
+  F32_UNARY(NAME##_value_f32, NAME##_value)          \
+  F32_BINARY(NAME##_grad_f32, NAME##_grad)           \
+  DEFINE_UNARY_LOOPS(NAME##_fwd, NAME##_value)       \
+  DEFINE_UNARY_LOOPS(NAME##_fwd_f32, NAME##_value_f32) \
+  DEFINE_BINARY_LOOPS(NAME##_bwd, NAME##_grad)       \
+  DEFINE_BINARY_LOOPS(NAME##_bwd_f32, NAME##_grad_f32)
+
+DEFINE_KERNEL(elu)
+DEFINE_KERNEL(leaky_relu)
+DEFINE_KERNEL(relu)
+DEFINE_KERNEL(thresholded_relu)
+DEFINE_KERNEL(sigmoid)
+DEFINE_KERNEL(tanh)
+DEFINE_KERNEL(linear)
+
+typedef struct {
+  const char *name;
+  const unary_loop *forward, *forward_f32;
+  const binary_loop *backward, *backward_f32, *backward_scalar, *backward_scalar_f32;
+} kernel;
+
+#define KERNEL_ENTRY(NAME)                                                          \
+  {#NAME, NAME##_fwd_loops, NAME##_fwd_f32_loops, NAME##_bwd_loops,                 \
+   NAME##_bwd_f32_loops, NAME##_bwd_scalar_loops, NAME##_bwd_f32_scalar_loops}
+
+static const kernel kernels[] = {
+  KERNEL_ENTRY(elu),     KERNEL_ENTRY(leaky_relu), KERNEL_ENTRY(relu),
+  KERNEL_ENTRY(thresholded_relu), KERNEL_ENTRY(sigmoid), KERNEL_ENTRY(tanh),
+  KERNEL_ENTRY(linear),
+};
+
+static const kernel *find_kernel(SEXP name) {
+  if (TYPEOF(name) == STRSXP && XLENGTH(name) == 1) {
+    const char *wanted = CHAR(STRING_ELT(name, 0));
+    for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; i++)
+      if (strcmp(kernels[i].name, wanted) == 0) return &kernels[i];
+  }
+  Rf_error("internal error: no kernel of that name");
+}
+
+/* activation(x) for the kernel `name` with parameters `params` (x checked in R). */
+SEXP selu_activation_forward(SEXP name, SEXP x, SEXP params, SEXP single) {
+  const kernel *k = find_kernel(name);
+  int use_float = as_flag(single, "single");
+  kernel_params p = as_params(params);
+  if (!is_numeric_data(x)) Rf_error("internal error: `x` must be numeric data");
+  SEXP xd = PROTECT(as_double(x));
+  SEXP out = PROTECT(result_for(x, 0));
+  run_unary((use_float ? k->forward_f32 : k->forward)[selu_isa_in_use], REAL(xd), REAL(out),
+            XLENGTH(xd), &p);
+  UNPROTECT(2);
+  return out;
+}
+
+/* The gradient with respect to x, given that with respect to the output. */
+SEXP selu_activation_backward(SEXP name, SEXP x, SEXP grad_output, SEXP params, SEXP single) {
+  const kernel *k = find_kernel(name);
+  int use_float = as_flag(single, "single");
+  kernel_params p = as_params(params);
+  R_xlen_t n = XLENGTH(x), ng = XLENGTH(grad_output);
+  if (!is_numeric_data(x) || !is_numeric_data(grad_output) || (ng != n && ng != 1))
+    Rf_error("internal error: `x` and `grad_output` must be numeric data of one length");
+  SEXP xd = PROTECT(as_double(x));
+  SEXP gd = PROTECT(as_double(grad_output));
+  SEXP out = PROTECT(result_for(x, 0));
+  int scalar = ng == 1 && n != 1;
+  const binary_loop *loops = use_float ? (scalar ? k->backward_scalar_f32 : k->backward_f32)
+                                       : (scalar ? k->backward_scalar : k->backward);
+  run_binary(loops[selu_isa_in_use], REAL(xd), REAL(gd), !scalar, REAL(out), n, &p);
+  UNPROTECT(3);
+  return out;
+}

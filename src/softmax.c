@@ -1,0 +1,169 @@
+#include "dispatch.h"
+
+/* Softmax along one axis of an array, and parametric ReLU.
+ *
+ * An array seen around an axis is outer blocks of `len` slices of `inner`
+ * contiguous elements (R arrays are column-major). Each pass over the axis
+ * works on `inner` independent slices at once, so the loops run over
+ * contiguous memory and vectorize whichever axis it is, the last included.
+ * exp(x - max) never overflows, and a slice of -Inf and finite values gives
+ * zeros where it is -Inf; a slice all -Inf gives NaN, as keras does. */
+
+#define SOFTMAX_BLOCK(SUFFIX, TARGET)                                                   \
+  TARGET static void softmax_block_##SUFFIX(const double *x, double *y, R_xlen_t inner, \
+                                            R_xlen_t stride, R_xlen_t len, double *m,  \
+                                            double *s) {                               \
+    for (R_xlen_t i = 0; i < inner; i++) {                                              \
+      m[i] = R_NegInf;                                                                  \
+      s[i] = 0;                                                                         \
+    }                                                                                   \
+    for (R_xlen_t j = 0; j < len; j++) {                                                \
+      const double *xj = x + j * stride;                                                 \
+      SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++) m[i] = choose(xj[i] > m[i], xj[i], m[i]); \
+    }                                                                                   \
+    for (R_xlen_t j = 0; j < len; j++) {                                                \
+      const double *xj = x + j * stride;                                                 \
+      double *yj = y + j * stride;                                                       \
+      SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++) {                                  \
+        double z = xj[i] - m[i];                                                        \
+        double e = choose(z != z, z, g_c_exp(z, 1.0, 1.0, 53));                         \
+        yj[i] = e;                                                                      \
+        s[i] += e;                                                                      \
+      }                                                                                 \
+    }                                                                                   \
+    for (R_xlen_t j = 0; j < len; j++) {                                                \
+      double *yj = y + j * stride;                                                       \
+      SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++) yj[i] = yj[i] / s[i];             \
+    }                                                                                   \
+  }
+
+SOFTMAX_BLOCK(portable, )
+SOFTMAX_BLOCK(avx2, SELU_TARGET_AVX2)
+SOFTMAX_BLOCK(avx512, SELU_TARGET_AVX512)
+
+typedef void (*softmax_block)(const double *, double *, R_xlen_t, R_xlen_t, R_xlen_t, double *,
+                              double *);
+static const softmax_block softmax_blocks[ISA_COUNT] = {softmax_block_portable,
+                                                        softmax_block_avx2,
+                                                        softmax_block_avx512};
+
+/* Elements of the inner stretch handled at once: the running max and sum
+ * stay in cache. */
+#define INNER_CHUNK 1024
+
+static void softmax_into(const double *x, double *y, R_xlen_t inner, R_xlen_t len,
+                         R_xlen_t outer) {
+  softmax_block block = softmax_blocks[selu_isa_in_use];
+  double m[INNER_CHUNK], s[INNER_CHUNK];
+  for (R_xlen_t o = 0; o < outer; o++) {
+    const double *xo = x + o * inner * len;
+    double *yo = y + o * inner * len;
+    for (R_xlen_t i0 = 0; i0 < inner; i0 += INNER_CHUNK) {
+      R_xlen_t width = inner - i0 < INNER_CHUNK ? inner - i0 : INNER_CHUNK;
+      block(xo + i0, yo + i0, width, inner, len, m, s);
+    }
+    if ((o & 255) == 255) R_CheckUserInterrupt();
+  }
+}
+
+static void check_layout(SEXP x, SEXP layout, R_xlen_t *inner, R_xlen_t *len, R_xlen_t *outer) {
+  if (TYPEOF(layout) != REALSXP || XLENGTH(layout) != 3)
+    Rf_error("internal error: `layout` must be c(inner, len, outer)");
+  *inner = (R_xlen_t) REAL(layout)[0];
+  *len = (R_xlen_t) REAL(layout)[1];
+  *outer = (R_xlen_t) REAL(layout)[2];
+  if (!is_numeric_data(x) || *inner * *len * *outer != XLENGTH(x))
+    Rf_error("internal error: `layout` does not match `x`");
+}
+
+SEXP selu_softmax_forward(SEXP x, SEXP layout) {
+  R_xlen_t inner, len, outer;
+  check_layout(x, layout, &inner, &len, &outer);
+  SEXP xd = PROTECT(as_double(x));
+  SEXP out = PROTECT(result_for(x, 0));
+  softmax_into(REAL(xd), REAL(out), inner, len, outer);
+  UNPROTECT(2);
+  return out;
+}
+
+/* dx = y (g - sum_j g_j y_j) along the axis, y = softmax(x) recomputed. */
+SEXP selu_softmax_backward(SEXP x, SEXP grad_output, SEXP layout) {
+  R_xlen_t inner, len, outer;
+  check_layout(x, layout, &inner, &len, &outer);
+  R_xlen_t n = XLENGTH(x), ng = XLENGTH(grad_output);
+  if (!is_numeric_data(grad_output) || (ng != n && ng != 1))
+    Rf_error("internal error: `grad_output` must be numeric data of x's length or 1");
+  SEXP xd = PROTECT(as_double(x));
+  SEXP gd = PROTECT(as_double(grad_output));
+  SEXP out = PROTECT(result_for(x, 0));
+  double *y = REAL(out);
+  const double *g = REAL(gd);
+  softmax_into(REAL(xd), y, inner, len, outer);
+  double *dot = (double *) R_alloc(inner, sizeof(double));
+  R_xlen_t g_step = ng == 1 ? 0 : 1;
+  for (R_xlen_t o = 0; o < outer; o++) {
+    double *yo = y + o * inner * len;
+    const double *go = g + o * inner * len * g_step;
+    for (R_xlen_t i = 0; i < inner; i++) dot[i] = 0;
+    for (R_xlen_t j = 0; j < len; j++)
+      for (R_xlen_t i = 0; i < inner; i++) dot[i] += go[(j * inner + i) * g_step] * yo[j * inner + i];
+    for (R_xlen_t j = 0; j < len; j++)
+      for (R_xlen_t i = 0; i < inner; i++)
+        yo[j * inner + i] *= go[(j * inner + i) * g_step] - dot[i];
+  }
+  UNPROTECT(3);
+  return out;
+}
+
+/* Parametric ReLU: x for x >= 0, alpha x otherwise, where x is a batch of
+ * `features` values per sample (batch axis first, so a feature's values are
+ * contiguous) and alpha holds one value per feature. */
+SEXP selu_prelu_forward(SEXP x, SEXP alpha) {
+  R_xlen_t n = XLENGTH(x), features = XLENGTH(alpha);
+  if (!is_numeric_data(x) || TYPEOF(alpha) != REALSXP || features == 0 || n % features)
+    Rf_error("internal error: `alpha` must hold one double per feature of `x`");
+  R_xlen_t batch = n / features;
+  SEXP xd = PROTECT(as_double(x));
+  SEXP out = PROTECT(result_for(x, 0));
+  const double *xs = REAL(xd), *a = REAL(alpha);
+  double *y = REAL(out);
+  for (R_xlen_t f = 0; f < features; f++) {
+    const double af = a[f];
+    const double *xf = xs + f * batch;
+    double *yf = y + f * batch;
+    SIMD_LOOP for (R_xlen_t b = 0; b < batch; b++) yf[b] = choose(xf[b] < 0, af * xf[b], xf[b]);
+  }
+  UNPROTECT(2);
+  return out;
+}
+
+/* list(gradient for x, gradient for alpha per feature). */
+SEXP selu_prelu_backward(SEXP x, SEXP alpha, SEXP grad_output) {
+  R_xlen_t n = XLENGTH(x), features = XLENGTH(alpha), ng = XLENGTH(grad_output);
+  if (!is_numeric_data(x) || TYPEOF(alpha) != REALSXP || features == 0 || n % features ||
+      !is_numeric_data(grad_output) || (ng != n && ng != 1))
+    Rf_error("internal error: `alpha` or `grad_output` does not match `x`");
+  R_xlen_t batch = n / features, g_step = ng == 1 ? 0 : 1;
+  SEXP xd = PROTECT(as_double(x));
+  SEXP gd = PROTECT(as_double(grad_output));
+  SEXP dx = PROTECT(result_for(x, 0));
+  SEXP dalpha = PROTECT(Rf_allocVector(REALSXP, features));
+  const double *xs = REAL(xd), *a = REAL(alpha), *g = REAL(gd);
+  double *dxs = REAL(dx), *da = REAL(dalpha);
+  for (R_xlen_t f = 0; f < features; f++) {
+    const double af = a[f];
+    double sum = 0;
+    for (R_xlen_t b = 0; b < batch; b++) {
+      R_xlen_t i = f * batch + b;
+      double gi = g[i * g_step], xi = xs[i];
+      dxs[i] = xi != xi ? xi : (xi < 0 ? af * gi : gi);
+      sum += xi < 0 ? gi * xi : 0.0;
+    }
+    da[f] = sum;
+  }
+  SEXP out = PROTECT(Rf_allocVector(VECSXP, 2));
+  SET_VECTOR_ELT(out, 0, dx);
+  SET_VECTOR_ELT(out, 1, dalpha);
+  UNPROTECT(5);
+  return out;
+}
