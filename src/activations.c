@@ -61,7 +61,7 @@ SELU_INLINE double thresholded_relu_grad(double x, double g, kernel_params p, in
  * double-double, divided with a correction step: within 1 ulp. */
 SELU_INLINE double sigmoid_value(double x, kernel_params p, int fma_ok) {
   (void) p;
-  dd t = exp_neg_dd(-fabs(x));
+  dd t = exp_neg_dd(-fabs(x), 0.0);
   dd s = fast_two_sum(1.0, t.hi);
   s.lo += t.lo;
   dd n = {choose(x >= 0, 1.0, t.hi), choose(x >= 0, 0.0, t.lo)};
@@ -72,13 +72,14 @@ SELU_INLINE double sigmoid_value(double x, kernel_params p, int fma_ok) {
  * where sigmoid(x) has rounded to 1. */
 SELU_INLINE double sigmoid_grad(double x, double g, kernel_params p, int fma_ok) {
   (void) p;
-  return keep_nan(x, g * t_over_one_plus_t_squared(exp_neg_dd(-fabs(x)), fma_ok));
+  return keep_nan(x, g * t_over_one_plus_t_squared(exp_neg_dd(-fabs(x), 0.0), 1.0, fma_ok));
 }
 
 /* tanh |x| = -expm1(-2|x|) / (2 + expm1(-2|x|)), with the sign of x. */
 SELU_INLINE double tanh_value(double x, kernel_params p, int fma_ok) {
   (void) p;
   dd e = expm1_neg(clamp_below(-2.0 * fabs(x), -40.0), 53, fma_ok);
+  e = fast_two_sum(e.hi, e.lo); /* the division needs a normalized pair */
   dd n = {-e.hi, -e.lo};
   dd d = fast_two_sum(2.0, e.hi);
   d.lo += e.lo;
@@ -89,7 +90,8 @@ SELU_INLINE double tanh_value(double x, kernel_params p, int fma_ok) {
 /* tanh'(x) = 4 t / (1 + t)^2, t = e^-2|x|. */
 SELU_INLINE double tanh_grad(double x, double g, kernel_params p, int fma_ok) {
   (void) p;
-  return keep_nan(x, 4.0 * g * t_over_one_plus_t_squared(exp_neg_dd(-2.0 * fabs(x)), fma_ok));
+  dd t4 = exp_neg_dd(-2.0 * fabs(x), 2.0);
+  return keep_nan(x, g * t_over_one_plus_t_squared(t4, 4.0, fma_ok));
 }
 
 SELU_INLINE double linear_value(double x, kernel_params p, int fma_ok) {

@@ -182,11 +182,13 @@ SELU_INLINE double g_c_exp(double x, double g, double c, int digits) {
   return (g * (d * pow2i(k - k_low))) * pow2i(k_low);
 }
 
-/* e^x for x <= 0 as a double-double (its low part meaningless where e^x is
- * subnormal). */
-SELU_INLINE dd exp_neg_dd(double x) {
+/* 2^shift e^x for x <= 0 and a small whole shift, as a double-double (its
+ * low part meaningless where the value is subnormal): the power of two is
+ * applied before any rounding into the subnormals. */
+SELU_INLINE dd exp_neg_dd(double x, double shift) {
   double k;
   dd q = exp_reduced_dd(clamp_below(x, EXP_FLOOR), &k);
+  k += shift;
   double k_low = choose(k < -1000, -600.0, 0.0);
   double scale = pow2i(k - k_low), tiny = pow2i(k_low);
   dd t;
@@ -202,13 +204,15 @@ SELU_INLINE double div_dd(dd n, dd d, int fma_ok) {
   return y + (((n.hi - yd.hi) - yd.lo) + n.lo - y * d.lo) / d.hi;
 }
 
-/* t / (1 + t)^2 for t in [0, 1] given as a double-double. */
-SELU_INLINE double t_over_one_plus_t_squared(dd t, int fma_ok) {
+/* c t / (1 + t)^2 for t in [0, 1], given ct = c t as a double-double and
+ * c a power of two. */
+SELU_INLINE double t_over_one_plus_t_squared(dd ct, double c, int fma_ok) {
+  dd t = {ct.hi / c, ct.lo / c}; /* exact, or so small that 1 + t is 1 */
   dd s = fast_two_sum(1.0, t.hi);
   s.lo += t.lo;
   dd s2 = two_prod(s.hi, s.hi, fma_ok);
   s2.lo += 2.0 * s.hi * s.lo;
-  return div_dd(t, s2, fma_ok);
+  return div_dd(ct, s2, fma_ok);
 }
 
 /* c * (e.hi + e.lo) rounded once, up to the tiny terms, for a constant c.
