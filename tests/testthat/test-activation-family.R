@@ -1,0 +1,128 @@
+mpfr_inputs <- function() {
+  set.seed(7)
+  c(-runif(2000, 0, 750), -runif(2000, 0, 2), runif(2000, 0, 40), -2^-(0:1074),
+    2^-(seq(0, 1074, by = 7)), rnorm(2000))
+}
+
+test_that("ELU, sigmoid and tanh are within 1 ulp, their gradients within 2", {
+  skip_if_not_installed("Rmpfr")
+  x <- mpfr_inputs()
+  xm <- Rmpfr::mpfr(x, 120)
+  one <- Rmpfr::mpfr(1, 120)
+  elu <- 0.7 * expm1(xm)
+  elu[x > 0] <- xm[x > 0]
+  elu_grad <- 0.7 * exp(xm)
+  elu_grad[x > 0] <- one
+  sig <- one / (one + exp(-xm))
+  t2 <- exp(-2 * abs(xm))
+  for (isa in available_isas()) with_isa(isa, {
+    expect_lte(max(ulp_error_mpfr(activation_elu(x, alpha = 0.7), elu)), 1, label = isa)
+    expect_lte(max(ulp_error_mpfr(activation_sigmoid(x), sig)), 1, label = isa)
+    expect_lte(max(ulp_error_mpfr(activation_tanh(x), tanh(xm))), 1, label = isa)
+    expect_lte(max(ulp_error_mpfr(activation_elu_backward(x, 1, alpha = 0.7), elu_grad)), 2)
+    expect_lte(max(ulp_error_mpfr(activation_sigmoid_backward(x, 1), sig * (one - sig))), 2)
+    expect_lte(max(ulp_error_mpfr(activation_tanh_backward(x, 1), 4 * t2 / (1 + t2)^2)), 2)
+  })
+})
+
+test_that("the piecewise-linear activations match their definitions", {
+  x <- c(-3, -1, -0.25, 0, 0.25, 0.5, 1, 2.5, 7)
+  expect_identical(activation_leaky_relu(x), ifelse(x >= 0, x, 0.3 * x))
+  expect_identical(activation_leaky_relu(x, alpha = 0.01), ifelse(x >= 0, x, 0.01 * x))
+  expect_identical(activation_relu(x), pmax(x, 0))
+  expect_equal(activation_relu(x, max_value = 2, negative_slope = 0.1, threshold = 0.5),
+                   c(-0.35, -0.15, -0.075, -0.05, -0.025, 0.5, 1, 2, 2))
+  expect_identical(activation_thresholded_relu(x), c(0, 0, 0, 0, 0, 0, 0, 2.5, 7))
+  expect_identical(activation_thresholded_relu(x, theta = 0), pmax(x, 0))
+  expect_identical(activation_linear(x), x)
+  expect_identical(activation_linear(1:3), c(1, 2, 3))
+  expect_identical(activation_leaky_relu_backward(x, 2), ifelse(x >= 0, 2, 0.6))
+  expect_identical(activation_relu_backward(x, 1, max_value = 2, threshold = 0.5),
+                   c(0, 0, 0, 0, 0, 1, 1, 0, 0))
+  expect_identical(activation_thresholded_relu_backward(x, x), ifelse(x > 1, x, 0))
+  expect_identical(activation_linear_backward(x, 3), rep(3, length(x)))
+})
+
+test_that("gradients match finite differences", {
+  x <- c(-2.5, -0.7, -0.1, 0.2, 0.9, 3)
+  h <- 1e-6
+  numeric_grad <- function(f) (f(x + h) - f(x - h)) / (2 * h)
+  expect_equal(activation_elu_backward(x, 1, 0.5), numeric_grad(function(v) activation_elu(v, 0.5)),
+               tolerance = 1e-8)
+  expect_equal(activation_sigmoid_backward(x, 1), numeric_grad(activation_sigmoid), tolerance = 1e-8)
+  expect_equal(activation_tanh_backward(x, 1), numeric_grad(activation_tanh), tolerance = 1e-8)
+  expect_equal(activation_leaky_relu_backward(x, 1), numeric_grad(activation_leaky_relu),
+               tolerance = 1e-8)
+})
+
+test_that("special values pass through the family", {
+  special <- c(NA, NaN, -Inf, Inf, -0)
+  for (f in list(activation_elu, activation_leaky_relu, activation_relu,
+                 activation_thresholded_relu, activation_sigmoid, activation_tanh)) {
+    y <- f(special)
+    expect_true(is.na(y[1]) && !is.nan(y[1]))
+    expect_true(is.nan(y[2]))
+  }
+  expect_identical(activation_sigmoid(c(-Inf, Inf, 0)), c(0, 1, 0.5))
+  expect_identical(activation_tanh(c(-Inf, Inf, 30)), c(-1, 1, 1))
+  expect_identical(1 / activation_tanh(-0), -Inf)
+  expect_identical(activation_elu(c(-Inf, Inf)), c(-1, Inf))
+  # gradients from the input: still right where the output has rounded to 1
+  expect_equal(activation_sigmoid_backward(40, 1), exp(-40), tolerance = 1e-14)
+  expect_equal(activation_tanh_backward(20, 1), 4 * exp(-40), tolerance = 1e-14)
+})
+
+test_that("parameters are checked", {
+  expect_error(activation_elu(1, alpha = "a"), "`alpha` must be a single number")
+  expect_error(activation_elu(1, alpha = NULL), "`alpha`")
+  expect_error(activation_relu(1, max_value = -1), "`max_value` must be a single number of at least 0")
+  expect_error(activation_relu(1, negative_slope = -0.1), "`negative_slope`")
+  expect_error(activation_relu(1, threshold = NA), "`threshold`")
+  expect_error(activation_thresholded_relu(1, theta = -1), "`theta`")
+  expect_error(activation_tanh("a"), "`x` must be a numeric vector")
+  expect_error(activation_sigmoid_backward(1:2, 1:3), "`grad_output` must have the output's shape")
+})
+
+test_that("softmax is stable, along any axis", {
+  x <- matrix(c(1, 2, 3, 1e300, -Inf, 0, -Inf, -Inf, -Inf), 3, 3, byrow = TRUE)
+  y <- activation_softmax(x)
+  expect_equal(y[1, ], exp(1:3 - 3) / sum(exp(1:3 - 3)))
+  expect_identical(y[2, ], c(1, 0, 0))
+  expect_true(all(is.nan(y[3, ])))
+  a <- array(rnorm(60), c(3, 4, 5))
+  reference <- function(a, axis) {
+    e <- exp(sweep(a, seq_along(dim(a))[-axis], apply(a, seq_along(dim(a))[-axis], max)))
+    sweep(e, seq_along(dim(a))[-axis], apply(e, seq_along(dim(a))[-axis], sum), "/")
+  }
+  for (axis in 1:3) expect_equal(activation_softmax(a, axis), reference(a, axis))
+  expect_identical(activation_softmax(a, -1), activation_softmax(a, 3))
+  expect_identical(activation_softmax(a, -3), activation_softmax(a, 1))
+  expect_equal(activation_softmax(c(1, 2)), exp(1:2) / sum(exp(1:2)))
+  expect_error(activation_softmax(a, 4), "`axis` must be a whole number from -3 to 3")
+  expect_error(activation_softmax(a, 0), "`axis`")
+  # the gradient against finite differences of sum(g * softmax(x))
+  x <- matrix(rnorm(6), 2, 3)
+  g <- matrix(rnorm(6), 2, 3)
+  h <- 1e-6
+  fd <- vapply(seq_along(x), function(i) {
+    e <- replace(numeric(6), i, h)
+    (sum(g * activation_softmax(x + e)) - sum(g * activation_softmax(x - e))) / (2 * h)
+  }, 0)
+  expect_equal(as.vector(activation_softmax_backward(x, g)), fd, tolerance = 1e-7)
+})
+
+test_that("parametric ReLU broadcasts alpha and gives its gradient", {
+  x <- array(rnorm(24), c(2, 3, 4))
+  alpha <- array(runif(4), c(1, 4))
+  y <- activation_parametric_relu(x, alpha)
+  expected <- x
+  for (j in 1:4) expected[, , j] <- ifelse(x[, , j] < 0, alpha[1, j] * x[, , j], x[, , j])
+  expect_identical(y, expected)
+  g <- array(rnorm(24), c(2, 3, 4))
+  grads <- activation_parametric_relu_backward(x, alpha, g)
+  expect_identical(grads$x, ifelse(x < 0, g * rep(alpha, each = 6), g))
+  expect_equal(as.vector(grads$alpha),
+               vapply(1:4, function(j) sum((g * x)[, , j][x[, , j] < 0]), 0))
+  expect_identical(dim(grads$alpha), c(1L, 4L))
+  expect_error(activation_parametric_relu(x, c(1, 2)), "`alpha` must have the shape of one sample, \\(3, 4\\)")
+})
