@@ -100,16 +100,21 @@ SEXP selu_softmax_backward(SEXP x, SEXP grad_output, SEXP layout) {
   const double *g = REAL(gd);
   softmax_into(REAL(xd), y, inner, len, outer);
   double *dot = (double *) R_alloc(inner, sizeof(double));
-  R_xlen_t g_step = ng == 1 ? 0 : 1;
+  double *g_slice = (double *) R_alloc(inner, sizeof(double));
   for (R_xlen_t o = 0; o < outer; o++) {
     double *yo = y + o * inner * len;
-    const double *go = g + o * inner * len * g_step;
     for (R_xlen_t i = 0; i < inner; i++) dot[i] = 0;
-    for (R_xlen_t j = 0; j < len; j++)
-      for (R_xlen_t i = 0; i < inner; i++) dot[i] += go[(j * inner + i) * g_step] * yo[j * inner + i];
-    for (R_xlen_t j = 0; j < len; j++)
-      for (R_xlen_t i = 0; i < inner; i++)
-        yo[j * inner + i] *= go[(j * inner + i) * g_step] - dot[i];
+    for (R_xlen_t j = 0; j < len; j++) {
+      const double *gj = ng == 1 ? g_slice : g + (o * len + j) * inner;
+      if (ng == 1) for (R_xlen_t i = 0; i < inner; i++) g_slice[i] = g[0];
+      const double *yj = yo + j * inner;
+      SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++) dot[i] += gj[i] * yj[i];
+    }
+    for (R_xlen_t j = 0; j < len; j++) {
+      const double *gj = ng == 1 ? g_slice : g + (o * len + j) * inner;
+      double *yj = yo + j * inner;
+      SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++) yj[i] *= gj[i] - dot[i];
+    }
   }
   UNPROTECT(3);
   return out;

@@ -197,11 +197,13 @@ SELU_INLINE dd exp_neg_dd(double x, double shift) {
   return t;
 }
 
-/* n / d for double-doubles, within about 0.5 ulp. */
+/* n / d for double-doubles, within about 0.5 ulp: a first quotient from the
+ * reciprocal, then one correction step (one division in all). */
 SELU_INLINE double div_dd(dd n, dd d, int fma_ok) {
-  double y = n.hi / d.hi;
+  double r = 1.0 / d.hi;
+  double y = n.hi * r;
   dd yd = two_prod(y, d.hi, fma_ok);
-  return y + (((n.hi - yd.hi) - yd.lo) + n.lo - y * d.lo) / d.hi;
+  return y + (((n.hi - yd.hi) - yd.lo) + n.lo - y * d.lo) * r;
 }
 
 /* c t / (1 + t)^2 for t in [0, 1], given ct = c t as a double-double and
