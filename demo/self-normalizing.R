@@ -10,9 +10,10 @@ depth <- 16
 x <- matrix(rnorm(n_samples * units), n_samples, units)
 
 selu_layer <- layer_activation_selu(input_shape = units, name = "selu")
+lecun <- initializer_lecun_normal()
 stats <- data.frame(block = 0, mean = mean(x), variance = var(as.vector(x)))
 for (block in seq_len(depth)) {
-  weights <- matrix(rnorm(units * units, sd = 1 / sqrt(units)), units, units)
+  weights <- lecun(c(units, units))
   x <- selu_layer(x %*% weights)
   stats[block + 1, ] <- c(block, mean(x), var(as.vector(x)))
 }
