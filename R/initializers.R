@@ -30,9 +30,9 @@ get_config.selu_initializer <- function(object, ...) {
   structure(attr(object, "config"), class_name = attr(object, "class_name"))
 }
 
-# Runs `code` on the random stream of `seed`, leaving the user's as it was.
-with_seed <- function(seed, code) {
-  if (is.null(seed)) return(code)
+# Runs `code` on a random stream of its own, which `start()` sets up, and
+# then puts the session's stream (`.Random.seed`) back as it was.
+with_own_stream <- function(start, code) {
   had_seed <- exists(".Random.seed", envir = globalenv(), inherits = FALSE)
   if (had_seed) saved <- get(".Random.seed", envir = globalenv(), inherits = FALSE)
   on.exit(if (had_seed) {
@@ -40,8 +40,14 @@ with_seed <- function(seed, code) {
   } else {
     rm(".Random.seed", envir = globalenv())
   })
-  set.seed(seed)
+  start()
   code
+}
+
+# Runs `code` on the random stream of `seed` (the session's if NULL).
+with_seed <- function(seed, code) {
+  if (is.null(seed)) return(code)
+  with_own_stream(function() set.seed(seed), code)
 }
 
 check_seed <- function(seed, call = sys.call(-1)) {

@@ -91,21 +91,15 @@ layer_alpha_dropout <- function(object, rate, noise_shape = NULL, seed = NULL,
 # user's stream left as it was; or from the user's stream when no seed.
 draw_uniform <- function(stream, seed, n) {
   if (is.null(seed)) return(stats::runif(n))
-  had_seed <- exists(".Random.seed", envir = globalenv(), inherits = FALSE)
-  if (had_seed) saved <- get(".Random.seed", envir = globalenv(), inherits = FALSE)
-  on.exit(if (had_seed) {
-    assign(".Random.seed", saved, envir = globalenv())
-  } else {
-    rm(".Random.seed", envir = globalenv())
-  })
-  if (is.null(stream$state)) {
-    set.seed(seed)
-  } else {
-    assign(".Random.seed", stream$state, envir = globalenv())
+  start <- function() {
+    if (is.null(stream$state)) set.seed(seed)
+    else assign(".Random.seed", stream$state, envir = globalenv())
   }
-  u <- stats::runif(n)
-  stream$state <- get(".Random.seed", envir = globalenv(), inherits = FALSE)
-  u
+  with_own_stream(start, {
+    u <- stats::runif(n)
+    stream$state <- get(".Random.seed", envir = globalenv(), inherits = FALSE)
+    u
+  })
 }
 
 dropout_noise_shape <- function(noise_shape, shape, call) {

@@ -45,11 +45,18 @@ scalar_selu_backward <- function(x, g) .Call("scalar_selu_backward", x, g, PACKA
 
 act32 <- layer_activation_selu(dtype = "float32")
 
+# The median time of each expression; below 1e7 the best of three rounds of
+# bench::mark, which keeps a passing disturbance on this shared machine from
+# landing on one implementation only.
 measure <- function(expr_list, n) {
-  b <- bench::mark(exprs = expr_list, check = FALSE, min_iterations = 5,
-                   min_time = if (n >= 1e7) 2 else 0.5, filter_gc = FALSE)
-  data.frame(impl = names(expr_list), median = as.numeric(b$median),
-             mem_alloc = as.numeric(b$mem_alloc))
+  rounds <- if (n >= 1e7) 1 else 3
+  runs <- lapply(seq_len(rounds), function(i) {
+    bench::mark(exprs = expr_list, check = FALSE, min_iterations = 5,
+                min_time = if (n >= 1e7) 2 else 0.3, filter_gc = FALSE)
+  })
+  data.frame(impl = names(expr_list),
+             median = do.call(pmin, lapply(runs, function(b) as.numeric(b$median))),
+             mem_alloc = as.numeric(runs[[1]]$mem_alloc))
 }
 
 # a first pass, unmeasured, so that no measured case pays for loading code

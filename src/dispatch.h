@@ -44,9 +44,12 @@ extern int selu_isa_in_use;
 
 #if defined(_OPENMP)
 #define SIMD_LOOP _Pragma("omp simd")
+#define SIMD_REDUCE_SUM(v) _Pragma(SELU_STRINGIFY(omp simd reduction(+:v)))
 #else
 #define SIMD_LOOP
+#define SIMD_REDUCE_SUM(v)
 #endif
+#define SELU_STRINGIFY(x) #x
 
 /* Defines NAME_loops[], one loop per instruction set, applying the inlined
  * element function EXPR(xi, params, fma_ok) over x. */

@@ -157,12 +157,21 @@ SEXP selu_prelu_backward(SEXP x, SEXP alpha, SEXP grad_output) {
   double *dxs = REAL(dx), *da = REAL(dalpha);
   for (R_xlen_t f = 0; f < features; f++) {
     const double af = a[f];
+    const double *xf = xs + f * batch;
+    double *dxf = dxs + f * batch;
     double sum = 0;
-    for (R_xlen_t b = 0; b < batch; b++) {
-      R_xlen_t i = f * batch + b;
-      double gi = g[i * g_step], xi = xs[i];
-      dxs[i] = xi != xi ? xi : (xi < 0 ? af * gi : gi);
-      sum += xi < 0 ? gi * xi : 0.0;
+    if (g_step) {
+      const double *gf = g + f * batch;
+      SIMD_REDUCE_SUM(sum) for (R_xlen_t b = 0; b < batch; b++) {
+        dxf[b] = choose(xf[b] != xf[b], xf[b], choose(xf[b] < 0, af * gf[b], gf[b]));
+        sum += choose(xf[b] < 0, gf[b] * xf[b], 0.0);
+      }
+    } else {
+      const double g0 = g[0];
+      SIMD_REDUCE_SUM(sum) for (R_xlen_t b = 0; b < batch; b++) {
+        dxf[b] = choose(xf[b] != xf[b], xf[b], choose(xf[b] < 0, af * g0, g0));
+        sum += choose(xf[b] < 0, g0 * xf[b], 0.0);
+      }
     }
     da[f] = sum;
   }
