@@ -12,10 +12,7 @@ new_layer <- function(class_name, name, trainable = TRUE, dtype = "float64",
                       batch_input_shape = NULL, config = list(),
                       forward, backward,
                       output_shape = function(self, shape) shape,
-                      forward_cached = function(self, x, training) {
-                        list(output = self$forward(self, x, training), cache = NULL)
-                      },
-                      build = NULL) {
+                      forward_cached = NULL, build = NULL) {
   self <- new.env(parent = emptyenv())
   self$class_name <- class_name
   self$name <- name
@@ -27,7 +24,11 @@ new_layer <- function(class_name, name, trainable = TRUE, dtype = "float64",
   self$forward <- forward
   self$backward <- backward
   self$output_shape <- output_shape
-  self$forward_cached <- forward_cached
+  # only layers whose backward needs what their forward drew keep a cache
+  self$has_cache <- !is.null(forward_cached)
+  self$forward_cached <- if (self$has_cache) forward_cached else function(self, x, training) {
+    list(output = self$forward(self, x, training), cache = NULL)
+  }
   self$build <- build
   self$built <- is.null(build)
   layer <- function(inputs, training = FALSE) {

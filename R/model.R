@@ -262,7 +262,7 @@ backward <- function(object, x, grad_output, training = FALSE) {
     check_input_shape(self, data_shape(x), "`x`", call = call)
     build_layer(self, data_shape(x), call = call)
     check_gradient(grad_output, self$output_shape(self, data_shape(x)), call = call)
-    cache <- self$forward_cached(self, x, training)$cache
+    cache <- if (self$has_cache) self$forward_cached(self, x, training)$cache
     return(self$backward(self, x, grad_output, cache))
   }
   self <- model_state(object)

@@ -31,9 +31,10 @@
         s[i] += e;                                                                      \
       }                                                                                 \
     }                                                                                   \
+    SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++) s[i] = 1.0 / s[i];                  \
     for (R_xlen_t j = 0; j < len; j++) {                                                \
       double *yj = y + j * stride;                                                       \
-      SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++) yj[i] = yj[i] / s[i];             \
+      SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++) yj[i] = yj[i] * s[i];             \
     }                                                                                   \
   }
 
