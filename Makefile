@@ -39,6 +39,7 @@ BENCH_ENV = GLIBC_TUNABLES=glibc.malloc.trim_threshold=4294967295:glibc.malloc.m
 .PHONY: bench accuracy
 bench: install
 	$(BENCH_ENV) $(RSCRIPT) bench/bench.R
+	$(RSCRIPT) bench/tables.R
 
 accuracy: install
 	$(RSCRIPT) bench/accuracy.R

@@ -1,0 +1,25 @@
+# Writes the benchmark's float64 table into the README and the vignette,
+# between their <!-- bench:start --> and <!-- bench:end --> lines. Run by
+# `make bench` after bench.R.
+results <- read.csv(file.path("bench", "results", "bench.csv"))
+cell <- function(impl, op, n, nt) {
+  v <- results$ns_per_element[results$impl == impl & results$op == op & results$n == n &
+                                results$threads == nt]
+  if (length(v)) sprintf("%.2f", v) else ""
+}
+rows <- c("| n | threads | op | selu | PyTorch | C scalar libm | base R subset | `x * 1` / `x * g` |",
+          "|---|---|---|---|---|---|---|---|")
+for (n in c(1e5, 1e7)) for (nt in 1:2) for (op in c("forward", "backward")) {
+  floor <- if (op == "forward") "x * 1 (memory floor)" else "x * g (memory floor)"
+  rows <- c(rows, sprintf("| %s | %d | %s | %s | %s | %s | %s | %s |",
+                          format(n, scientific = TRUE), nt, op, cell("selu", op, n, nt),
+                          cell("torch", op, n, nt), cell("C scalar libm", op, n, nt),
+                          cell("base R subset", op, n, nt), cell(floor, op, n, nt)))
+}
+for (file in c("README.md", file.path("vignettes", "selu.Rmd"))) {
+  text <- readLines(file)
+  start <- grep("^<!-- bench:start -->$", text)
+  end <- grep("^<!-- bench:end -->$", text)
+  stopifnot(length(start) == 1, length(end) == 1, start < end)
+  writeLines(c(text[seq_len(start)], rows, text[end:length(text)]), file)
+}
