@@ -5,12 +5,6 @@ selu_scale_text <- "1.0507009873554804934193349852946"
 # scale * alpha, correctly rounded from its decimal expansion
 selu_scale_alpha <- 1.7580993408473768599402175208123
 
-# Distance in units in the last place of the reference.
-ulp_error <- function(got, ref) {
-  ulp <- 2^(floor(log2(pmax(abs(ref), 2^-1022))) - 52)
-  abs(got - ref) / ulp
-}
-
 # Rounds doubles to float32 and back, through R's own 4-byte binary I/O.
 as_float32 <- function(x) {
   readBin(writeBin(x, raw(), size = 4), "double", n = length(x), size = 4)
