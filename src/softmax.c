@@ -9,32 +9,57 @@
  * exp(x - max) never overflows, and a slice of -Inf and finite values gives
  * zeros where it is -Inf; a slice all -Inf gives NaN, as keras does. */
 
+/* Exponentials and their sums for `inner` slices of `len` elements, `stride`
+ * apart: y = exp(x - max), s = 1 / sum(y). */
+#define SOFTMAX_EXP(x, y, inner, stride, len, m, s)                                    \
+  for (R_xlen_t i = 0; i < inner; i++) {                                                \
+    m[i] = R_NegInf;                                                                    \
+    s[i] = 0;                                                                           \
+  }                                                                                     \
+  for (R_xlen_t j = 0; j < len; j++) {                                                  \
+    const double *xj = x + j * stride;                                                  \
+    SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++) m[i] = choose(xj[i] > m[i], xj[i], m[i]); \
+  }                                                                                     \
+  for (R_xlen_t j = 0; j < len; j++) {                                                  \
+    const double *xj = x + j * stride;                                                  \
+    double *yj = y + j * stride;                                                        \
+    SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++) {                                    \
+      double z = xj[i] - m[i];                                                          \
+      double e = choose(z != z, z, g_c_exp(z, 1.0, 1.0, 53));                           \
+      yj[i] = e;                                                                        \
+      s[i] += e;                                                                        \
+    }                                                                                   \
+  }                                                                                     \
+  SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++) s[i] = 1.0 / s[i];
+
 #define SOFTMAX_BLOCK(SUFFIX, TARGET)                                                   \
   TARGET static void softmax_block_##SUFFIX(const double *x, double *y, R_xlen_t inner, \
                                             R_xlen_t stride, R_xlen_t len, double *m,  \
                                             double *s) {                               \
-    for (R_xlen_t i = 0; i < inner; i++) {                                              \
-      m[i] = R_NegInf;                                                                  \
-      s[i] = 0;                                                                         \
-    }                                                                                   \
+    SOFTMAX_EXP(x, y, inner, stride, len, m, s)                                         \
     for (R_xlen_t j = 0; j < len; j++) {                                                \
-      const double *xj = x + j * stride;                                                 \
-      SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++) m[i] = choose(xj[i] > m[i], xj[i], m[i]); \
-    }                                                                                   \
-    for (R_xlen_t j = 0; j < len; j++) {                                                \
-      const double *xj = x + j * stride;                                                 \
-      double *yj = y + j * stride;                                                       \
-      SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++) {                                  \
-        double z = xj[i] - m[i];                                                        \
-        double e = choose(z != z, z, g_c_exp(z, 1.0, 1.0, 53));                         \
-        yj[i] = e;                                                                      \
-        s[i] += e;                                                                      \
-      }                                                                                 \
-    }                                                                                   \
-    SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++) s[i] = 1.0 / s[i];                  \
-    for (R_xlen_t j = 0; j < len; j++) {                                                \
-      double *yj = y + j * stride;                                                       \
+      double *yj = y + j * stride;                                                      \
       SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++) yj[i] = yj[i] * s[i];             \
+    }                                                                                   \
+  }                                                                                     \
+  /* dx = y (g - sum_j g_j y_j), with y = e s: the sum taken over e, then scaled */     \
+  TARGET static void softmax_grad_block_##SUFFIX(const double *x, const double *g,      \
+                                                 double *y, R_xlen_t inner,            \
+                                                 R_xlen_t stride, R_xlen_t len,        \
+                                                 double *m, double *s) {               \
+    SOFTMAX_EXP(x, y, inner, stride, len, m, s)                                         \
+    double *dot = m; /* the maxima are no longer needed */                              \
+    for (R_xlen_t i = 0; i < inner; i++) dot[i] = 0;                                    \
+    for (R_xlen_t j = 0; j < len; j++) {                                                \
+      const double *gj = g + j * stride;                                                \
+      const double *yj = y + j * stride;                                                \
+      SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++) dot[i] += gj[i] * yj[i];           \
+    }                                                                                   \
+    for (R_xlen_t j = 0; j < len; j++) {                                                \
+      const double *gj = g + j * stride;                                                \
+      double *yj = y + j * stride;                                                      \
+      SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++)                                    \
+        yj[i] = (yj[i] * s[i]) * (gj[i] - dot[i] * s[i]);                               \
     }                                                                                   \
   }
 
@@ -47,21 +72,30 @@ typedef void (*softmax_block)(const double *, double *, R_xlen_t, R_xlen_t, R_xl
 static const softmax_block softmax_blocks[ISA_COUNT] = {softmax_block_portable,
                                                         softmax_block_avx2,
                                                         softmax_block_avx512};
+typedef void (*softmax_grad_block)(const double *, const double *, double *, R_xlen_t, R_xlen_t,
+                                   R_xlen_t, double *, double *);
+static const softmax_grad_block softmax_grad_blocks[ISA_COUNT] = {
+    softmax_grad_block_portable, softmax_grad_block_avx2, softmax_grad_block_avx512};
 
 /* Elements of the inner stretch handled at once: the running max and sum
  * stay in cache. */
-#define INNER_CHUNK 1024
+#define INNER_CHUNK 4096
 
-static void softmax_into(const double *x, double *y, R_xlen_t inner, R_xlen_t len,
-                         R_xlen_t outer) {
+/* y = softmax(x), or, given g (of x's length), the gradient y (g - <g, y>). */
+static void softmax_into(const double *x, const double *g, double *y, R_xlen_t inner,
+                         R_xlen_t len, R_xlen_t outer) {
   softmax_block block = softmax_blocks[selu_isa_in_use];
+  softmax_grad_block grad_block = softmax_grad_blocks[selu_isa_in_use];
   double m[INNER_CHUNK], s[INNER_CHUNK];
   for (R_xlen_t o = 0; o < outer; o++) {
-    const double *xo = x + o * inner * len;
-    double *yo = y + o * inner * len;
+    R_xlen_t offset = o * inner * len;
     for (R_xlen_t i0 = 0; i0 < inner; i0 += INNER_CHUNK) {
       R_xlen_t width = inner - i0 < INNER_CHUNK ? inner - i0 : INNER_CHUNK;
-      block(xo + i0, yo + i0, width, inner, len, m, s);
+      if (g) {
+        grad_block(x + offset + i0, g + offset + i0, y + offset + i0, width, inner, len, m, s);
+      } else {
+        block(x + offset + i0, y + offset + i0, width, inner, len, m, s);
+      }
     }
     if ((o & 255) == 255) R_CheckUserInterrupt();
   }
@@ -82,7 +116,7 @@ SEXP selu_softmax_forward(SEXP x, SEXP layout) {
   check_layout(x, layout, &inner, &len, &outer);
   SEXP xd = PROTECT(as_double(x));
   SEXP out = PROTECT(result_for(x, 0));
-  softmax_into(REAL(xd), REAL(out), inner, len, outer);
+  softmax_into(REAL(xd), NULL, REAL(out), inner, len, outer);
   UNPROTECT(2);
   return out;
 }
@@ -97,25 +131,14 @@ SEXP selu_softmax_backward(SEXP x, SEXP grad_output, SEXP layout) {
   SEXP xd = PROTECT(as_double(x));
   SEXP gd = PROTECT(as_double(grad_output));
   SEXP out = PROTECT(result_for(x, 0));
-  double *y = REAL(out);
-  const double *g = REAL(gd);
-  softmax_into(REAL(xd), y, inner, len, outer);
-  double *dot = (double *) R_alloc(inner, sizeof(double));
-  double *g_slice = (double *) R_alloc(inner, sizeof(double));
-  for (R_xlen_t o = 0; o < outer; o++) {
-    double *yo = y + o * inner * len;
-    for (R_xlen_t i = 0; i < inner; i++) dot[i] = 0;
-    for (R_xlen_t j = 0; j < len; j++) {
-      const double *gj = ng == 1 ? g_slice : g + (o * len + j) * inner;
-      if (ng == 1) for (R_xlen_t i = 0; i < inner; i++) g_slice[i] = g[0];
-      const double *yj = yo + j * inner;
-      SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++) dot[i] += gj[i] * yj[i];
-    }
-    for (R_xlen_t j = 0; j < len; j++) {
-      const double *gj = ng == 1 ? g_slice : g + (o * len + j) * inner;
-      double *yj = yo + j * inner;
-      SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++) yj[i] *= gj[i] - dot[i];
-    }
+  if (ng == 1) { /* one number for every element: expand it */
+    SEXP full = PROTECT(Rf_allocVector(REALSXP, n));
+    double g0 = REAL(gd)[0], *gf = REAL(full);
+    for (R_xlen_t i = 0; i < n; i++) gf[i] = g0;
+    softmax_into(REAL(xd), gf, REAL(out), inner, len, outer);
+    UNPROTECT(1);
+  } else {
+    softmax_into(REAL(xd), REAL(gd), REAL(out), inner, len, outer);
   }
   UNPROTECT(3);
   return out;
@@ -163,16 +186,16 @@ SEXP selu_prelu_backward(SEXP x, SEXP alpha, SEXP grad_output) {
     double sum = 0;
     if (g_step) {
       const double *gf = g + f * batch;
-      SIMD_REDUCE_SUM(sum) for (R_xlen_t b = 0; b < batch; b++) {
+      SIMD_LOOP for (R_xlen_t b = 0; b < batch; b++)
         dxf[b] = choose(xf[b] != xf[b], xf[b], choose(xf[b] < 0, af * gf[b], gf[b]));
-        sum += choose(xf[b] < 0, gf[b] * xf[b], 0.0);
-      }
+      SIMD_REDUCE_SUM(sum) for (R_xlen_t b = 0; b < batch; b++)
+        sum += gf[b] * (xf[b] < 0 ? xf[b] : 0.0);
     } else {
       const double g0 = g[0];
-      SIMD_REDUCE_SUM(sum) for (R_xlen_t b = 0; b < batch; b++) {
+      SIMD_LOOP for (R_xlen_t b = 0; b < batch; b++)
         dxf[b] = choose(xf[b] != xf[b], xf[b], choose(xf[b] < 0, af * g0, g0));
-        sum += choose(xf[b] < 0, g0 * xf[b], 0.0);
-      }
+      SIMD_REDUCE_SUM(sum) for (R_xlen_t b = 0; b < batch; b++)
+        sum += g0 * (xf[b] < 0 ? xf[b] : 0.0);
     }
     da[f] = sum;
   }
