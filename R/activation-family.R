@@ -1,6 +1,18 @@
 # The activation functions of the family besides SELU, and their gradients:
 # thin wrappers over the C kernels.
 
+# The exported functions: x (and grad_output) checked against the user's call.
+kernel_forward <- function(name, x, params = numeric(0), call = sys.call(-1)) {
+  check_numeric_data(x, "x", call = call)
+  run_kernel(name, x, params)
+}
+
+kernel_backward <- function(name, x, grad_output, params = numeric(0), call = sys.call(-1)) {
+  check_numeric_data(x, "x", call = call)
+  check_gradient(grad_output, data_shape(x), call = call)
+  run_kernel_backward(name, x, grad_output, params)
+}
+
 run_kernel <- function(name, x, params = numeric(0), single = FALSE) {
   .Call(C_selu_activation_forward, name, x, as.double(params), single)
 }
@@ -72,108 +84,88 @@ NULL
 #' @rdname activation_family
 #' @export
 activation_elu <- function(x, alpha = 1) {
-  check_numeric_data(x, "x")
-  run_kernel("elu", x, check_number(alpha, "alpha"))
+  alpha <- check_number(alpha, "alpha")
+  kernel_forward("elu", x, alpha)
 }
 
 #' @rdname activation_family
 #' @export
 activation_elu_backward <- function(x, grad_output, alpha = 1) {
-  check_numeric_data(x, "x")
-  check_gradient(grad_output, data_shape(x))
-  run_kernel_backward("elu", x, grad_output, check_number(alpha, "alpha"))
+  alpha <- check_number(alpha, "alpha")
+  kernel_backward("elu", x, grad_output, alpha)
 }
 
 #' @rdname activation_family
 #' @export
 activation_leaky_relu <- function(x, alpha = 0.3) {
-  check_numeric_data(x, "x")
-  run_kernel("leaky_relu", x, check_number(alpha, "alpha"))
+  alpha <- check_number(alpha, "alpha")
+  kernel_forward("leaky_relu", x, alpha)
 }
 
 #' @rdname activation_family
 #' @export
 activation_leaky_relu_backward <- function(x, grad_output, alpha = 0.3) {
-  check_numeric_data(x, "x")
-  check_gradient(grad_output, data_shape(x))
-  run_kernel_backward("leaky_relu", x, grad_output, check_number(alpha, "alpha"))
+  alpha <- check_number(alpha, "alpha")
+  kernel_backward("leaky_relu", x, grad_output, alpha)
 }
 
 #' @rdname activation_family
 #' @export
 activation_relu <- function(x, max_value = NULL, negative_slope = 0, threshold = 0) {
-  check_numeric_data(x, "x")
-  run_kernel("relu", x, relu_params(max_value, negative_slope, threshold, sys.call()))
+  params <- relu_params(max_value, negative_slope, threshold, sys.call())
+  kernel_forward("relu", x, params)
 }
 
 #' @rdname activation_family
 #' @export
 activation_relu_backward <- function(x, grad_output, max_value = NULL, negative_slope = 0,
                                      threshold = 0) {
-  check_numeric_data(x, "x")
-  check_gradient(grad_output, data_shape(x))
-  run_kernel_backward("relu", x, grad_output,
-                      relu_params(max_value, negative_slope, threshold, sys.call()))
+  params <- relu_params(max_value, negative_slope, threshold, sys.call())
+  kernel_backward("relu", x, grad_output, params)
 }
 
 #' @rdname activation_family
 #' @export
 activation_thresholded_relu <- function(x, theta = 1) {
-  check_numeric_data(x, "x")
-  run_kernel("thresholded_relu", x, check_number(theta, "theta", 0))
+  theta <- check_number(theta, "theta", 0)
+  kernel_forward("thresholded_relu", x, theta)
 }
 
 #' @rdname activation_family
 #' @export
 activation_thresholded_relu_backward <- function(x, grad_output, theta = 1) {
-  check_numeric_data(x, "x")
-  check_gradient(grad_output, data_shape(x))
-  run_kernel_backward("thresholded_relu", x, grad_output, check_number(theta, "theta", 0))
+  theta <- check_number(theta, "theta", 0)
+  kernel_backward("thresholded_relu", x, grad_output, theta)
 }
 
 #' @rdname activation_family
 #' @export
-activation_sigmoid <- function(x) {
-  check_numeric_data(x, "x")
-  run_kernel("sigmoid", x)
-}
+activation_sigmoid <- function(x) kernel_forward("sigmoid", x)
 
 #' @rdname activation_family
 #' @export
 activation_sigmoid_backward <- function(x, grad_output) {
-  check_numeric_data(x, "x")
-  check_gradient(grad_output, data_shape(x))
-  run_kernel_backward("sigmoid", x, grad_output)
+  kernel_backward("sigmoid", x, grad_output)
 }
 
 #' @rdname activation_family
 #' @export
-activation_tanh <- function(x) {
-  check_numeric_data(x, "x")
-  run_kernel("tanh", x)
-}
+activation_tanh <- function(x) kernel_forward("tanh", x)
 
 #' @rdname activation_family
 #' @export
 activation_tanh_backward <- function(x, grad_output) {
-  check_numeric_data(x, "x")
-  check_gradient(grad_output, data_shape(x))
-  run_kernel_backward("tanh", x, grad_output)
+  kernel_backward("tanh", x, grad_output)
 }
 
 #' @rdname activation_family
 #' @export
-activation_linear <- function(x) {
-  check_numeric_data(x, "x")
-  run_kernel("linear", x)
-}
+activation_linear <- function(x) kernel_forward("linear", x)
 
 #' @rdname activation_family
 #' @export
 activation_linear_backward <- function(x, grad_output) {
-  check_numeric_data(x, "x")
-  check_gradient(grad_output, data_shape(x))
-  run_kernel_backward("linear", x, grad_output)
+  kernel_backward("linear", x, grad_output)
 }
 
 #' Softmax along an axis

@@ -54,13 +54,30 @@ static void stretch(R_xlen_t n, int t, int nth, R_xlen_t *from, R_xlen_t *to) {
   *to = b < n ? b : n;
 }
 
-void run_unary(unary_loop loop, const double *x, double *y, R_xlen_t n,
-               const kernel_params *p) {
+/* A loop over x (and g) into y, split into stretches. */
+typedef struct {
+  unary_loop unary;
+  binary_loop binary;
+  const double *x, *g;
+  int g_step;
+  double *y;
+  const kernel_params *p;
+} job;
+
+static void run_stretch(const job *j, R_xlen_t from, R_xlen_t len) {
+  if (j->unary) {
+    j->unary(j->x + from, j->y + from, len, j->p);
+  } else {
+    j->binary(j->x + from, j->g + from * j->g_step, j->y + from, len, j->p);
+  }
+}
+
+static void run_job(const job *j, R_xlen_t n) {
   for (R_xlen_t start = 0; start < n; start += BLOCK) {
     R_xlen_t len = n - start < BLOCK ? n - start : BLOCK;
     int nth = threads_for(len);
     if (nth == 1) {
-      loop(x + start, y + start, len, p);
+      run_stretch(j, start, len);
     } else {
 #ifdef _OPENMP
 #pragma omp parallel for num_threads(nth) schedule(static)
@@ -68,33 +85,23 @@ void run_unary(unary_loop loop, const double *x, double *y, R_xlen_t n,
       for (int t = 0; t < nth; t++) {
         R_xlen_t from, to;
         stretch(len, t, nth, &from, &to);
-        loop(x + start + from, y + start + from, to - from, p);
+        run_stretch(j, start + from, to - from);
       }
     }
     if (start + BLOCK < n) R_CheckUserInterrupt();
   }
 }
 
+void run_unary(unary_loop loop, const double *x, double *y, R_xlen_t n,
+               const kernel_params *p) {
+  job j = {loop, NULL, x, NULL, 0, y, p};
+  run_job(&j, n);
+}
+
 void run_binary(binary_loop loop, const double *x, const double *g, int g_step, double *y,
                 R_xlen_t n, const kernel_params *p) {
-  for (R_xlen_t start = 0; start < n; start += BLOCK) {
-    R_xlen_t len = n - start < BLOCK ? n - start : BLOCK;
-    int nth = threads_for(len);
-    const double *gs = g + start * g_step;
-    if (nth == 1) {
-      loop(x + start, gs, y + start, len, p);
-    } else {
-#ifdef _OPENMP
-#pragma omp parallel for num_threads(nth) schedule(static)
-#endif
-      for (int t = 0; t < nth; t++) {
-        R_xlen_t from, to;
-        stretch(len, t, nth, &from, &to);
-        loop(x + start + from, gs + from * g_step, y + start + from, to - from, p);
-      }
-    }
-    if (start + BLOCK < n) R_CheckUserInterrupt();
-  }
+  job j = {NULL, loop, x, g, g_step, y, p};
+  run_job(&j, n);
 }
 
 /* The best instruction set this CPU has, for the kernels' loops. */
