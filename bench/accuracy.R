@@ -4,16 +4,10 @@
 # 11 bits more than double.
 library(selu)
 
-build_dir <- tempfile("selu-accuracy")
-dir.create(build_dir)
-invisible(file.copy(file.path("bench", "accuracy_reference.c"), build_dir))
-status <- system2(file.path(R.home("bin"), "R"),
-                  c("CMD", "SHLIB", "-o", shQuote(file.path(build_dir, "reference.so")),
-                    shQuote(file.path(build_dir, "accuracy_reference.c"))), stdout = FALSE)
-stopifnot(status == 0)
-dyn.load(file.path(build_dir, "reference.so"))
+source(file.path("bench", "build.R"))
+invisible(build_and_load("accuracy_reference"))
 ulp_errors <- function(x, got, backward, single) {
-  .Call("ulp_errors", x, got, as.integer(backward), single, PACKAGE = "reference")
+  .Call("ulp_errors", x, got, as.integer(backward), single, PACKAGE = "accuracy_reference")
 }
 
 set.seed(1706)

@@ -32,14 +32,8 @@ selu_grad_subset <- function(x, g) {
 }
 
 # The scalar C loop with libm's expm1(), built here.
-build_dir <- tempfile("selu-bench")
-dir.create(build_dir)
-invisible(file.copy(file.path("bench", "scalar_selu.c"), build_dir))
-status <- system2(file.path(R.home("bin"), "R"),
-                  c("CMD", "SHLIB", "-o", shQuote(file.path(build_dir, "scalar_selu.so")),
-                    shQuote(file.path(build_dir, "scalar_selu.c"))), stdout = FALSE)
-stopifnot(status == 0)
-scalar_dll <- dyn.load(file.path(build_dir, "scalar_selu.so"))
+source(file.path("bench", "build.R"))
+build_dir <- build_and_load("scalar_selu")
 scalar_selu <- function(x) .Call("scalar_selu", x, PACKAGE = "scalar_selu")
 scalar_selu_backward <- function(x, g) .Call("scalar_selu_backward", x, g, PACKAGE = "scalar_selu")
 
