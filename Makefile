@@ -7,7 +7,7 @@ RSCRIPT ?= Rscript
 CHECK_ENV = _R_CHECK_CRAN_INCOMING_REMOTE_=false _R_CHECK_SYSTEM_CLOCK_=false \
 	R_RD4PDF=times,hyper
 
-.PHONY: install deps demo test document check
+.PHONY: install deps demo test document check lint
 
 install:
 	$(R) CMD INSTALL --preclean .
@@ -28,6 +28,15 @@ check:
 	rm -rf check && mkdir check
 	cd check && $(R) CMD build .. && $(CHECK_ENV) $(R) CMD check --as-cran selu_*.tar.gz
 	$(RSCRIPT) tools/check-status.R check/selu.Rcheck/00check.log
+
+# The C code: no warning under -Wall -Wextra -pedantic, no cppcheck finding.
+lint:
+	for f in src/*.c; do \
+	  $(CC) -I"$$($(R) CMD config --cppflags | sed 's/^-I//')" -fopenmp -Wall -Wextra -pedantic \
+	    -Werror -fsyntax-only $$f || exit 1; \
+	done
+	cppcheck --quiet --enable=warning,portability --error-exitcode=1 \
+	  -I"$$($(R) CMD config --cppflags | sed 's/^-I//')" --suppress=missingIncludeSystem src/
 
 # Benchmarks and the accuracy report (bench/, not part of the package).
 # glibc keeps freed memory up to 32 MB for reuse instead of handing it back to

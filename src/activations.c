@@ -158,7 +158,7 @@ SEXP selu_activation_forward(SEXP name, SEXP x, SEXP params, SEXP single) {
   SEXP xd = PROTECT(as_double(x));
   SEXP out = PROTECT(result_for(x, 0));
   run_unary((use_float ? k->forward_f32 : k->forward)[selu_isa_in_use], REAL(xd), REAL(out),
-            XLENGTH(xd), &p);
+            XLENGTH(xd), p);
   UNPROTECT(2);
   return out;
 }
@@ -177,7 +177,7 @@ SEXP selu_activation_backward(SEXP name, SEXP x, SEXP grad_output, SEXP params, 
   int scalar = ng == 1 && n != 1;
   const binary_loop *loops = use_float ? (scalar ? k->backward_scalar_f32 : k->backward_f32)
                                        : (scalar ? k->backward_scalar : k->backward);
-  run_binary(loops[selu_isa_in_use], REAL(xd), REAL(gd), !scalar, REAL(out), n, &p);
+  run_binary(loops[selu_isa_in_use], REAL(xd), REAL(gd), !scalar, REAL(out), n, p);
   UNPROTECT(3);
   return out;
 }

@@ -12,16 +12,16 @@
 /* The instruction sets a kernel is compiled for, best last. */
 enum selu_isa { ISA_PORTABLE = 0, ISA_AVX2 = 1, ISA_AVX512 = 2, ISA_COUNT = 3 };
 
-/* The parameters of a kernel (alpha, a threshold, ...), copied into each
- * loop before it starts so that they stay in registers. */
+/* The parameters of a kernel (alpha, a threshold, ...), passed by value so
+ * that they stay in registers. */
 typedef struct {
   double a, b, c;
 } kernel_params;
 
 /* y = f(x), or y = f(x, g) with g of length n (g_step 1) or 1 (g_step 0). */
-typedef void (*unary_loop)(const double *x, double *y, R_xlen_t n, const kernel_params *p);
+typedef void (*unary_loop)(const double *x, double *y, R_xlen_t n, kernel_params p);
 typedef void (*binary_loop)(const double *x, const double *g, double *y, R_xlen_t n,
-                            const kernel_params *p);
+                            kernel_params p);
 
 extern int selu_isa_in_use;
 
@@ -55,9 +55,8 @@ extern int selu_isa_in_use;
  * element function EXPR(xi, params, fma_ok) over x. */
 #define UNARY_LOOP(NAME, SUFFIX, TARGET, EXPR, FMA)                                      \
   TARGET static void NAME##_##SUFFIX(const double *x, double *y, R_xlen_t n,             \
-                                     const kernel_params *p) {                           \
-    const kernel_params q = *p;                                                          \
-    SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], q, FMA);               \
+                                     kernel_params p) {                           \
+    SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], p, FMA);               \
   }
 #define DEFINE_UNARY_LOOPS(NAME, EXPR)                                                   \
   UNARY_LOOP(NAME, portable, , EXPR, PORTABLE_FMA)                                       \
@@ -69,15 +68,13 @@ extern int selu_isa_in_use;
 /* The same for EXPR(xi, gi, params, fma_ok); `_scalar` loops take one g for all. */
 #define BINARY_LOOP(NAME, SUFFIX, TARGET, EXPR, FMA)                                     \
   TARGET static void NAME##_##SUFFIX(const double *x, const double *g, double *y,        \
-                                     R_xlen_t n, const kernel_params *p) {               \
-    const kernel_params q = *p;                                                          \
-    SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], g[i], q, FMA);         \
+                                     R_xlen_t n, kernel_params p) {               \
+    SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], g[i], p, FMA);         \
   }                                                                                      \
   TARGET static void NAME##_scalar_##SUFFIX(const double *x, const double *g, double *y, \
-                                            R_xlen_t n, const kernel_params *p) {        \
-    const kernel_params q = *p;                                                          \
+                                            R_xlen_t n, kernel_params p) {        \
     const double g0 = g[0];                                                              \
-    SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], g0, q, FMA);           \
+    SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], g0, p, FMA);           \
   }
 #define DEFINE_BINARY_LOOPS(NAME, EXPR)                                                  \
   BINARY_LOOP(NAME, portable, , EXPR, PORTABLE_FMA)                                      \
@@ -107,9 +104,9 @@ extern int selu_isa_in_use;
  * For a binary loop, g has n elements (g_step 1) or one (g_step 0). */
 #define ALIGN 512
 void run_unary(unary_loop loop, const double *x, double *y, R_xlen_t n,
-               const kernel_params *p);
+               kernel_params p);
 void run_binary(binary_loop loop, const double *x, const double *g, int g_step, double *y,
-                R_xlen_t n, const kernel_params *p);
+                R_xlen_t n, kernel_params p);
 
 /* The number of threads for n elements: 1 below the size where threads pay. */
 int threads_for(R_xlen_t n);

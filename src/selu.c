@@ -79,7 +79,7 @@ static int all_positive(const double *x, R_xlen_t n) {
 }
 
 /* Stretches with no value <= 0 (and no NaN) take the cheap positive loop. */
-static void selu_forward_loop(const double *x, double *y, R_xlen_t n, const kernel_params *p) {
+static void selu_forward_loop(const double *x, double *y, R_xlen_t n, kernel_params p) {
   unary_loop full = selu_full_loops[selu_isa_in_use];
   unary_loop positive = selu_positive_loops[selu_isa_in_use];
   for (R_xlen_t s = 0; s < n; s += ALIGN) {
@@ -89,7 +89,7 @@ static void selu_forward_loop(const double *x, double *y, R_xlen_t n, const kern
 }
 
 static void selu_forward_loop_f32(const double *x, double *y, R_xlen_t n,
-                                  const kernel_params *p) {
+                                  kernel_params p) {
   unary_loop full = selu_full_f32_loops[selu_isa_in_use];
   unary_loop positive = selu_positive_f32_loops[selu_isa_in_use];
   for (R_xlen_t s = 0; s < n; s += ALIGN) {
@@ -105,7 +105,7 @@ SEXP selu_forward(SEXP x, SEXP single, SEXP inplace) {
   SEXP out = PROTECT(result_for(x, as_flag(inplace, "inplace")));
   kernel_params none = {0, 0, 0};
   run_unary(use_float ? selu_forward_loop_f32 : selu_forward_loop, REAL(xd), REAL(out),
-            XLENGTH(xd), &none);
+            XLENGTH(xd), none);
   UNPROTECT(2);
   return out;
 }
@@ -123,7 +123,7 @@ SEXP selu_backward(SEXP x, SEXP grad_output, SEXP single) {
   const binary_loop *loops = use_float ? (scalar ? selu_grad_f32_scalar_loops : selu_grad_f32_loops)
                                        : (scalar ? selu_grad_scalar_loops : selu_grad_loops);
   kernel_params none = {0, 0, 0};
-  run_binary(loops[selu_isa_in_use], REAL(xd), REAL(gd), !scalar, REAL(out), n, &none);
+  run_binary(loops[selu_isa_in_use], REAL(xd), REAL(gd), !scalar, REAL(out), n, none);
   UNPROTECT(3);
   return out;
 }

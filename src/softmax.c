@@ -151,7 +151,7 @@ SEXP selu_prelu_forward(SEXP x, SEXP alpha) {
   R_xlen_t n = XLENGTH(x), features = XLENGTH(alpha);
   if (!is_numeric_data(x) || TYPEOF(alpha) != REALSXP || features == 0 || n % features)
     Rf_error("internal error: `alpha` must hold one double per feature of `x`");
-  R_xlen_t batch = n / features;
+  R_xlen_t batch = features ? n / features : 0;
   SEXP xd = PROTECT(as_double(x));
   SEXP out = PROTECT(result_for(x, 0));
   const double *xs = REAL(xd), *a = REAL(alpha);
@@ -207,7 +207,7 @@ SEXP selu_prelu_backward(SEXP x, SEXP alpha, SEXP grad_output) {
   if (!is_numeric_data(x) || TYPEOF(alpha) != REALSXP || features == 0 || n % features ||
       !is_numeric_data(grad_output) || (ng != n && ng != 1))
     Rf_error("internal error: `alpha` or `grad_output` does not match `x`");
-  R_xlen_t batch = n / features, g_step = ng == 1 ? 0 : 1;
+  R_xlen_t batch = features ? n / features : 0, g_step = ng == 1 ? 0 : 1;
   SEXP xd = PROTECT(as_double(x));
   SEXP gd = PROTECT(as_double(grad_output));
   SEXP dx = PROTECT(result_for(x, 0));

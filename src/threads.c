@@ -61,7 +61,7 @@ typedef struct {
   const double *x, *g;
   int g_step;
   double *y;
-  const kernel_params *p;
+  kernel_params p;
 } job;
 
 static void run_stretch(const job *j, R_xlen_t from, R_xlen_t len) {
@@ -93,13 +93,13 @@ static void run_job(const job *j, R_xlen_t n) {
 }
 
 void run_unary(unary_loop loop, const double *x, double *y, R_xlen_t n,
-               const kernel_params *p) {
+               kernel_params p) {
   job j = {loop, NULL, x, NULL, 0, y, p};
   run_job(&j, n);
 }
 
 void run_binary(binary_loop loop, const double *x, const double *g, int g_step, double *y,
-                R_xlen_t n, const kernel_params *p) {
+                R_xlen_t n, kernel_params p) {
   job j = {NULL, loop, x, g, g_step, y, p};
   run_job(&j, n);
 }
