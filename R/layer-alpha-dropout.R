@@ -59,7 +59,7 @@ layer_alpha_dropout <- function(object, rate, noise_shape = NULL, seed = NULL,
   b <- -a * alpha_p * rate
   stream <- new.env(parent = emptyenv())
 
-  draw_keep <- function(self, shape) {
+  draw_keep <- function(shape) {
     noise <- dropout_noise_shape(noise_shape, shape, call)
     keep <- draw_uniform(stream, seed, prod(noise)) >= rate
     keep <- array(as.double(keep), noise)
@@ -68,7 +68,7 @@ layer_alpha_dropout <- function(object, rate, noise_shape = NULL, seed = NULL,
   }
   forward_cached <- function(self, x, training) {
     if (!training || rate == 0) return(list(output = as_double_array(x), cache = NULL))
-    keep <- draw_keep(self, data_shape(x))
+    keep <- draw_keep(data_shape(x))
     y <- a * (keep * x + (1 - keep) * alpha_p) + b
     y <- if (self$dtype == "float32") as_float32_values(y) else y
     attributes(y) <- attributes(as_double_array(x))

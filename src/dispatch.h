@@ -44,18 +44,15 @@ extern int selu_isa_in_use;
 
 #if defined(_OPENMP)
 #define SIMD_LOOP _Pragma("omp simd")
-#define SIMD_REDUCE_SUM(v) _Pragma(SELU_STRINGIFY(omp simd reduction(+:v)))
 #else
 #define SIMD_LOOP
-#define SIMD_REDUCE_SUM(v)
 #endif
-#define SELU_STRINGIFY(x) #x
 
 /* Defines NAME_loops[], one loop per instruction set, applying the inlined
  * element function EXPR(xi, params, fma_ok) over x. */
 #define UNARY_LOOP(NAME, SUFFIX, TARGET, EXPR, FMA)                                      \
   TARGET static void NAME##_##SUFFIX(const double *x, double *y, R_xlen_t n,             \
-                                     kernel_params p) {                           \
+                                     kernel_params p) {                                  \
     SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], p, FMA);               \
   }
 #define DEFINE_UNARY_LOOPS(NAME, EXPR)                                                   \
@@ -68,11 +65,11 @@ extern int selu_isa_in_use;
 /* The same for EXPR(xi, gi, params, fma_ok); `_scalar` loops take one g for all. */
 #define BINARY_LOOP(NAME, SUFFIX, TARGET, EXPR, FMA)                                     \
   TARGET static void NAME##_##SUFFIX(const double *x, const double *g, double *y,        \
-                                     R_xlen_t n, kernel_params p) {               \
+                                     R_xlen_t n, kernel_params p) {                      \
     SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], g[i], p, FMA);         \
   }                                                                                      \
   TARGET static void NAME##_scalar_##SUFFIX(const double *x, const double *g, double *y, \
-                                            R_xlen_t n, kernel_params p) {        \
+                                            R_xlen_t n, kernel_params p) {               \
     const double g0 = g[0];                                                              \
     SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], g0, p, FMA);           \
   }

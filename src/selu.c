@@ -79,23 +79,20 @@ static int all_positive(const double *x, R_xlen_t n) {
 }
 
 /* Stretches with no value <= 0 (and no NaN) take the cheap positive loop. */
-static void selu_forward_loop(const double *x, double *y, R_xlen_t n, kernel_params p) {
-  unary_loop full = selu_full_loops[selu_isa_in_use];
-  unary_loop positive = selu_positive_loops[selu_isa_in_use];
+static void forward_with_fast_path(const unary_loop *full, const unary_loop *positive,
+                                   const double *x, double *y, R_xlen_t n, kernel_params p) {
   for (R_xlen_t s = 0; s < n; s += ALIGN) {
     R_xlen_t len = n - s < ALIGN ? n - s : ALIGN;
-    (all_positive(x + s, len) ? positive : full)(x + s, y + s, len, p);
+    (all_positive(x + s, len) ? positive : full)[selu_isa_in_use](x + s, y + s, len, p);
   }
 }
 
-static void selu_forward_loop_f32(const double *x, double *y, R_xlen_t n,
-                                  kernel_params p) {
-  unary_loop full = selu_full_f32_loops[selu_isa_in_use];
-  unary_loop positive = selu_positive_f32_loops[selu_isa_in_use];
-  for (R_xlen_t s = 0; s < n; s += ALIGN) {
-    R_xlen_t len = n - s < ALIGN ? n - s : ALIGN;
-    (all_positive(x + s, len) ? positive : full)(x + s, y + s, len, p);
-  }
+static void selu_forward_loop(const double *x, double *y, R_xlen_t n, kernel_params p) {
+  forward_with_fast_path(selu_full_loops, selu_positive_loops, x, y, n, p);
+}
+
+static void selu_forward_loop_f32(const double *x, double *y, R_xlen_t n, kernel_params p) {
+  forward_with_fast_path(selu_full_f32_loops, selu_positive_f32_loops, x, y, n, p);
 }
 
 SEXP selu_forward(SEXP x, SEXP single, SEXP inplace) {
