@@ -19,10 +19,11 @@ SELU_INLINE double elu_value(double x, kernel_params p, int fma_ok) {
   return choose(x < 0, mul_dd(p.a, e, fma_ok), x);
 }
 
-SELU_INLINE double elu_grad(double x, double g, kernel_params p, int fma_ok) {
+SELU_INLINE double elu_grad_in(double x, double g, kernel_params p, int fma_ok, int normal) {
   (void) fma_ok;
-  return keep_nan(x, choose(x <= 0, g_c_exp(x, g, p.a, 53), g));
+  return keep_nan(x, choose(x <= 0, g_c_exp(x, g, p.a, 53, normal), g));
 }
+RANGED_BINARY(elu_grad, elu_grad_in)
 
 SELU_INLINE double leaky_relu_value(double x, kernel_params p, int fma_ok) {
   (void) fma_ok;
@@ -59,27 +60,30 @@ SELU_INLINE double thresholded_relu_grad(double x, double g, kernel_params p, in
 
 /* 1 / (1 + t) for x >= 0 and t / (1 + t) below, t = e^-|x| as a
  * double-double, divided with a correction step: within 1 ulp. */
-SELU_INLINE double sigmoid_value(double x, kernel_params p, int fma_ok) {
+SELU_INLINE double sigmoid_value_in(double x, kernel_params p, int fma_ok, int normal) {
   (void) p;
-  dd t = exp_neg_dd(-fabs(x), 0.0);
+  dd t = exp_neg_dd(-fabs(x), 0.0, normal);
   dd s = fast_two_sum(1.0, t.hi);
   s.lo += t.lo;
   dd n = {choose(x >= 0, 1.0, t.hi), choose(x >= 0, 0.0, t.lo)};
   return keep_nan(x, div_dd(n, s, fma_ok));
 }
+RANGED_UNARY(sigmoid_value, sigmoid_value_in)
 
 /* sigmoid'(x) = t / (1 + t)^2, t = e^-|x|: from the input, so it stays right
  * where sigmoid(x) has rounded to 1. */
-SELU_INLINE double sigmoid_grad(double x, double g, kernel_params p, int fma_ok) {
+SELU_INLINE double sigmoid_grad_in(double x, double g, kernel_params p, int fma_ok, int normal) {
   (void) p;
-  return keep_nan(x, g * t_over_one_plus_t_squared(exp_neg_dd(-fabs(x), 0.0), 1.0, fma_ok));
+  dd t = exp_neg_dd(-fabs(x), 0.0, normal);
+  return keep_nan(x, g * t_over_one_plus_t_squared(t, 1.0, fma_ok));
 }
+RANGED_BINARY(sigmoid_grad, sigmoid_grad_in)
 
 /* tanh |x| = -expm1(-2|x|) / (2 + expm1(-2|x|)), with the sign of x. */
 SELU_INLINE double tanh_value(double x, kernel_params p, int fma_ok) {
   (void) p;
   dd e = expm1_neg(clamp_below(-2.0 * fabs(x), -40.0), 53, fma_ok);
-  e = fast_two_sum(e.hi, e.lo); /* the division needs a normalized pair */
+  e = fast_two_sum(e.hi, e.lo); /* expm1_neg leaves most of the r^3 term in e.lo */
   dd n = {-e.hi, -e.lo};
   dd d = fast_two_sum(2.0, e.hi);
   d.lo += e.lo;
@@ -88,11 +92,12 @@ SELU_INLINE double tanh_value(double x, kernel_params p, int fma_ok) {
 }
 
 /* tanh'(x) = 4 t / (1 + t)^2, t = e^-2|x|. */
-SELU_INLINE double tanh_grad(double x, double g, kernel_params p, int fma_ok) {
+SELU_INLINE double tanh_grad_in(double x, double g, kernel_params p, int fma_ok, int normal) {
   (void) p;
-  dd t4 = exp_neg_dd(-2.0 * fabs(x), 2.0);
+  dd t4 = exp_neg_dd(-2.0 * fabs(x), 2.0, normal);
   return keep_nan(x, g * t_over_one_plus_t_squared(t4, 4.0, fma_ok));
 }
+RANGED_BINARY(tanh_grad, tanh_grad_in)
 
 SELU_INLINE double linear_value(double x, kernel_params p, int fma_ok) {
   (void) p;
@@ -107,22 +112,33 @@ SELU_INLINE double linear_grad(double x, double g, kernel_params p, int fma_ok) 
   return g;
 }
 
-/* Each kernel in float64 and float32. */
-#define DEFINE_KERNEL(NAME)                          \
-  F32_UNARY(NAME##_value_f32, NAME##_value)          \
-  F32_BINARY(NAME##_grad_f32, NAME##_grad)           \
-  DEFINE_UNARY_LOOPS(NAME##_fwd, NAME##_value)       \
+/* Each kernel in float64 and float32; those on e^x take the cheaper normal
+ * form (RANGED_*) in float64 where |x| stays within the bound given. */
+#define DEFINE_F32_LOOPS(NAME)                         \
+  F32_UNARY(NAME##_value_f32, NAME##_value)            \
+  F32_BINARY(NAME##_grad_f32, NAME##_grad)             \
   DEFINE_UNARY_LOOPS(NAME##_fwd_f32, NAME##_value_f32) \
-  DEFINE_BINARY_LOOPS(NAME##_bwd, NAME##_grad)       \
   DEFINE_BINARY_LOOPS(NAME##_bwd_f32, NAME##_grad_f32)
+#define DEFINE_KERNEL(NAME)                      \
+  DEFINE_F32_LOOPS(NAME)                         \
+  DEFINE_UNARY_LOOPS(NAME##_fwd, NAME##_value)   \
+  DEFINE_BINARY_LOOPS(NAME##_bwd, NAME##_grad)
 
-DEFINE_KERNEL(elu)
 DEFINE_KERNEL(leaky_relu)
 DEFINE_KERNEL(relu)
 DEFINE_KERNEL(thresholded_relu)
-DEFINE_KERNEL(sigmoid)
-DEFINE_KERNEL(tanh)
 DEFINE_KERNEL(linear)
+
+/* e^x is normal down to x = -708; tanh' takes e^-2|x|, times 4. */
+DEFINE_F32_LOOPS(elu)
+DEFINE_UNARY_LOOPS(elu_fwd, elu_value)
+DEFINE_RANGED_BINARY_LOOPS(elu_bwd, elu_grad, 708.0)
+DEFINE_F32_LOOPS(sigmoid)
+DEFINE_RANGED_UNARY_LOOPS(sigmoid_fwd, sigmoid_value, 708.0)
+DEFINE_RANGED_BINARY_LOOPS(sigmoid_bwd, sigmoid_grad, 708.0)
+DEFINE_F32_LOOPS(tanh)
+DEFINE_UNARY_LOOPS(tanh_fwd, tanh_value)
+DEFINE_RANGED_BINARY_LOOPS(tanh_bwd, tanh_grad, 354.0)
 
 typedef struct {
   const char *name;

@@ -55,10 +55,12 @@ extern int selu_isa_in_use;
                                      kernel_params p) {                                  \
     SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], p, FMA);               \
   }
-#define DEFINE_UNARY_LOOPS(NAME, EXPR)                                                   \
+#define UNARY_LOOPS(NAME, EXPR)                                                          \
   UNARY_LOOP(NAME, portable, , EXPR, PORTABLE_FMA)                                       \
   UNARY_LOOP(NAME, avx2, SELU_TARGET_AVX2, EXPR, 1)                                      \
-  UNARY_LOOP(NAME, avx512, SELU_TARGET_AVX512, EXPR, 1)                                  \
+  UNARY_LOOP(NAME, avx512, SELU_TARGET_AVX512, EXPR, 1)
+#define DEFINE_UNARY_LOOPS(NAME, EXPR)                                                   \
+  UNARY_LOOPS(NAME, EXPR)                                                                \
   static const unary_loop NAME##_loops[ISA_COUNT] = {NAME##_portable, NAME##_avx2,      \
                                                      NAME##_avx512};
 
@@ -73,10 +75,92 @@ extern int selu_isa_in_use;
     const double g0 = g[0];                                                              \
     SIMD_LOOP for (R_xlen_t i = 0; i < n; i++) y[i] = EXPR(x[i], g0, p, FMA);           \
   }
-#define DEFINE_BINARY_LOOPS(NAME, EXPR)                                                  \
+#define BINARY_LOOPS(NAME, EXPR)                                                         \
   BINARY_LOOP(NAME, portable, , EXPR, PORTABLE_FMA)                                      \
   BINARY_LOOP(NAME, avx2, SELU_TARGET_AVX2, EXPR, 1)                                     \
-  BINARY_LOOP(NAME, avx512, SELU_TARGET_AVX512, EXPR, 1)                                 \
+  BINARY_LOOP(NAME, avx512, SELU_TARGET_AVX512, EXPR, 1)
+#define DEFINE_BINARY_LOOPS(NAME, EXPR)                                                  \
+  BINARY_LOOPS(NAME, EXPR)                                                               \
+  static const binary_loop NAME##_loops[ISA_COUNT] = {NAME##_portable, NAME##_avx2,     \
+                                                      NAME##_avx512};                    \
+  static const binary_loop NAME##_scalar_loops[ISA_COUNT] = {                           \
+      NAME##_scalar_portable, NAME##_scalar_avx2, NAME##_scalar_avx512};
+
+/* Kernels built on e^x have a cheaper form where every e^x is a normal number
+ * (see times_pow2). An element function FN(x, p, fma_ok, normal) (or FN(x,
+ * g, p, fma_ok, normal)) gives the pair NAME, for any x, and NAME_normal. */
+#define RANGED_UNARY(NAME, FN)                                                           \
+  SELU_INLINE double NAME(double x, kernel_params p, int fma_ok) {                      \
+    return FN(x, p, fma_ok, 0);                                                          \
+  }                                                                                      \
+  SELU_INLINE double NAME##_normal(double x, kernel_params p, int fma_ok) {             \
+    return FN(x, p, fma_ok, 1);                                                          \
+  }
+#define RANGED_BINARY(NAME, FN)                                                          \
+  SELU_INLINE double NAME(double x, double g, kernel_params p, int fma_ok) {            \
+    return FN(x, g, p, fma_ok, 0);                                                       \
+  }                                                                                      \
+  SELU_INLINE double NAME##_normal(double x, double g, kernel_params p, int fma_ok) {   \
+    return FN(x, g, p, fma_ok, 1);                                                       \
+  }
+
+/* Whether every |x| <= bound (NaN is not). */
+#if defined(_OPENMP)
+#define SIMD_OR_LOOP _Pragma("omp simd reduction(| : outside)")
+#else
+#define SIMD_OR_LOOP
+#endif
+SELU_INLINE int all_within(const double *x, R_xlen_t n, double bound) {
+  int outside = 0;
+  SIMD_OR_LOOP for (R_xlen_t i = 0; i < n; i++) outside |= !(fabs(x[i]) <= bound);
+  return !outside;
+}
+
+/* Loops over ALIGN-sized stretches (so that every element takes the same
+ * path whatever the thread count) that run the EXPR_normal loop where every
+ * |x| <= BOUND and the EXPR loop elsewhere. */
+#define RANGED_UNARY_LOOP(NAME, SUFFIX, TARGET, BOUND)                                   \
+  TARGET static void NAME##_##SUFFIX(const double *x, double *y, R_xlen_t n,             \
+                                     kernel_params p) {                                  \
+    for (R_xlen_t s = 0; s < n; s += ALIGN) {                                            \
+      R_xlen_t len = n - s < ALIGN ? n - s : ALIGN;                                      \
+      if (all_within(x + s, len, BOUND)) {                                          \
+        NAME##_normal_##SUFFIX(x + s, y + s, len, p);                                    \
+      } else {                                                                           \
+        NAME##_any_##SUFFIX(x + s, y + s, len, p);                                       \
+      }                                                                                  \
+    }                                                                                    \
+  }
+#define DEFINE_RANGED_UNARY_LOOPS(NAME, EXPR, BOUND)                                     \
+  UNARY_LOOPS(NAME##_any, EXPR)                                                          \
+  UNARY_LOOPS(NAME##_normal, EXPR##_normal)                                              \
+  RANGED_UNARY_LOOP(NAME, portable, , BOUND)                                             \
+  RANGED_UNARY_LOOP(NAME, avx2, SELU_TARGET_AVX2, BOUND)                                 \
+  RANGED_UNARY_LOOP(NAME, avx512, SELU_TARGET_AVX512, BOUND)                             \
+  static const unary_loop NAME##_loops[ISA_COUNT] = {NAME##_portable, NAME##_avx2,      \
+                                                     NAME##_avx512};
+
+#define RANGED_BINARY_LOOP(NAME, SUFFIX, TARGET, BOUND, SCALAR, G_STEP)                  \
+  TARGET static void NAME##SCALAR##_##SUFFIX(const double *x, const double *g, double *y, \
+                                             R_xlen_t n, kernel_params p) {              \
+    for (R_xlen_t s = 0; s < n; s += ALIGN) {                                            \
+      R_xlen_t len = n - s < ALIGN ? n - s : ALIGN;                                      \
+      if (all_within(x + s, len, BOUND)) {                                          \
+        NAME##_normal##SCALAR##_##SUFFIX(x + s, g + s * G_STEP, y + s, len, p);          \
+      } else {                                                                           \
+        NAME##_any##SCALAR##_##SUFFIX(x + s, g + s * G_STEP, y + s, len, p);             \
+      }                                                                                  \
+    }                                                                                    \
+  }
+#define DEFINE_RANGED_BINARY_LOOPS(NAME, EXPR, BOUND)                                    \
+  BINARY_LOOPS(NAME##_any, EXPR)                                                         \
+  BINARY_LOOPS(NAME##_normal, EXPR##_normal)                                             \
+  RANGED_BINARY_LOOP(NAME, portable, , BOUND, , 1)                                       \
+  RANGED_BINARY_LOOP(NAME, avx2, SELU_TARGET_AVX2, BOUND, , 1)                           \
+  RANGED_BINARY_LOOP(NAME, avx512, SELU_TARGET_AVX512, BOUND, , 1)                       \
+  RANGED_BINARY_LOOP(NAME, portable, , BOUND, _scalar, 0)                                \
+  RANGED_BINARY_LOOP(NAME, avx2, SELU_TARGET_AVX2, BOUND, _scalar, 0)                    \
+  RANGED_BINARY_LOOP(NAME, avx512, SELU_TARGET_AVX512, BOUND, _scalar, 0)                \
   static const binary_loop NAME##_loops[ISA_COUNT] = {NAME##_portable, NAME##_avx2,     \
                                                       NAME##_avx512};                    \
   static const binary_loop NAME##_scalar_loops[ISA_COUNT] = {                           \

@@ -47,18 +47,19 @@ SELU_INLINE double selu_positive_value_f32(double x, kernel_params p, int fma_ok
 }
 
 /* g * d selu / dx, from x: g * scale * alpha * e^x for x <= 0. */
-SELU_INLINE double selu_grad_value(double x, double g, kernel_params p, int fma_ok) {
+SELU_INLINE double selu_grad_in(double x, double g, kernel_params p, int fma_ok, int normal) {
   (void) p;
   (void) fma_ok;
-  double neg = g_c_exp(x, g, SELU_SCALE_ALPHA, 53);
+  double neg = g_c_exp(x, g, SELU_SCALE_ALPHA, 53, normal);
   return choose(x <= 0, neg, choose(x != x, x, g * SELU_SCALE));
 }
+RANGED_BINARY(selu_grad_value, selu_grad_in)
 
 SELU_INLINE double selu_grad_value_f32(double x, double g, kernel_params p, int fma_ok) {
   (void) p;
   (void) fma_ok;
   double xf = (double) (float) x, gf = (double) (float) g;
-  double neg = g_c_exp(xf, gf, SELU_SCALE_ALPHA, 24);
+  double neg = g_c_exp(xf, gf, SELU_SCALE_ALPHA, 24, 0);
   /* x <= 2^-150 exactly when xf <= 0; tested on x, it stays a double compare */
   double y = (double) (float) choose(x <= 0x1p-150, neg, gf * SELU_SCALE);
   return choose(x != x, x, choose(g != g, g, y));
@@ -68,7 +69,8 @@ DEFINE_UNARY_LOOPS(selu_full, selu_value)
 DEFINE_UNARY_LOOPS(selu_positive, selu_positive_value)
 DEFINE_UNARY_LOOPS(selu_full_f32, selu_value_f32)
 DEFINE_UNARY_LOOPS(selu_positive_f32, selu_positive_value_f32)
-DEFINE_BINARY_LOOPS(selu_grad, selu_grad_value)
+/* e^x is a normal number down to x = -708 */
+DEFINE_RANGED_BINARY_LOOPS(selu_grad, selu_grad_value, 708.0)
 DEFINE_BINARY_LOOPS(selu_grad_f32, selu_grad_value_f32)
 
 /* Stops at the first value that is not positive: on mixed data, at once. */

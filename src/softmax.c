@@ -9,51 +9,74 @@
  * exp(x - max) never overflows, and a slice of -Inf and finite values gives
  * zeros where it is -Inf; a slice all -Inf gives NaN, as keras does. */
 
-/* Exponentials and their sums for `inner` slices of `len` elements, `stride`
- * apart: y = exp(x - max), s = 1 / sum(y). */
-#define SOFTMAX_EXP(x, y, inner, stride, len, m, s)                                    \
+/* The maxima (m) and minima (lo) of `inner` slices of `len` elements,
+ * `stride` apart; returns whether no slice spans more than 708, so that
+ * every e^(x - max) is a normal number (NaN left out: it stays NaN). */
+#define SOFTMAX_RANGE(x, inner, stride, len, m, lo, normal)                              \
   for (R_xlen_t i = 0; i < inner; i++) {                                                \
     m[i] = R_NegInf;                                                                    \
+    lo[i] = R_PosInf;                                                                   \
+  }                                                                                     \
+  for (R_xlen_t j = 0; j < len; j++) {                                                  \
+    const double *xj = x + j * stride;                                                  \
+    SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++) {                                    \
+      m[i] = choose(xj[i] > m[i], xj[i], m[i]);                                         \
+      lo[i] = choose(xj[i] < lo[i], xj[i], lo[i]);                                      \
+    }                                                                                   \
+  }                                                                                     \
+  int outside = 0;                                                                      \
+  for (R_xlen_t i = 0; i < inner; i++) outside |= !(lo[i] - m[i] >= EXP_NORMAL_FLOOR);  \
+  int normal = !outside;
+
+/* y = exp(x - max), s = 1 / sum(y) and, with g (WITH_G 1), dot = sum(g y). */
+#define SOFTMAX_EXP(x, g, y, inner, stride, len, m, s, dot, NORMAL, WITH_G)             \
+  for (R_xlen_t i = 0; i < inner; i++) {                                                \
     s[i] = 0;                                                                           \
+    dot[i] = 0;                                                                         \
   }                                                                                     \
   for (R_xlen_t j = 0; j < len; j++) {                                                  \
     const double *xj = x + j * stride;                                                  \
-    SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++) m[i] = choose(xj[i] > m[i], xj[i], m[i]); \
-  }                                                                                     \
-  for (R_xlen_t j = 0; j < len; j++) {                                                  \
-    const double *xj = x + j * stride;                                                  \
+    const double *gj = WITH_G ? g + j * stride : x;                                     \
     double *yj = y + j * stride;                                                        \
     SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++) {                                    \
       double z = xj[i] - m[i];                                                          \
-      double e = choose(z != z, z, g_c_exp(z, 1.0, 1.0, 53));                           \
+      double e = choose(z != z, z, g_c_exp(z, 1.0, 1.0, 53, NORMAL));                   \
       yj[i] = e;                                                                        \
       s[i] += e;                                                                        \
+      if (WITH_G) dot[i] += gj[i] * e;                                                  \
     }                                                                                   \
   }                                                                                     \
   SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++) s[i] = 1.0 / s[i];
 
+/* Each block: the range pass, the exponentials (in the normal form where
+ * they allow it) and the pass that scales them; the gradient is
+ * y (g - sum_j g_j y_j), with y = e s, the sum taken over e, then scaled. */
 #define SOFTMAX_BLOCK(SUFFIX, TARGET)                                                   \
   TARGET static void softmax_block_##SUFFIX(const double *x, double *y, R_xlen_t inner, \
                                             R_xlen_t stride, R_xlen_t len, double *m,  \
-                                            double *s) {                               \
-    SOFTMAX_EXP(x, y, inner, stride, len, m, s)                                         \
+                                            double *lo, double *s) {                   \
+    SOFTMAX_RANGE(x, inner, stride, len, m, lo, normal)                                 \
+    double *unused = lo;                                                                \
+    if (normal) {                                                                       \
+      SOFTMAX_EXP(x, x, y, inner, stride, len, m, s, unused, 1, 0)                      \
+    } else {                                                                            \
+      SOFTMAX_EXP(x, x, y, inner, stride, len, m, s, unused, 0, 0)                      \
+    }                                                                                   \
     for (R_xlen_t j = 0; j < len; j++) {                                                \
       double *yj = y + j * stride;                                                      \
       SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++) yj[i] = yj[i] * s[i];             \
     }                                                                                   \
   }                                                                                     \
-  /* dx = y (g - sum_j g_j y_j), with y = e s: the sum taken over e, then scaled */     \
   TARGET static void softmax_grad_block_##SUFFIX(const double *x, const double *g,      \
                                                  double *y, R_xlen_t inner,            \
                                                  R_xlen_t stride, R_xlen_t len,        \
-                                                 double *m, double *s) {               \
-    SOFTMAX_EXP(x, y, inner, stride, len, m, s)                                         \
-    double *dot = m; /* the maxima are no longer needed */                              \
-    for (R_xlen_t i = 0; i < inner; i++) dot[i] = 0;                                    \
-    for (R_xlen_t j = 0; j < len; j++) {                                                \
-      const double *gj = g + j * stride;                                                \
-      const double *yj = y + j * stride;                                                \
-      SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++) dot[i] += gj[i] * yj[i];           \
+                                                 double *m, double *lo, double *s) {   \
+    SOFTMAX_RANGE(x, inner, stride, len, m, lo, normal)                                 \
+    double *dot = lo; /* the minima are no longer needed */                             \
+    if (normal) {                                                                       \
+      SOFTMAX_EXP(x, g, y, inner, stride, len, m, s, dot, 1, 1)                         \
+    } else {                                                                            \
+      SOFTMAX_EXP(x, g, y, inner, stride, len, m, s, dot, 0, 1)                         \
     }                                                                                   \
     for (R_xlen_t j = 0; j < len; j++) {                                                \
       const double *gj = g + j * stride;                                                \
@@ -68,33 +91,34 @@ SOFTMAX_BLOCK(avx2, SELU_TARGET_AVX2)
 SOFTMAX_BLOCK(avx512, SELU_TARGET_AVX512)
 
 typedef void (*softmax_block)(const double *, double *, R_xlen_t, R_xlen_t, R_xlen_t, double *,
-                              double *);
+                              double *, double *);
 static const softmax_block softmax_blocks[ISA_COUNT] = {softmax_block_portable,
                                                         softmax_block_avx2,
                                                         softmax_block_avx512};
 typedef void (*softmax_grad_block)(const double *, const double *, double *, R_xlen_t, R_xlen_t,
-                                   R_xlen_t, double *, double *);
+                                   R_xlen_t, double *, double *, double *);
 static const softmax_grad_block softmax_grad_blocks[ISA_COUNT] = {
     softmax_grad_block_portable, softmax_grad_block_avx2, softmax_grad_block_avx512};
 
-/* Elements of the inner stretch handled at once: the running max and sum
- * stay in cache. */
-#define INNER_CHUNK 4096
+/* Elements of the inner stretch handled at once: the slices' running
+ * values stay in L1 and their stretches of x, g and y in L2 between passes. */
+#define INNER_CHUNK 1024
 
 /* y = softmax(x), or, given g (of x's length), the gradient y (g - <g, y>). */
 static void softmax_into(const double *x, const double *g, double *y, R_xlen_t inner,
                          R_xlen_t len, R_xlen_t outer) {
   softmax_block block = softmax_blocks[selu_isa_in_use];
   softmax_grad_block grad_block = softmax_grad_blocks[selu_isa_in_use];
-  double m[INNER_CHUNK], s[INNER_CHUNK];
+  double m[INNER_CHUNK], lo[INNER_CHUNK], s[INNER_CHUNK];
   for (R_xlen_t o = 0; o < outer; o++) {
     R_xlen_t offset = o * inner * len;
     for (R_xlen_t i0 = 0; i0 < inner; i0 += INNER_CHUNK) {
       R_xlen_t width = inner - i0 < INNER_CHUNK ? inner - i0 : INNER_CHUNK;
       if (g) {
-        grad_block(x + offset + i0, g + offset + i0, y + offset + i0, width, inner, len, m, s);
+        grad_block(x + offset + i0, g + offset + i0, y + offset + i0, width, inner, len, m, lo,
+                   s);
       } else {
-        block(x + offset + i0, y + offset + i0, width, inner, len, m, s);
+        block(x + offset + i0, y + offset + i0, width, inner, len, m, lo, s);
       }
     }
     if ((o & 255) == 255) R_CheckUserInterrupt();
@@ -167,27 +191,32 @@ SEXP selu_prelu_forward(SEXP x, SEXP alpha) {
 }
 
 /* One feature's stretch of the batch: writes the gradient for x and returns
- * the one for its alpha. */
-/* The sum runs in 8 lanes (the same order on every instruction set) so
- * that it vectorizes without reassociating floating-point sums. */
+ * the one for its alpha. It goes in pieces that stay in cache between the
+ * two loops over them. The sum runs in 8 lanes (the same order on every
+ * instruction set) so that it vectorizes without reassociating
+ * floating-point sums. */
+#define PRELU_PIECE 2048
 #define PRELU_GRAD_BLOCK(SUFFIX, TARGET)                                                   \
   TARGET static double prelu_grad_block_##SUFFIX(const double *x, const double *g,         \
                                                  R_xlen_t g_step, double a, double *dx,    \
                                                  R_xlen_t n) {                             \
     double lanes[8] = {0, 0, 0, 0, 0, 0, 0, 0};                                            \
-    if (g_step) {                                                                          \
-      SIMD_LOOP for (R_xlen_t b = 0; b < n; b++)                                           \
-        dx[b] = choose(x[b] != x[b], x[b], choose(x[b] < 0, a * g[b], g[b]));              \
-    } else {                                                                               \
-      const double g0 = g[0];                                                              \
-      SIMD_LOOP for (R_xlen_t b = 0; b < n; b++)                                           \
-        dx[b] = choose(x[b] != x[b], x[b], choose(x[b] < 0, a * g0, g0));                  \
+    const double g0 = g[0];                                                                \
+    for (R_xlen_t from = 0; from < n; from += PRELU_PIECE) {                               \
+      R_xlen_t to = n - from < PRELU_PIECE ? n : from + PRELU_PIECE;                       \
+      if (g_step) {                                                                        \
+        SIMD_LOOP for (R_xlen_t b = from; b < to; b++)                                     \
+          dx[b] = choose(x[b] != x[b], x[b], choose(x[b] < 0, a * g[b], g[b]));            \
+      } else {                                                                             \
+        SIMD_LOOP for (R_xlen_t b = from; b < to; b++)                                     \
+          dx[b] = choose(x[b] != x[b], x[b], choose(x[b] < 0, a * g0, g0));                \
+      }                                                                                    \
+      R_xlen_t b = from;                                                                   \
+      for (; b + 8 <= to; b += 8)                                                          \
+        for (int l = 0; l < 8; l++)                                                        \
+          lanes[l] += g[(b + l) * g_step] * (x[b + l] < 0 ? x[b + l] : 0.0);               \
+      for (; b < to; b++) lanes[0] += g[b * g_step] * (x[b] < 0 ? x[b] : 0.0);            \
     }                                                                                      \
-    R_xlen_t b = 0;                                                                        \
-    for (; b + 8 <= n; b += 8)                                                             \
-      for (int l = 0; l < 8; l++)                                                          \
-        lanes[l] += g[(b + l) * g_step] * (x[b + l] < 0 ? x[b + l] : 0.0);                 \
-    for (; b < n; b++) lanes[0] += g[b * g_step] * (x[b] < 0 ? x[b] : 0.0);               \
     return ((lanes[0] + lanes[1]) + (lanes[2] + lanes[3])) +                               \
            ((lanes[4] + lanes[5]) + (lanes[6] + lanes[7]));                                \
   }

@@ -91,18 +91,22 @@ SELU_INLINE double reduce(double x, double *k, double *c) {
 
 /* (expm1(r) - r - r^2/2) / r^3 on |r| <= log(2)/2: Taylor coefficients up
  * to 1/13! for double results (relative error below 2^-50, which the r^3
- * factor makes negligible), to 1/9! for float32 results. */
+ * factor makes negligible), to 1/9! for float32 results. The double one is
+ * summed in pairs by powers of r^2 (Estrin's scheme), not by Horner's rule:
+ * a chain of 4 multiply-adds instead of 10, and these kernels are bound by
+ * the length of that chain. */
 SELU_INLINE double expm1_cubic_tail(double r, int digits) {
-  double c;
   if (digits > 24) {
-    c = 1.0 / 6227020800.0;        /* 1/13! */
-    c = c * r + 1.0 / 479001600.0; /* 1/12! */
-    c = c * r + 1.0 / 39916800.0;  /* 1/11! */
-    c = c * r + 1.0 / 3628800.0;   /* 1/10! */
-    c = c * r + 1.0 / 362880.0;    /* 1/9! */
-  } else {
-    c = 1.0 / 362880.0;
+    double r2 = r * r, r4 = r2 * r2;
+    double a0 = 1.0 / 6.0 + r * (1.0 / 24.0);               /* 1/3!, 1/4! */
+    double a1 = 1.0 / 120.0 + r * (1.0 / 720.0);            /* 1/5!, 1/6! */
+    double a2 = 1.0 / 5040.0 + r * (1.0 / 40320.0);         /* 1/7!, 1/8! */
+    double a3 = 1.0 / 362880.0 + r * (1.0 / 3628800.0);     /* 1/9!, 1/10! */
+    double a4 = 1.0 / 39916800.0 + r * (1.0 / 479001600.0); /* 1/11!, 1/12! */
+    double b2 = a4 + r2 * (1.0 / 6227020800.0);             /* 1/13! */
+    return (a0 + r2 * a1) + r4 * ((a2 + r2 * a3) + r4 * b2);
   }
+  double c = 1.0 / 362880.0;
   c = c * r + 1.0 / 40320.0; /* 1/8! */
   c = c * r + 1.0 / 5040.0;  /* 1/7! */
   c = c * r + 1.0 / 720.0;   /* 1/6! */
@@ -169,39 +173,53 @@ SELU_INLINE double clamp_below(double x, double floor) {
   return choose(x > floor, x, floor);
 }
 
-/* Below -746, e^x is 0 in double. */
+/* Below -746, e^x is 0 in double; from -708 up, it is a normal number. */
 #define EXP_FLOOR -746.0
+#define EXP_NORMAL_FLOOR -708.0
 
-/* g * c * e^x for x <= 0, with c * e^r rounded once and the power of two
- * applied in two exact steps, the second only where the result is
- * subnormal. */
-SELU_INLINE double g_c_exp(double x, double g, double c, int digits) {
+/* q 2^k for |q| < 2, rounded once. Below k = -1021, where the result
+ * may be subnormal, the power of two is applied in two exact steps; `normal`
+ * (a compile-time constant) promises k >= -1021. The two forms agree where
+ * both apply, so a value's result never depends on which one ran. */
+SELU_INLINE double times_pow2(double q, double k, int normal) {
+  if (normal) return q * pow2i(k);
+  double k_low = choose(k < -1021, -600.0, 0.0);
+  return (q * pow2i(k - k_low)) * pow2i(k_low);
+}
+
+/* g * c * e^x for x <= 0 (x >= EXP_NORMAL_FLOOR if `normal`), with c * e^r
+ * rounded once and the powers of two applied as in times_pow2, the product
+ * with g in between. NaN lanes compute garbage for the caller to discard. */
+SELU_INLINE double g_c_exp(double x, double g, double c, int digits, int normal) {
   double k;
-  double d = c * exp_reduced(clamp_below(x, EXP_FLOOR), &k, digits);
-  double k_low = choose(k < -1000, -600.0, 0.0);
+  double d = c * exp_reduced(normal ? x : clamp_below(x, EXP_FLOOR), &k, digits);
+  if (normal) return g * (d * pow2i(k));
+  double k_low = choose(k < -1021, -600.0, 0.0);
   return (g * (d * pow2i(k - k_low))) * pow2i(k_low);
 }
 
 /* 2^shift e^x for x <= 0 and a small whole shift, as a double-double (its
- * low part meaningless where the value is subnormal): the power of two is
- * applied before any rounding into the subnormals. */
-SELU_INLINE dd exp_neg_dd(double x, double shift) {
+ * low part meaningless where the value is subnormal); `normal` promises
+ * x + shift log 2 >= EXP_NORMAL_FLOOR. */
+SELU_INLINE dd exp_neg_dd(double x, double shift, int normal) {
   double k;
-  dd q = exp_reduced_dd(clamp_below(x, EXP_FLOOR), &k);
+  dd q = exp_reduced_dd(normal ? x : clamp_below(x, EXP_FLOOR), &k);
   k += shift;
-  double k_low = choose(k < -1000, -600.0, 0.0);
-  double scale = pow2i(k - k_low), tiny = pow2i(k_low);
-  dd t;
-  t.hi = (q.hi * scale) * tiny;
-  t.lo = (q.lo * scale) * tiny;
+  dd t = {times_pow2(q.hi, k, normal), times_pow2(q.lo, k, normal)};
   return t;
 }
 
 /* n / d for double-doubles, within about 0.5 ulp: a first quotient from the
- * reciprocal, then one correction step (one division in all). */
+ * reciprocal, then one correction step (one division in all). With fma, the
+ * remainder n.hi - y d.hi comes exact from one instruction, which also
+ * shortens the chain of dependent steps. */
 SELU_INLINE double div_dd(dd n, dd d, int fma_ok) {
   double r = 1.0 / d.hi;
   double y = n.hi * r;
+  if (fma_ok) {
+    double rem = fma(-y, d.hi, n.hi) + fma(-y, d.lo, n.lo);
+    return fma(rem, r, y);
+  }
   dd yd = two_prod(y, d.hi, fma_ok);
   return y + (((n.hi - yd.hi) - yd.lo) + n.lo - y * d.lo) * r;
 }

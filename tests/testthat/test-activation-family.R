@@ -25,6 +25,30 @@ test_that("ELU, sigmoid and tanh are within 1 ulp, their gradients within 2", {
   })
 })
 
+test_that("a value's result does not depend on its neighbours", {
+  # Stretches of 512 values where e^x stays a normal number take a cheaper
+  # form; one value out of that range sends its stretch through the other.
+  x <- c(-runif(511, 0, 354), -354, -runif(512, 700, 708), runif(512, -30, 30))
+  far <- replace(x, c(1, 513, 1025), -800)
+  g <- rnorm(length(x))
+  same <- function(f) expect_identical(f(far)[-c(1, 513, 1025)], f(x)[-c(1, 513, 1025)])
+  for (isa in available_isas()) with_isa(isa, {
+    same(activation_sigmoid)
+    same(function(v) activation_selu_backward(v, g))
+    same(function(v) activation_elu_backward(v, g, alpha = 0.7))
+    same(function(v) activation_sigmoid_backward(v, g))
+    same(function(v) activation_tanh_backward(v, g))
+    same(function(v) activation_tanh_backward(v, 0.5))
+    # a softmax slice spanning more than 708 takes the other form
+    m <- matrix(runif(3000, -700, 0), 1000, 3)
+    spread <- rbind(m, c(0, -750, 0))
+    expect_identical(activation_softmax(spread)[1:1000, ], activation_softmax(m))
+    gm <- matrix(rnorm(3003), 1001, 3)
+    expect_identical(activation_softmax_backward(spread, gm)[1:1000, ],
+                     activation_softmax_backward(m, gm[1:1000, ]))
+  })
+})
+
 test_that("the piecewise-linear activations match their definitions", {
   x <- c(-3, -1, -0.25, 0, 0.25, 0.5, 1, 2.5, 7)
   expect_identical(activation_leaky_relu(x), ifelse(x >= 0, x, 0.3 * x))
