@@ -1,6 +1,7 @@
 # Writes the benchmark's float64 table into the README and the vignette,
-# between their <!-- bench:start --> and <!-- bench:end --> lines. Run by
-# `make bench` after bench.R.
+# between their <!-- bench:start --> and <!-- bench:end --> lines, and the
+# family's table into the README, between <!-- family:start --> and
+# <!-- family:end -->. Run by `make bench` after bench.R.
 results <- read.csv(file.path("bench", "results", "bench.csv"))
 cell <- function(impl, op, n, nt) {
   v <- results$ns_per_element[results$impl == impl & results$op == op & results$n == n &
@@ -16,10 +17,16 @@ for (n in c(1e5, 1e7)) for (nt in 1:2) for (op in c("forward", "backward")) {
                           cell("torch", op, n, nt), cell("C scalar libm", op, n, nt),
                           cell("base R subset", op, n, nt), cell(floor, op, n, nt)))
 }
-for (file in c("README.md", file.path("vignettes", "selu.Rmd"))) {
+write_between <- function(file, tag, rows) {
   text <- readLines(file)
-  start <- grep("^<!-- bench:start -->$", text)
-  end <- grep("^<!-- bench:end -->$", text)
+  start <- grep(sprintf("^<!-- %s:start -->$", tag), text)
+  end <- grep(sprintf("^<!-- %s:end -->$", tag), text)
   stopifnot(length(start) == 1, length(end) == 1, start < end)
   writeLines(c(text[seq_len(start)], rows, text[end:length(text)]), file)
 }
+for (file in c("README.md", file.path("vignettes", "selu.Rmd"))) write_between(file, "bench", rows)
+
+family <- read.csv(file.path("bench", "results", "family.csv"))
+write_between("README.md", "family", c(
+  "| kernel | ns/element | time / SELU's |", "|---|---|---|",
+  sprintf("| %s | %.2f | %.2f |", family$kernel, family$ns_per_element, family$time_over_selu)))

@@ -124,7 +124,7 @@ SELU_INLINE int all_within(const double *x, R_xlen_t n, double bound) {
                                      kernel_params p) {                                  \
     for (R_xlen_t s = 0; s < n; s += ALIGN) {                                            \
       R_xlen_t len = n - s < ALIGN ? n - s : ALIGN;                                      \
-      if (all_within(x + s, len, BOUND)) {                                          \
+      if (all_within(x + s, len, BOUND)) {                                               \
         NAME##_normal_##SUFFIX(x + s, y + s, len, p);                                    \
       } else {                                                                           \
         NAME##_any_##SUFFIX(x + s, y + s, len, p);                                       \
@@ -145,7 +145,7 @@ SELU_INLINE int all_within(const double *x, R_xlen_t n, double bound) {
                                              R_xlen_t n, kernel_params p) {              \
     for (R_xlen_t s = 0; s < n; s += ALIGN) {                                            \
       R_xlen_t len = n - s < ALIGN ? n - s : ALIGN;                                      \
-      if (all_within(x + s, len, BOUND)) {                                          \
+      if (all_within(x + s, len, BOUND)) {                                               \
         NAME##_normal##SCALAR##_##SUFFIX(x + s, g + s * G_STEP, y + s, len, p);          \
       } else {                                                                           \
         NAME##_any##SCALAR##_##SUFFIX(x + s, g + s * G_STEP, y + s, len, p);             \
