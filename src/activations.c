@@ -79,14 +79,20 @@ SELU_INLINE double sigmoid_grad_in(double x, double g, kernel_params p, int fma_
 }
 RANGED_BINARY(sigmoid_grad, sigmoid_grad_in)
 
-/* tanh |x| = -expm1(-2|x|) / (2 + expm1(-2|x|)), with the sign of x. */
+/* tanh |x| = -e / (2 + e), e = expm1(-2|x|), with the sign of x. The
+ * denominator is rounded straight from expm1's pieces, 1 + 2^k + 2^k p,
+ * so that the division need not wait for e to be summed; its low part,
+ * exact by Sterbenz's lemma, comes later. A single correction step then
+ * needs only the denominator normalized. */
 SELU_INLINE double tanh_value(double x, kernel_params p, int fma_ok) {
   (void) p;
-  dd e = expm1_neg(clamp_below(-2.0 * fabs(x), -40.0), 53, fma_ok);
-  e = fast_two_sum(e.hi, e.lo); /* expm1_neg leaves most of the r^3 term in e.lo */
+  expm1_pieces q = expm1_neg_pieces(clamp_below(-2.0 * fabs(x), -40.0), fma_ok);
+  double p_sum = q.p.hi + q.p.lo, one_plus = 1.0 + q.two_k;
+  dd e = expm1_from_pieces(q);
+  dd d;
+  d.hi = fma_ok ? fma(q.two_k, p_sum, one_plus) : q.two_k * p_sum + one_plus;
+  d.lo = ((2.0 - d.hi) + e.hi) + e.lo;
   dd n = {-e.hi, -e.lo};
-  dd d = fast_two_sum(2.0, e.hi);
-  d.lo += e.lo;
   double y = div_dd(n, d, fma_ok);
   return keep_nan(x, as_double_bits(bits_of(y) | (bits_of(x) & SIGN_BIT)));
 }

@@ -140,29 +140,46 @@ SELU_INLINE double exp_reduced(double x, double *k, int digits) {
  * relative: 2^k - 1 + 2^k expm1(r + c), with expm1(r + c) = r + r^2/2 +
  * r^3 tail(r) + c e^r and the leading parts summed exactly. Below -40,
  * expm1(x) is -1 to far more than double precision. For float32 results,
- * plain double arithmetic is precise enough. */
-SELU_INLINE dd expm1_neg(double x, int digits, int fma_ok) {
+ * plain double arithmetic is precise enough.
+ *
+ * The pieces first, 2^k and p = expm1(r + c) as a double-double (for tanh,
+ * which needs 2 + expm1(x) as well), then their sum. */
+typedef struct {
+  double two_k;
+  dd p;
+} expm1_pieces;
+
+SELU_INLINE expm1_pieces expm1_neg_pieces(double x, int fma_ok) {
   double k, c;
   double r = reduce(x, &k, &c);
-  double tail = expm1_cubic_tail(r, digits);
-  double two_k = pow2i(k);
-  dd e;
-  if (digits <= 24) {
-    double p = r + (r * r) * (0.5 + r * tail);
-    p += c * (1.0 + p);
-    e.hi = two_k * p + (two_k - 1.0);
-    e.lo = 0.0;
-    return e;
-  }
+  double tail = expm1_cubic_tail(r, 53);
+  expm1_pieces e;
+  e.two_k = pow2i(k);
   dd r2 = two_prod(r, r, fma_ok);
-  dd p = fast_two_sum(r, 0.5 * r2.hi);
+  e.p = fast_two_sum(r, 0.5 * r2.hi);
   double lo = 0.5 * r2.lo + r2.hi * (r * tail);
-  p.lo += lo + c * (1.0 + (p.hi + lo)); /* e^(r + c) - 1 = expm1(r) + c e^r */
+  e.p.lo += lo + c * (1.0 + (e.p.hi + lo)); /* e^(r + c) - 1 = expm1(r) + c e^r */
+  return e;
+}
+
+/* 2^k - 1 + 2^k p; most of p's r^3 term stays in the low part. */
+SELU_INLINE dd expm1_from_pieces(expm1_pieces q) {
   /* 2^k - 1 is exact down to k = -53; below, its rounding goes to t_lo */
-  double t_hi = two_k - 1.0;
-  double t_lo = two_k - (t_hi + 1.0);
-  e = fast_two_sum(t_hi, two_k * p.hi); /* |2^k p| < |2^k - 1| unless k = 0 */
-  e.lo += t_lo + two_k * p.lo;
+  double t_hi = q.two_k - 1.0;
+  double t_lo = q.two_k - (t_hi + 1.0);
+  dd e = fast_two_sum(t_hi, q.two_k * q.p.hi); /* |2^k p| < |2^k - 1| unless k = 0 */
+  e.lo += t_lo + q.two_k * q.p.lo;
+  return e;
+}
+
+SELU_INLINE dd expm1_neg(double x, int digits, int fma_ok) {
+  if (digits > 24) return expm1_from_pieces(expm1_neg_pieces(x, fma_ok));
+  double k, c;
+  double r = reduce(x, &k, &c);
+  double two_k = pow2i(k);
+  double p = r + (r * r) * (0.5 + r * expm1_cubic_tail(r, digits));
+  p += c * (1.0 + p);
+  dd e = {two_k * p + (two_k - 1.0), 0.0};
   return e;
 }
 
