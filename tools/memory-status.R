@@ -24,7 +24,7 @@ if (args[1] == "valgrind") {
   for (report in reports) cat(readLines(report), sep = "\n")
   found <- grep("runtime error:|Sanitizer", readLines(file.path(args[2], "tests.log")),
                 value = TRUE)
-  cat(found, sep = "\n")
+  if (length(found)) cat(found, sep = "\n")
   if (length(reports) || length(found)) fail("the sanitizers reported problems: see ", args[2])
   cat("no sanitizer report\n")
 } else {
