@@ -7,7 +7,7 @@ test_that("alpha dropout keeps mean 0 and variance 1 in training", {
     expect_lt(abs(mean(y)), 0.01)
     expect_lt(abs(var(y) - 1), 0.02)
     # kept units are a * x + b, dropped ones a * alpha_p + b
-    alpha_p <- -1.7580993408473768599402175208123
+    alpha_p <- -selu_scale_alpha
     a <- ((1 - rate) * (1 + rate * alpha_p^2))^-0.5
     b <- -a * alpha_p * rate
     dropped <- abs(y - (a * alpha_p + b)) < 1e-12
@@ -31,7 +31,7 @@ test_that("noise_shape broadcasts one decision", {
   x <- array(rnorm(2 * 50 * 3), c(2, 50, 3))
   drop <- layer_alpha_dropout(rate = 0.5, noise_shape = c(NA, 1, NA), seed = 1)
   y <- drop(x, training = TRUE)
-  alpha_p <- -1.7580993408473768599402175208123
+  alpha_p <- -selu_scale_alpha
   a <- (0.5 * (1 + 0.5 * alpha_p^2))^-0.5
   dropped <- abs(y - (a * alpha_p - a * alpha_p * 0.5)) < 1e-12
   # the same decision at every step of axis 2
@@ -57,7 +57,7 @@ test_that("the gradient goes through the same draw", {
   x <- matrix(rnorm(200), 20, 10)
   drop <- layer_alpha_dropout(rate = 0.3, seed = 4)
   g <- backward(drop, x, 1, training = TRUE)
-  alpha_p <- -1.7580993408473768599402175208123
+  alpha_p <- -selu_scale_alpha
   a <- (0.7 * (1 + 0.3 * alpha_p^2))^-0.5
   expect_true(all(g %in% c(0, a)))
   expect_equal(mean(g == 0), 0.3, tolerance = 0.1)
