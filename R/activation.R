@@ -31,7 +31,8 @@
 #'
 #' @section Shape:
 #' Any shape: a vector, matrix or array of any rank. The result has the shape,
-#' `dim`, `dimnames` and `names` of `x`; other attributes are dropped.
+#' `dim`, `dimnames` and `names` of `x`; other attributes are dropped (with
+#' `inplace = TRUE`, a temporary overwritten in place keeps all of its own).
 #'
 #' @param x A numeric vector, matrix or array (double, integer or logical;
 #'   integer and logical are converted to double). It is never modified.

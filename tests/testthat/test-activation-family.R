@@ -136,6 +136,19 @@ test_that("softmax is stable, along any axis", {
   expect_equal(as.vector(activation_softmax_backward(x, g)), fd, tolerance = 1e-7)
 })
 
+test_that("softmax and PReLU are right over long stretches, in pieces", {
+  # more slices than the kernels take at once, and more than one piece of a batch
+  x <- matrix(rnorm(7500), 2500, 3)
+  g <- matrix(rnorm(7500), 2500, 3)
+  e <- exp(x - apply(x, 1, max))
+  y <- e / rowSums(e)
+  expect_equal(activation_softmax(x), y, tolerance = 1e-14)
+  expect_equal(activation_softmax_backward(x, g), y * (g - rowSums(g * y)), tolerance = 1e-12)
+  grads <- activation_parametric_relu_backward(x, c(0.1, 0.2, 0.3), g)
+  expect_identical(grads$x, ifelse(x < 0, g * rep(c(0.1, 0.2, 0.3), each = 2500), g))
+  expect_equal(as.vector(grads$alpha), colSums(ifelse(x < 0, g * x, 0)), tolerance = 1e-13)
+})
+
 test_that("parametric ReLU broadcasts alpha and gives its gradient", {
   x <- array(rnorm(24), c(2, 3, 4))
   alpha <- array(runif(4), c(1, 4))
