@@ -248,6 +248,7 @@ softmax_layout <- function(shape, axis, call = sys.call(-1)) {
 #' activation_parametric_relu_backward(x, alpha = c(0.1, 0.5), grad_output = 1)
 activation_parametric_relu <- function(x, alpha) {
   check_numeric_data(x, "x")
+  if (missing(alpha)) abort_missing("alpha", "a numeric array of the shape of one sample of `x`")
   .Call(C_selu_prelu_forward, x, prelu_alpha_per_feature(alpha, data_shape(x)))
 }
 
@@ -255,6 +256,7 @@ activation_parametric_relu <- function(x, alpha) {
 #' @export
 activation_parametric_relu_backward <- function(x, alpha, grad_output) {
   check_numeric_data(x, "x")
+  if (missing(alpha)) abort_missing("alpha", "a numeric array of the shape of one sample of `x`")
   per_feature <- prelu_alpha_per_feature(alpha, data_shape(x))
   check_gradient(grad_output, data_shape(x))
   grads <- .Call(C_selu_prelu_backward, x, per_feature, grad_output)
@@ -270,7 +272,7 @@ prelu_alpha_per_feature <- function(alpha, shape, call = sys.call(-1)) {
   a_shape <- alpha_shape(alpha)
   if (length(a_shape) != length(sample) || any(a_shape != sample & a_shape != 1)) {
     selu_abort(sprintf(
-      "`alpha` must have the shape of one sample, %s, with 1 along shared axes, not %s.",
+      "`alpha` must have the shape of one sample, %s (`x` without its batch axis), with 1 along shared axes, not %s.",
       format_dims(sample), format_dims(a_shape)), kind = "shape", call = call)
   }
   index <- lapply(seq_along(sample), function(i) {

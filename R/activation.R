@@ -57,7 +57,10 @@
 #' # the gradient of sum(activation_selu(x)) with respect to x
 #' activation_selu_backward(x, 1)
 activation_selu <- function(x, inplace = FALSE) {
-  # the C code hands what it cannot take to check_forward_args()
+  if (missing(x)) abort_missing("x", numeric_data_expected)
+  # the C code hands what it cannot take to check_forward_args() in a call
+  # it evaluates, where a symbol or a call would be evaluated too
+  if (is.language(x) || is.language(inplace)) check_forward_args(x, inplace)
   .Call(C_selu_forward, x, FALSE, inplace)
 }
 
@@ -69,6 +72,8 @@ activation_selu_backward <- function(x, grad_output) {
   .Call(C_selu_backward, x, grad_output, FALSE)
 }
 
+gradient_expected <- "the gradient with respect to the output, of its shape, or a single number"
+
 # Called from C when activation_selu() gets what it cannot take: signals the
 # user's error, naming the call the user made.
 check_forward_args <- function(x, inplace) {
@@ -79,6 +84,7 @@ check_forward_args <- function(x, inplace) {
 
 # `grad_output` must have the output's shape or be a single number.
 check_gradient <- function(grad_output, shape, call = sys.call(-1)) {
+  if (missing(grad_output)) abort_missing("grad_output", gradient_expected, call = call)
   check_numeric_data(grad_output, "grad_output", call = call)
   if (length(grad_output) != 1 && !identical(data_shape(grad_output), as.integer(shape))) {
     selu_abort(sprintf(

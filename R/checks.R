@@ -15,9 +15,9 @@ describe <- function(x) {
   if (is.null(x)) return("NULL")
   if (is.data.frame(x)) return("a data frame")
   if (is.factor(x)) return("a factor")
-  if (inherits(x, "selu_tensor")) return("a symbolic tensor")
-  if (inherits(x, "selu_model")) return(sprintf("the model \"%s\"", x$name))
-  if (inherits(x, "selu_layer")) return(sprintf("the layer \"%s\"", x$name))
+  if (is_tensor(x)) return("a symbolic tensor")
+  if (is_model(x)) return(sprintf("the model \"%s\"", x$name))
+  if (is_layer(x)) return(sprintf("the layer \"%s\"", x$name))
   if (is.function(x)) return("a function")
   if (is.environment(x)) return("an environment")
   if (is.character(x) && length(x) == 1 && !is.na(x) && is.null(dim(x))) {
@@ -41,6 +41,23 @@ describe <- function(x) {
     sprintf(" vector of length %d", length(x))
   }
   paste0(type, shape)
+}
+
+# The package's objects, known by their structure as well as their class: an
+# object given a class of the package by hand is not taken for one of them.
+is_layer <- function(x) inherits(x, "selu_layer") && is_stateful(x)
+is_model <- function(x) inherits(x, "selu_model") && is_stateful(x)
+is_stateful <- function(x) {
+  is.function(x) && is.environment(environment(x)$self) &&
+    is.character(environment(x)$self$name)
+}
+is_tensor <- function(x) {
+  inherits(x, "selu_tensor") && is.list(x) && is.environment(x$layer) &&
+    is.numeric(x$shape) && is.numeric(x$id) && length(x$id) == 1
+}
+is_initializer <- function(x) {
+  inherits(x, "selu_initializer") && is.function(x) &&
+    is.character(attr(x, "class_name")) && is.list(attr(x, "config"))
 }
 
 format_value <- function(x) {
@@ -131,7 +148,10 @@ is_numeric_data <- function(x) {
   (is.double(x) || is.integer(x) || is.logical(x)) && !is.object(x)
 }
 
+numeric_data_expected <- "a numeric vector, matrix or array"
+
 check_numeric_data <- function(x, arg, call = sys.call(-1)) {
+  if (missing(x)) abort_missing(arg, numeric_data_expected, call = call)
   if (!is_numeric_data(x)) {
     selu_abort(sprintf("`%s` must be a numeric vector, matrix or array, not %s.",
                        arg, describe(x)), call = call)
@@ -153,6 +173,8 @@ shapes_compatible <- function(expected, actual) {
 
 format_shape <- function(shape) {
   parts <- ifelse(is.na(shape), "None", as.character(shape))
+  # a shape of absurd rank is shortened, not printed in full in a message
+  if (length(parts) > 12) parts <- c(parts[1:10], sprintf("... %d more", length(parts) - 10))
   if (length(parts) == 1) return(sprintf("(%s,)", parts))
   paste0("(", paste(parts, collapse = ", "), ")")
 }
@@ -166,4 +188,30 @@ check_empty_dots <- function(dots, call = sys.call(-1)) {
                        paste(shown, collapse = ", ")), call = call)
   }
   invisible()
+}
+
+# R's own error for a missing argument is not classed: exports check their
+# required arguments with `if (missing(x)) abort_missing("x", ...)`.
+abort_missing <- function(arg, expected, call = sys.call(-1)) {
+  selu_abort(sprintf("`%s` is missing: give %s.", arg, expected), call = call)
+}
+
+# Weights are made from a shape alone, so a mistaken shape such as c(1e6, 1e6)
+# would ask for terabytes: refused before anything is allocated. `what` is
+# what has the shape, e.g. "`shape`".
+check_weight_size <- function(shape, what, call = sys.call(-1)) {
+  limit <- getOption("selu.max_weight_elements", 2^30)
+  if (!(is.numeric(limit) && length(limit) == 1 && !is.na(limit) && limit >= 1)) {
+    selu_abort(sprintf("`options(selu.max_weight_elements)` must be a number of at least 1, not %s.",
+                       describe(limit)), call = call)
+  }
+  n <- prod(as.double(shape))
+  if (n > limit) {
+    selu_abort(sprintf(paste(
+      "%s has shape %s: %s weights, more than the %s allowed",
+      "(`options(selu.max_weight_elements)`)."), what, format_shape(shape),
+      format(n, digits = 3), format(limit, big.mark = ",", scientific = FALSE)),
+      kind = "shape", call = call)
+  }
+  invisible(shape)
 }

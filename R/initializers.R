@@ -2,11 +2,13 @@
 
 new_initializer <- function(class_name, config, make) {
   init <- function(shape) {
+    if (missing(shape)) abort_missing("shape", "the shape of the weights, whole positive numbers")
     shape <- check_shape(shape, "shape", call = sys.call())
     if (anyNA(shape)) {
       selu_abort(sprintf("`shape` must be fully known to initialize weights, not %s.",
                          format_shape(shape)), call = sys.call())
     }
+    check_weight_size(shape, "`shape`", call = sys.call())
     values <- make(shape)
     if (length(shape) == 1) values else array(values, shape)
   }
@@ -26,6 +28,7 @@ print.selu_initializer <- function(x, ...) {
 
 #' @export
 get_config.selu_initializer <- function(object, ...) {
+  if (!is_initializer(object)) check_layer_or_model(object, call = sys.call())
   check_empty_dots(list(...))
   structure(attr(object, "config"), class_name = attr(object, "class_name"))
 }
@@ -87,8 +90,15 @@ TRUNCATED_NORMAL_SD <- 0.87962566103423978
 #'   it draws from the session's stream.
 #' * `initializer_zeros()`, `initializer_ones()`, `initializer_constant()`.
 #'
+#' Weights are made from a shape alone, so a shape of more elements than the
+#' option `selu.max_weight_elements` (by default \eqn{2^{30}}{2^30}, 8 GiB of
+#' doubles) is an error, before anything is allocated: such a shape is
+#' usually a mistake, e.g. `c(1e6, 1e6)`. Set the option higher for larger
+#' weights.
+#'
 #' @param seed `NULL` or a whole number.
 #' @param value The constant.
+#' @param ... Not used; an error if given.
 #' @return An initializer: a function of a shape (whole positive numbers),
 #'   with a `get_config()`.
 #' @references Klambauer, G., Unterthiner, T., Mayr, A. and Hochreiter, S.
@@ -123,13 +133,15 @@ truncated_normal <- function(n) {
 
 #' @rdname initializer_lecun_normal
 #' @export
-initializer_zeros <- function() {
+initializer_zeros <- function(...) {
+  check_empty_dots(list(...))
   new_initializer("Zeros", list(), function(shape) rep(0, prod(shape)))
 }
 
 #' @rdname initializer_lecun_normal
 #' @export
-initializer_ones <- function() {
+initializer_ones <- function(...) {
+  check_empty_dots(list(...))
   new_initializer("Ones", list(), function(shape) rep(1, prod(shape)))
 }
 
@@ -144,7 +156,7 @@ named_initializers <- list(lecun_normal = initializer_lecun_normal, zeros = init
                            ones = initializer_ones)
 
 as_initializer <- function(x, arg, call) {
-  if (inherits(x, "selu_initializer")) return(x)
+  if (is_initializer(x)) return(x)
   if (is.character(x) && length(x) == 1 && !is.na(x) && x %in% names(named_initializers)) {
     return(named_initializers[[x]]())
   }

@@ -141,7 +141,8 @@ layer_activation_softmax <- function(object, axis = -1L, input_shape = NULL,
                                      batch_input_shape = NULL, batch_size = NULL, dtype = NULL,
                                      name = NULL, trainable = NULL, weights = NULL) {
   call <- sys.call()
-  if (!(length(axis) == 1 && is_whole(axis) && axis != 0)) {
+  if (!(length(axis) == 1 && is_whole(axis) && axis != 0 &&
+        abs(axis) <= .Machine$integer.max)) {
     selu_abort(sprintf("`axis` must be a whole number other than 0, not %s.", describe(axis)),
                call = call)
   }

@@ -80,9 +80,8 @@ layer_activation <- function(object, activation, input_shape = NULL, batch_input
                              batch_size = NULL, dtype = NULL, name = NULL, trainable = NULL,
                              weights = NULL) {
   if (missing(activation)) {
-    selu_abort(sprintf("`activation` is missing: give one of %s, or an R function.",
-                       paste0("\"", names(named_activations), "\"", collapse = ", ")),
-               call = sys.call())
+    abort_missing("activation", sprintf("one of %s, or an R function",
+                                        paste0("\"", names(named_activations), "\"", collapse = ", ")))
   }
   layer <- create_activation_layer(activation, input_shape, batch_input_shape, batch_size,
                                    dtype, name, trainable, weights, call = sys.call())

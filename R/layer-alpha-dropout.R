@@ -46,7 +46,7 @@ layer_alpha_dropout <- function(object, rate, noise_shape = NULL, seed = NULL,
                                 input_shape = NULL, batch_input_shape = NULL, batch_size = NULL,
                                 dtype = NULL, name = NULL, trainable = NULL, weights = NULL) {
   call <- sys.call()
-  if (missing(rate)) selu_abort("`rate` is missing: give a number in [0, 1).", call = call)
+  if (missing(rate)) abort_missing("rate", "a number in [0, 1)", call = call)
   if (!(is.numeric(rate) && !is.object(rate) && length(rate) == 1 && !is.na(rate) &&
         rate >= 0 && rate < 1)) {
     selu_abort(sprintf("`rate` must be a single number in [0, 1), not %s.", describe(rate)),

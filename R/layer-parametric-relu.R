@@ -60,8 +60,11 @@ layer_activation_parametric_relu <- function(object, alpha_initializer = "zeros"
       alpha <- prelu_alpha_per_feature(self$weights[[1]], data_shape(x), call)
       round_if(.Call(C_selu_prelu_backward, x, alpha, grad)[[1]], single(self))
     },
-    build = function(self, shape, call) {
-      self$weights <- list(initializer(prelu_alpha_shape(shape, shared_axes, call)))
+    build = function(self, shape, call, what) {
+      alpha_shape <- prelu_alpha_shape(shape, shared_axes, call, what)
+      self$weights <- list(initializer(alpha_shape))
+      # as keras' input_spec: later inputs must fit alpha
+      self$input_spec <- c(NA, ifelse(alpha_shape == 1, NA, alpha_shape))
     },
     config = list(alpha_initializer = get_config(initializer), alpha_regularizer = NULL,
                   alpha_constraint = NULL, shared_axes = shared_axes),
@@ -71,11 +74,13 @@ layer_activation_parametric_relu <- function(object, alpha_initializer = "zeros"
 }
 
 # alpha's shape for an input shape: one sample, 1 along the shared axes.
-prelu_alpha_shape <- function(shape, shared_axes, call) {
+# `what` names what has the input shape, e.g. "`input_shape`".
+prelu_alpha_shape <- function(shape, shared_axes, call, what = "its input") {
   rank <- length(shape)
   if (rank < 2) {
-    selu_abort("A PReLU layer needs input with a batch axis and at least one more.",
-               kind = "shape", call = call)
+    selu_abort(sprintf(
+      "A PReLU layer needs input with a batch axis and at least one more, but %s has shape %s.",
+      what, format_shape(shape)), kind = "shape", call = call)
   }
   sample <- shape[-1]
   for (axis in shared_axes) {
@@ -85,11 +90,17 @@ prelu_alpha_shape <- function(shape, shared_axes, call) {
     }
     sample[axis - 1] <- 1L
   }
+  if (any(sample == 0, na.rm = TRUE)) {
+    selu_abort(sprintf(
+      "A PReLU layer needs input with no empty dimension but the batch axis, but %s has shape %s.",
+      what, format_shape(shape)), kind = "shape", call = call)
+  }
   if (anyNA(sample)) {
     selu_abort(sprintf(
-      "A PReLU layer needs every dimension of its input but the batch axis known, not %s.",
-      format_shape(shape)), kind = "shape", call = call)
+      "A PReLU layer needs every dimension of its input but the batch axis known, but %s has shape %s.",
+      what, format_shape(shape)), kind = "shape", call = call)
   }
+  check_weight_size(sample, sprintf("The alpha of a PReLU layer for %s", what), call = call)
   sample
 }
 

@@ -32,6 +32,7 @@ new_layer <- function(class_name, name, trainable = TRUE, dtype = "float64",
   self$build <- build
   self$built <- is.null(build)
   layer <- function(inputs, training = FALSE) {
+    if (missing(inputs)) abort_missing("inputs", layer_input_expected)
     call_layer(self, inputs, training = training, call = sys.call())
   }
   environment(layer) <- list2env(list(self = self), parent = asNamespace("selu"))
@@ -42,6 +43,8 @@ new_layer <- function(class_name, name, trainable = TRUE, dtype = "float64",
 }
 
 layer_state <- function(layer) environment(layer)$self
+
+layer_input_expected <- "a numeric vector, matrix or array or a symbolic tensor"
 
 # Builds a layer from the seven arguments every layer function takes, checked.
 # `call` is the user's call, for error messages.
@@ -70,15 +73,18 @@ create_layer <- function(class_name, base_name, input_shape, batch_input_shape,
                      forward = forward, backward = backward, ...)
   self <- layer_state(layer)
   self$initial_weights <- weights
-  if (!is.null(shape)) build_layer(self, shape, call = call)
+  if (!is.null(shape)) {
+    build_layer(self, shape, call = call,
+                what = if (is.null(batch_input_shape)) "`input_shape`" else "`batch_input_shape`")
+  }
   layer
 }
 
 # Makes a layer's weights for an input shape, once; initial weights given at
-# construction replace the initializer's.
-build_layer <- function(self, shape, call) {
+# construction replace the initializer's. `what` names what has the shape.
+build_layer <- function(self, shape, call, what = "its input") {
   if (self$built) return(invisible(self))
-  self$build(self, shape, call = call)
+  self$build(self, shape, call = call, what = what)
   self$built <- TRUE
   if (length(self$initial_weights)) {
     set_weights(self$object, self$initial_weights)
@@ -104,12 +110,13 @@ batch_shape <- function(input_shape, batch_input_shape, batch_size, call) {
 # applied for a tensor or an array.
 compose_layer <- function(object, layer, call) {
   if (is.null(object)) return(layer)
-  if (inherits(object, "selu_sequential")) {
-    sequential_add(object, layer, call = call)
+  if (is_model(object) && inherits(object, "selu_sequential")) {
+    sequential_add(object, layer, call = call, what = "the output of `object`")
     return(invisible(object))
   }
-  if (inherits(object, "selu_tensor") || is_numeric_data(object)) {
-    return(call_layer(layer_state(layer), object, training = FALSE, call = call))
+  if (is_tensor(object) || is_numeric_data(object)) {
+    return(call_layer(layer_state(layer), object, training = FALSE, call = call,
+                      what = "`object`"))
   }
   selu_abort(sprintf(paste(
     "`object` must be missing or NULL (to get the layer), a sequential model",
@@ -117,34 +124,40 @@ compose_layer <- function(object, layer, call) {
     "array (to apply the layer to it), not %s."), describe(object)), call = call)
 }
 
-call_layer <- function(self, inputs, training, call) {
+# `what` names the argument that holds the inputs: "`inputs`" when the layer
+# is called, "`object`" when a layer function applies it.
+call_layer <- function(self, inputs, training, call, what = "`inputs`") {
   check_flag(training, "training", call = call)
-  if (inherits(inputs, "selu_tensor")) return(apply_symbolic(self, inputs, call = call))
+  if (is_tensor(inputs)) {
+    return(apply_symbolic(self, inputs, call = call, what = what))
+  }
   if (!is_numeric_data(inputs)) {
     selu_abort(sprintf(
-      "Layer \"%s\" takes a numeric vector, matrix or array or a symbolic tensor, not %s.",
-      self$name, describe(inputs)), call = call)
+      "%s must be a numeric vector, matrix or array or a symbolic tensor for layer \"%s\", not %s.",
+      what, self$name, describe(inputs)), call = call)
   }
-  check_input_shape(self, data_shape(inputs), "`inputs`", call = call)
-  build_layer(self, data_shape(inputs), call = call)
+  check_input_shape(self, data_shape(inputs), what, call = call)
+  build_layer(self, data_shape(inputs), call = call, what = what)
   self$forward(self, inputs, training)
 }
 
-# A layer given an input shape accepts only inputs of that shape.
-# `what` says what has the shape, e.g. "`x`".
-check_input_shape <- function(self, shape, what, call) {
-  expected <- self$batch_input_shape
+# A layer given an input shape, or built for one, accepts only inputs of that
+# shape. `what` says what has the shape, e.g. "`x`"; `who` names the layer,
+# e.g. "`object`, the layer \"act\"," when the user passed it as `object`.
+check_input_shape <- function(self, shape, what, call, who = NULL) {
+  expected <- if (is.null(self$batch_input_shape)) self$input_spec else self$batch_input_shape
   if (!is.null(expected) && !shapes_compatible(expected, shape)) {
-    selu_abort(sprintf("Layer \"%s\" expects input of shape %s, but %s has shape %s.",
-                       self$name, format_shape(expected), what, format_shape(shape)),
+    if (is.null(who)) who <- sprintf("Layer \"%s\"", self$name)
+    selu_abort(sprintf("%s expects input of shape %s, but %s has shape %s.",
+                       who, format_shape(expected), what, format_shape(shape)),
                kind = "shape", call = call)
   }
   invisible(shape)
 }
 
-layer_output_shape <- function(self, shape, call) {
-  check_input_shape(self, shape, "its input", call = call)
-  build_layer(self, shape, call = call)
+layer_output_shape <- function(self, shape, call, what = "its input", who = NULL) {
+  check_input_shape(self, shape, what, call = call, who = who)
+  build_layer(self, shape, call = call, what = what)
   self$output_shape(self, shape)
 }
 
@@ -168,6 +181,7 @@ unique_name <- function(base, zero_based = TRUE) {
 #' .... `k_clear_session()` resets every counter, so that the next layer is
 #' `activation` again. Existing layers and models keep their names.
 #'
+#' @param ... Not used; an error if given.
 #' @return `NULL`, invisibly.
 #' @family models
 #' @export
@@ -175,7 +189,8 @@ unique_name <- function(base, zero_based = TRUE) {
 #' layer_activation_selu()$name
 #' k_clear_session()
 #' layer_activation_selu()$name
-k_clear_session <- function() {
+k_clear_session <- function(...) {
+  check_empty_dots(list(...))
   session$name_counts <- list()
   invisible(NULL)
 }
@@ -273,7 +288,10 @@ format_config_value <- function(value) {
 #' get_weights(act)
 #' count_params(act)
 #' compute_output_shape(act, c(NA, 10))
-get_config <- function(object, ...) UseMethod("get_config")
+get_config <- function(object, ...) {
+  if (missing(object)) abort_missing("object", "a layer or a model")
+  UseMethod("get_config")
+}
 
 #' @export
 get_config.default <- function(object, ...) {
@@ -283,6 +301,7 @@ get_config.default <- function(object, ...) {
 
 #' @export
 get_config.selu_layer <- function(object, ...) {
+  check_layer_or_model(object, call = sys.call())
   check_empty_dots(list(...))
   self <- layer_state(object)
   config <- list(name = self$name, trainable = self$trainable, dtype = self$dtype)
@@ -297,6 +316,7 @@ shape_to_list <- function(shape) lapply(shape, function(d) if (is.na(d)) NULL el
 #' @rdname get_config
 #' @export
 from_config <- function(config) {
+  if (missing(config)) abort_missing("config", "a configuration from get_config()")
   class_name <- attr(config, "class_name")
   if (!is.list(config) || !is.character(class_name) || length(class_name) != 1 ||
       !class_name %in% names(config_builders)) {
@@ -306,8 +326,20 @@ from_config <- function(config) {
               paste0("\"", names(config_builders), "\"", collapse = ", "),
               describe(config))), call = sys.call())
   }
-  config_builders[[class_name]](config, call = sys.call())
+  # what is wrong inside a configuration is an error in `config`
+  call <- sys.call()
+  withCallingHandlers(
+    config_builders[[class_name]](config, call = call),
+    selu_error = function(e) {
+      if (!grepl("`config`", conditionMessage(e), fixed = TRUE)) {
+        selu_abort(paste("In `config`:", conditionMessage(e)), kind = error_kind(e), call = call)
+      }
+    }
+  )
 }
+
+# The kind of a selu error: "argument" for selu_error_argument.
+error_kind <- function(e) sub("^selu_error_", "", class(e)[1])
 
 # from_config() builders by keras class name.
 config_builders <- list(
@@ -348,6 +380,7 @@ config_args <- function(config, keys, call) {
 #' @rdname get_config
 #' @export
 get_weights <- function(object) {
+  if (missing(object)) abort_missing("object", "a layer or a model")
   check_layer_or_model(object, call = sys.call())
   all_weights(object)
 }
@@ -355,17 +388,19 @@ get_weights <- function(object) {
 #' @rdname get_config
 #' @export
 set_weights <- function(object, weights) {
+  if (missing(object)) abort_missing("object", "a layer or a model")
   check_layer_or_model(object, call = sys.call())
   current <- all_weights(object)
+  if (missing(weights)) abort_missing("weights", "a list of arrays, one per weight of `object`")
   if (!is.list(weights) || is.object(weights) || length(weights) != length(current)) {
-    selu_abort(sprintf("`weights` must be a list of %d array%s for %s, not %s.",
+    selu_abort(sprintf("`weights` must be a list of %d array%s for `object`, %s, not %s.",
                        length(current), if (length(current) == 1) "" else "s",
                        describe(object), describe(weights)), call = sys.call())
   }
   for (i in seq_along(weights)) {
     if (!is_numeric_data(weights[[i]]) ||
         !identical(data_shape(weights[[i]]), data_shape(current[[i]]))) {
-      selu_abort(sprintf("`weights[[%d]]` must be a numeric array of shape %s, not %s.",
+      selu_abort(sprintf("`weights[[%d]]` must be a numeric array of shape %s for `object`, not %s.",
                          i, format_dims(data_shape(current[[i]])), describe(weights[[i]])),
                  call = sys.call())
     }
@@ -386,6 +421,7 @@ set_weights <- function(object, weights) {
 #' @rdname get_config
 #' @export
 count_params <- function(object) {
+  if (missing(object)) abort_missing("object", "a layer or a model")
   check_layer_or_model(object, call = sys.call())
   as.integer(sum(vapply(all_weights(object), length, numeric(1))))
 }
@@ -393,14 +429,25 @@ count_params <- function(object) {
 #' @rdname get_config
 #' @export
 compute_output_shape <- function(object, input_shape) {
+  if (missing(object)) abort_missing("object", "a layer or a model")
   check_layer_or_model(object, call = sys.call())
+  if (missing(input_shape)) abort_missing("input_shape", "an input shape, batch axis included")
   shape <- check_shape(input_shape, "input_shape", call = sys.call())
-  for (self in model_steps(object)) shape <- layer_output_shape(self, shape, call = sys.call())
+  what <- "`input_shape`"
+  for (self in model_steps(object)) {
+    who <- if (inherits(object, "selu_layer")) {
+      sprintf("`object`, the layer \"%s\",", self$name)
+    } else {
+      sprintf("Layer \"%s\" of `object`", self$name)
+    }
+    shape <- layer_output_shape(self, shape, call = sys.call(), what = what, who = who)
+    what <- "its input"
+  }
   shape
 }
 
 check_layer_or_model <- function(object, call) {
-  if (!inherits(object, "selu_layer") && !inherits(object, "selu_model")) {
+  if (!is_layer(object) && !is_model(object)) {
     selu_abort(sprintf("`object` must be a layer or a model, not %s.", describe(object)),
                call = call)
   }

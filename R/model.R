@@ -8,6 +8,7 @@ new_model <- function(class_name, name, batch_input_shape, steps = list()) {
   self$batch_input_shape <- batch_input_shape
   self$steps <- steps
   model <- function(inputs, training = FALSE) {
+    if (missing(inputs)) abort_missing("inputs", layer_input_expected)
     call_model(self, inputs, training = training, call = sys.call())
   }
   environment(model) <- list2env(list(self = self), parent = asNamespace("selu"))
@@ -15,6 +16,13 @@ new_model <- function(class_name, name, batch_input_shape, steps = list()) {
 }
 
 model_state <- function(model) environment(model)$self
+
+check_model <- function(object, call) {
+  if (missing(object)) abort_missing("object", "a model", call = call)
+  if (!is_model(object)) {
+    selu_abort(sprintf("`object` must be a model, not %s.", describe(object)), call = call)
+  }
+}
 
 #' A sequential model
 #'
@@ -51,14 +59,14 @@ keras_model_sequential <- function(layers = NULL, name = NULL, input_shape = NUL
   shape <- batch_shape(input_shape, dots$batch_input_shape, dots$batch_size,
                        call = sys.call())
   name <- if (is.null(name)) unique_name("sequential") else check_string(name, "name")
-  if (inherits(layers, "selu_layer")) layers <- list(layers)
+  if (is_layer(layers)) layers <- list(layers)
   if (!is.null(layers) && !(is.list(layers) && !is.object(layers) &&
-                            all(vapply(layers, inherits, TRUE, "selu_layer")))) {
+                            all(vapply(layers, is_layer, TRUE)))) {
     selu_abort(sprintf("`layers` must be NULL, a layer or a list of layers, not %s.",
                        describe(layers)), call = sys.call())
   }
   model <- new_model("Sequential", name, shape)
-  for (layer in layers) sequential_add(model, layer, call = sys.call())
+  for (layer in layers) sequential_add(model, layer, call = sys.call(), what = "its input in `layers`")
   model
 }
 
@@ -67,8 +75,9 @@ names2 <- function(x) {
   if (is.null(nms)) rep("", length(x)) else nms
 }
 
-# Adds a layer in place, after checking its name and its input shape.
-sequential_add <- function(model, layer, call) {
+# Adds a layer in place, after checking its name and its input shape. `what`
+# says where the layer's input comes from, for errors.
+sequential_add <- function(model, layer, call, what = "the output of the model") {
   self <- model_state(model)
   new <- layer_state(layer)
   names <- vapply(self$steps, function(step) step$name, "")
@@ -81,7 +90,7 @@ sequential_add <- function(model, layer, call) {
   if (length(self$steps) == 0 && is.null(self$batch_input_shape)) {
     self$batch_input_shape <- new$batch_input_shape
   } else if (!is.null(self$batch_input_shape)) {
-    layer_output_shape(new, model_output_shape(self), call = call)
+    layer_output_shape(new, model_output_shape(self), call = call, what = what)
   }
   self$steps <- c(self$steps, list(new))
   invisible(model)
@@ -124,11 +133,15 @@ model_output_shape <- function(self) {
 #' predict(model, matrix(c(-1, 0, 1), 1, 3))
 keras_model <- function(inputs, outputs, name = NULL) {
   call <- sys.call()
-  if (!inherits(inputs, "selu_tensor") || !is.null(inputs$input)) {
+  if (missing(inputs)) abort_missing("inputs", "a symbolic tensor from layer_input()", call = call)
+  if (missing(outputs)) {
+    abort_missing("outputs", "a symbolic tensor computed from `inputs`", call = call)
+  }
+  if (!is_tensor(inputs) || !is.null(inputs$input)) {
     selu_abort(sprintf("`inputs` must be a symbolic tensor from layer_input(), not %s.",
                        describe(inputs)), call = call)
   }
-  if (!inherits(outputs, "selu_tensor")) {
+  if (!is_tensor(outputs)) {
     selu_abort(sprintf("`outputs` must be a symbolic tensor computed from `inputs`, not %s.",
                        describe(outputs)), call = call)
   }
@@ -160,8 +173,12 @@ check_unique_names <- function(steps, call) {
 
 call_model <- function(self, inputs, training, call) {
   check_flag(training, "training", call = call)
-  if (inherits(inputs, "selu_tensor")) {
-    for (step in self$steps) inputs <- apply_symbolic(step, inputs, call = call)
+  if (is_tensor(inputs)) {
+    what <- "`inputs`"
+    for (step in self$steps) {
+      inputs <- apply_symbolic(step, inputs, call = call, what = what)
+      what <- "its input"
+    }
     return(inputs)
   }
   run_forward(self, inputs, "inputs", call = call, training = training)
@@ -169,17 +186,21 @@ call_model <- function(self, inputs, training, call) {
 
 # Runs numeric data through the steps; with `keep = TRUE` it returns every
 # step's input and cache as well, for the backward pass.
-run_forward <- function(self, x, arg, call, keep = FALSE, training = FALSE) {
+# `who` names the model, e.g. "`object`, the model \"m\"," when the user passed
+# it as `object`.
+run_forward <- function(self, x, arg, call, keep = FALSE, training = FALSE, who = NULL) {
   check_numeric_data(x, arg, call = call)
   if (is.null(self$batch_input_shape)) {
-    selu_abort(sprintf("The model \"%s\" has no input shape yet: give its first layer an `input_shape`.",
-                       self$name), kind = "shape", call = call)
+    if (is.null(who)) who <- sprintf("The model \"%s\"", self$name)
+    selu_abort(sprintf("%s has no input shape yet: give its first layer an `input_shape`.",
+                       who), kind = "shape", call = call)
   }
   check_model_input(self, x, arg, call)
   inputs <- caches <- vector("list", length(self$steps))
   for (i in seq_along(self$steps)) {
     step <- self$steps[[i]]
-    build_layer(step, data_shape(x), call = call)
+    build_layer(step, data_shape(x), call = call,
+                what = if (i == 1) sprintf("`%s`", arg) else "its input")
     if (keep) {
       inputs[i] <- list(x)
       run <- step$forward_cached(step, x, training)
@@ -220,8 +241,11 @@ check_model_input <- function(self, x, arg, call) {
 #' model <- keras_model_sequential(input_shape = 2) |> layer_activation_selu()
 #' predict(model, rbind(c(-1, 1), c(0, 2)))
 predict.selu_model <- function(object, x, ...) {
+  check_model(object, call = sys.call())
   check_empty_dots(list(...))
-  run_forward(model_state(object), x, "x", call = sys.call())
+  if (missing(x)) abort_missing("x", "a numeric matrix or array of the model's input shape")
+  run_forward(model_state(object), x, "x", call = sys.call(),
+              who = sprintf("`object`, the model \"%s\",", object$name))
 }
 
 #' Gradients through a layer or a model
@@ -254,19 +278,22 @@ predict.selu_model <- function(object, x, ...) {
 #' backward(model, x, 1)
 backward <- function(object, x, grad_output, training = FALSE) {
   call <- sys.call()
+  if (missing(object)) abort_missing("object", "a layer or a model", call = call)
   check_layer_or_model(object, call = call)
   check_flag(training, "training", call = call)
   if (inherits(object, "selu_layer")) {
     self <- layer_state(object)
     check_numeric_data(x, "x", call = call)
-    check_input_shape(self, data_shape(x), "`x`", call = call)
-    build_layer(self, data_shape(x), call = call)
+    check_input_shape(self, data_shape(x), "`x`", call = call,
+                      who = sprintf("`object`, the layer \"%s\",", self$name))
+    build_layer(self, data_shape(x), call = call, what = "`x`")
     check_gradient(grad_output, self$output_shape(self, data_shape(x)), call = call)
     cache <- if (self$has_cache) self$forward_cached(self, x, training)$cache
     return(self$backward(self, x, grad_output, cache))
   }
   self <- model_state(object)
-  run <- run_forward(self, x, "x", call = call, keep = TRUE, training = training)
+  run <- run_forward(self, x, "x", call = call, keep = TRUE, training = training,
+                     who = sprintf("`object`, the model \"%s\",", self$name))
   check_gradient(grad_output, data_shape(run$output), call = call)
   grad <- grad_output
   for (i in rev(seq_along(self$steps))) {
@@ -314,6 +341,7 @@ model_fields <- c("name", "layers", "input_shape", "output_shape")
 #' model <- keras_model_sequential(input_shape = 784) |> layer_activation_selu()
 #' summary(model)
 summary.selu_model <- function(object, ...) {
+  check_model(object, call = sys.call())
   self <- model_state(object)
   structure(summary_lines(self), class = "selu_model_summary")
 }
@@ -379,6 +407,7 @@ unique_weight_counts <- function(self) {
 
 #' @export
 get_config.selu_model <- function(object, ...) {
+  check_layer_or_model(object, call = sys.call())
   check_empty_dots(list(...))
   self <- model_state(object)
   layers <- lapply(self$steps, function(step) {
@@ -415,8 +444,8 @@ sequential_from_config <- function(config, call) {
 
 functional_from_config <- function(config, call) {
   args <- config_args(config, c("name", "layers"), call = call)
-  input <- args$layers[[1]]
-  if (!identical(input$class_name, "InputLayer")) {
+  input <- if (is.list(args$layers) && length(args$layers)) args$layers[[1]]
+  if (!is.list(input) || !identical(input$class_name, "InputLayer")) {
     selu_abort("`config$layers` of a functional model must start with its InputLayer.",
                call = call)
   }

@@ -25,10 +25,7 @@
 #' model <- keras_model(inputs, outputs)
 #' predict(model, matrix(rnorm(8), 2, 4))
 layer_input <- function(shape, batch_size = NULL, name = NULL, dtype = NULL) {
-  if (missing(shape)) {
-    selu_abort("`shape` is missing: give the shape of one sample, e.g. `shape = 4`.",
-               call = sys.call())
-  }
+  if (missing(shape)) abort_missing("shape", "the shape of one sample, e.g. `shape = 4`")
   shape <- check_shape(shape, "shape")
   batch_size <- if (is.null(batch_size)) NA_integer_ else check_count(batch_size, "batch_size")
   shape <- c(batch_size, shape)
@@ -58,8 +55,9 @@ new_tensor <- function(shape, dtype, layer, input) {
                  id = session$tensor_count), class = "selu_tensor")
 }
 
-apply_symbolic <- function(self, tensor, call) {
-  shape <- layer_output_shape(self, tensor$shape, call = call)
+# `what` names the argument that holds the tensor.
+apply_symbolic <- function(self, tensor, call, what = "its input") {
+  shape <- layer_output_shape(self, tensor$shape, call = call, what = what)
   new_tensor(shape, self$dtype, self, tensor)
 }
 

@@ -164,3 +164,12 @@ test_that("parametric ReLU broadcasts alpha and gives its gradient", {
   expect_identical(dim(grads$alpha), c(1L, 4L))
   expect_error(activation_parametric_relu(x, c(1, 2)), "`alpha` must have the shape of one sample, \\(3, 4\\)")
 })
+
+test_that("activation_parametric_relu() names `x` and `alpha` when they do not fit", {
+  expect_error(activation_parametric_relu(1:3, c(0.1, 0.5)),
+               "`alpha` must have the shape of one sample, \\(1\\) \\(`x` without its batch axis\\)",
+               class = "selu_error_shape")
+  expect_error(activation_parametric_relu(matrix(1, 2, 2)), "`alpha` is missing", class = "selu_error")
+  expect_error(activation_parametric_relu_backward(matrix(1, 2, 2), 1), "`grad_output` is missing",
+               class = "selu_error")
+})

@@ -166,3 +166,13 @@ test_that("bad input is an error naming the argument", {
                class = "selu_error_shape")
   expect_error(activation_selu_backward(matrix(1:4, 2), 1:4), "must have the output's shape")
 })
+
+test_that("activation_selu() never evaluates what it is given", {
+  expect_error(activation_selu(quote(stop("boom"))), "`x` must be a numeric vector, matrix or array, not an object of type language",
+               class = "selu_error_argument")
+  expect_error(activation_selu(quote(x)), "`x` must be a numeric", class = "selu_error")
+  expect_error(activation_selu(1, inplace = quote(stop("boom"))), "`inplace` must be TRUE or FALSE",
+               class = "selu_error")
+  expect_error(activation_selu(), "`x` is missing", class = "selu_error")
+  expect_error(activation_selu_backward(1), "`grad_output` is missing", class = "selu_error")
+})

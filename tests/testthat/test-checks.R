@@ -50,3 +50,34 @@ test_that("format_shape() writes shapes as keras does", {
   expect_identical(format_shape(5L), "(5,)")
   expect_identical(format_shape(c(2L, NA, 3L)), "(2, None, 3)")
 })
+
+test_that("a missing required argument is a classed error naming it", {
+  expect_error(activation_elu(), "`x` is missing: give a numeric vector", class = "selu_error")
+  expect_error(activation_elu_backward(1), "`grad_output` is missing", class = "selu_error")
+  expect_error(get_config(), "`object` is missing", class = "selu_error_argument")
+  expect_error(from_config(), "`config` is missing", class = "selu_error")
+})
+
+test_that("objects given a class of the package by hand are not taken for its objects", {
+  fake <- structure(function(inputs) inputs, class = c("selu_elu", "selu_layer"))
+  expect_identical(describe(fake), "a function")
+  expect_error(get_config(fake), "`object` must be a layer or a model, not a function",
+               class = "selu_error")
+  expect_error(layer_activation_selu(structure(list(), class = "selu_tensor")),
+               "`object` must be missing or NULL", class = "selu_error")
+})
+
+test_that("check_weight_size() refuses huge weights before allocating them", {
+  expect_error(check_weight_size(c(1000000L, 1000000L), "`s`"), "`s` has shape \\(1000000, 1000000\\)",
+               class = "selu_error_shape")
+  withr_limit <- options(selu.max_weight_elements = 10)
+  on.exit(options(withr_limit))
+  expect_error(check_weight_size(c(3, 4), "`s`"), "more than the 10 allowed")
+  expect_identical(check_weight_size(c(2, 5), "`s`"), c(2, 5))
+  options(selu.max_weight_elements = "a")
+  expect_error(check_weight_size(2, "`s`"), "options\\(selu.max_weight_elements\\)")
+})
+
+test_that("format_shape() shortens shapes of absurd rank", {
+  expect_identical(format_shape(1:20), "(1, 2, 3, 4, 5, 6, 7, 8, 9, 10, ... 10 more)")
+})

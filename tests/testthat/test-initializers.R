@@ -44,3 +44,20 @@ test_that("initializer arguments are checked", {
   expect_error(initializer_zeros()("a"), "`shape` must be a vector or list")
   expect_error(initializer_zeros()(0), "`shape`")
 })
+
+test_that("initializers refuse huge shapes before allocating", {
+  expect_error(initializer_zeros()(c(1e6, 1e6)), "`shape` has shape \\(1000000, 1000000\\)",
+               class = "selu_error_shape")
+  expect_error(initializer_lecun_normal()(.Machine$integer.max), "more than the 1,073,741,824 allowed",
+               class = "selu_error_shape")
+  old <- options(selu.max_weight_elements = 5)
+  on.exit(options(old))
+  expect_error(initializer_ones()(c(2, 3)), "selu.max_weight_elements", class = "selu_error_shape")
+  expect_identical(initializer_ones()(5), rep(1, 5))
+})
+
+test_that("initializers take no unknown arguments and need a shape", {
+  expect_error(initializer_zeros(1), "Unknown argument: an unnamed argument", class = "selu_error")
+  expect_error(initializer_ones(seed = 1), "Unknown argument: `seed`", class = "selu_error")
+  expect_error(initializer_zeros()(), "`shape` is missing", class = "selu_error")
+})

@@ -54,3 +54,8 @@ test_that("arguments are checked as keras does", {
   expect_error(layer_activation_elu(dtype = "int8"), "`dtype`")
   expect_error(layer_activation_elu(weights = list(1)), "expects 0 weights")
 })
+
+test_that("a softmax axis beyond the integers is an error, not a warning", {
+  expect_no_warning(expect_error(layer_activation_softmax(axis = 2^31), "`axis` must be a whole number",
+                                 class = "selu_error_argument"))
+})

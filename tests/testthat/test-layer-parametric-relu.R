@@ -41,3 +41,25 @@ test_that("PReLU arguments are checked", {
   expect_error(layer_activation_parametric_relu(input_shape = list(NULL)), "needs every dimension")
   expect_error(layer_activation_parametric_relu(weights = list(1, 2)), "expects 1 weight, but 2 were given")
 })
+
+test_that("PReLU errors name the argument that has the shape", {
+  expect_error(layer_activation_parametric_relu(input_shape = c(1e6, 1e6)),
+               "The alpha of a PReLU layer for `input_shape` has shape \\(1000000, 1000000\\)",
+               class = "selu_error_shape")
+  expect_error(layer_activation_parametric_relu(batch_input_shape = list(NULL, NULL)),
+               "but `batch_input_shape` has shape \\(None, None\\)", class = "selu_error_shape")
+  prelu <- layer_activation_parametric_relu()
+  expect_error(backward(prelu, 1:3, 1), "but `x` has shape \\(3,\\)", class = "selu_error_shape")
+  expect_error(prelu(array(0, c(2, 0, 3))), "no empty dimension.*`inputs` has shape \\(2, 0, 3\\)",
+               class = "selu_error_shape")
+  expect_error(compute_output_shape(prelu, 5), "`input_shape` has shape \\(5,\\)")
+})
+
+test_that("a built PReLU layer takes only inputs its alpha fits", {
+  prelu <- layer_activation_parametric_relu(shared_axes = 2)
+  prelu(array(0, c(2, 3, 4)))
+  expect_identical(dim(prelu(array(0, c(5, 7, 4)))), c(5L, 7L, 4L))
+  expect_error(prelu(matrix(0, 2, 3)),
+               "Layer \"p_re_lu.*\" expects input of shape \\(None, None, 4\\), but `inputs` has shape \\(2, 3\\)",
+               class = "selu_error_shape")
+})

@@ -80,6 +80,31 @@ test_that("layers print their class, name, arguments and shape", {
 
 test_that("a layer called on anything but data or a tensor is an error", {
   act <- layer_activation_selu(name = "act")
-  expect_error(act("a"), "Layer \"act\" takes a numeric vector, matrix or array or a symbolic tensor, not the string")
+  expect_error(act("a"), "`inputs` must be a numeric vector, matrix or array or a symbolic tensor for layer \"act\", not the string")
   expect_error(act(NULL), class = "selu_error")
+})
+
+test_that("errors about a layer passed as `object` name `object`", {
+  act <- layer_activation_elu(input_shape = 3, name = "e")
+  expect_error(compute_output_shape(act, c(NA, 2)),
+               "`object`, the layer \"e\", expects input of shape \\(None, 3\\), but `input_shape` has shape",
+               class = "selu_error_shape")
+  expect_error(backward(act, matrix(0, 2, 2), 1), "`object`, the layer \"e\", expects input",
+               class = "selu_error_shape")
+  expect_error(set_weights(act, list(1)), "for `object`, the layer \"e\"", class = "selu_error")
+  expect_error(set_weights(act), "`weights` is missing", class = "selu_error")
+  expect_error(count_params(), "`object` is missing", class = "selu_error")
+  expect_error(compute_output_shape(act), "`input_shape` is missing", class = "selu_error")
+})
+
+test_that("k_clear_session() takes no arguments", {
+  expect_error(k_clear_session(TRUE), "Unknown argument", class = "selu_error")
+})
+
+test_that("what is wrong inside a configuration is an error in `config`", {
+  expect_error(from_config(structure(list(alpha = "a"), class_name = "ELU")),
+               "In `config`: `alpha` must be a single number", class = "selu_error_argument")
+  expect_error(from_config(structure(list(name = "m", layers = list()), class_name = "Functional")),
+               "In `config`: `config\\$layers` of a functional model must start with its InputLayer",
+               class = "selu_error")
 })

@@ -26,7 +26,7 @@ test_that("layers given to keras_model_sequential() are added in order", {
 test_that("shape mismatches are errors when the model is built", {
   m <- keras_model_sequential(input_shape = 4)
   expect_error(layer_activation_selu(m, input_shape = 5),
-               "expects input of shape \\(None, 5\\), but its input has shape \\(None, 4\\)",
+               "expects input of shape \\(None, 5\\), but the output of `object` has shape \\(None, 4\\)",
                class = "selu_error_shape")
   expect_length(m$layers, 0)
   m |> layer_activation_selu()
@@ -158,4 +158,18 @@ test_that("model configurations round-trip", {
   expect_identical(get_config(copy), config)
   x <- matrix(c(-1, 0, 1), 1)
   expect_identical(predict(copy, x), predict(f, x))
+})
+
+test_that("model errors name the argument", {
+  expect_error(keras_model(), "`inputs` is missing", class = "selu_error")
+  expect_error(keras_model(layer_input(2)), "`outputs` is missing", class = "selu_error")
+  expect_error(backward(), "`object` is missing", class = "selu_error")
+  m <- keras_model_sequential(input_shape = 2)
+  expect_error(predict(m), "`x` is missing", class = "selu_error")
+  expect_error(m(), "`inputs` is missing", class = "selu_error")
+  expect_error(backward(keras_model_sequential(), 1, 1),
+               "`object`, the model \"sequential.*\", has no input shape yet", class = "selu_error_shape")
+  expect_error(keras_model_sequential(layer_activation_elu(input_shape = 3), input_shape = 2),
+               "but its input in `layers` has shape \\(None, 2\\)", class = "selu_error_shape")
+  expect_error(summary.selu_model(1), "`object` must be a model", class = "selu_error")
 })

@@ -13,7 +13,7 @@ test_that("layers infer shapes through tensors and check them", {
   expect_identical(out$shape, c(NA, 4L))
   expect_identical(out$dtype, "float32")
   expect_error(layer_activation_selu(inp, input_shape = 5),
-               "expects input of shape \\(None, 5\\), but its input has shape \\(None, 4\\)",
+               "expects input of shape \\(None, 5\\), but `object` has shape \\(None, 4\\)",
                class = "selu_error_shape")
 })
 
