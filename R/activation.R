@@ -58,9 +58,7 @@
 #' activation_selu_backward(x, 1)
 activation_selu <- function(x, inplace = FALSE) {
   if (missing(x)) abort_missing("x", numeric_data_expected)
-  # the C code hands what it cannot take to check_forward_args() in a call
-  # it evaluates, where a symbol or a call would be evaluated too
-  if (is.language(x) || is.language(inplace)) check_forward_args(x, inplace)
+  # the C code hands what it cannot take to check_forward_args()
   .Call(C_selu_forward, x, FALSE, inplace)
 }
 

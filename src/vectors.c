@@ -40,9 +40,12 @@ int is_numeric_data(SEXP x) {
  * common case, pay for no R-level check. */
 void check_in_r(const char *checker, SEXP x, SEXP flag) {
   SEXP ns = PROTECT(R_FindNamespace(Rf_mkString("selu")));
-  SEXP call = PROTECT(Rf_lang3(Rf_install(checker), x, flag));
+  /* quoted, so that a symbol or a call given as data is not evaluated */
+  SEXP quoted_x = PROTECT(Rf_lang2(Rf_install("quote"), x));
+  SEXP quoted_flag = PROTECT(Rf_lang2(Rf_install("quote"), flag));
+  SEXP call = PROTECT(Rf_lang3(Rf_install(checker), quoted_x, quoted_flag));
   Rf_eval(call, ns);
-  UNPROTECT(2);
+  UNPROTECT(4);
   Rf_error("internal error: %s() passed what the kernels cannot take", checker);
 }
 
