@@ -45,6 +45,9 @@
       s[i] += e;                                                                        \
       if (WITH_G) dot[i] += gj[i] * e;                                                  \
     }                                                                                   \
+    /* while this pass computes, the next block's stretch of the row comes in */       \
+    prefetch(xj + inner, ahead);                                                        \
+    if (WITH_G) prefetch(gj + inner, ahead);                                            \
   }                                                                                     \
   SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++) s[i] = 1.0 / s[i];
 
@@ -53,8 +56,8 @@
  * y (g - sum_j g_j y_j), with y = e s, the sum taken over e, then scaled. */
 #define SOFTMAX_BLOCK(SUFFIX, TARGET)                                                   \
   TARGET static void softmax_block_##SUFFIX(const double *x, double *y, R_xlen_t inner, \
-                                            R_xlen_t stride, R_xlen_t len, double *m,  \
-                                            double *lo, double *s) {                   \
+                                            R_xlen_t stride, R_xlen_t len, R_xlen_t ahead, \
+                                            double *m, double *lo, double *s) {        \
     SOFTMAX_RANGE(x, inner, stride, len, m, lo, normal)                                 \
     double *unused = lo;                                                                \
     if (normal) {                                                                       \
@@ -70,7 +73,8 @@
   TARGET static void softmax_grad_block_##SUFFIX(const double *x, const double *g,      \
                                                  double *y, R_xlen_t inner,            \
                                                  R_xlen_t stride, R_xlen_t len,        \
-                                                 double *m, double *lo, double *s) {   \
+                                                 R_xlen_t ahead, double *m, double *lo, \
+                                                 double *s) {                          \
     SOFTMAX_RANGE(x, inner, stride, len, m, lo, normal)                                 \
     double *dot = lo; /* the minima are no longer needed */                             \
     if (normal) {                                                                       \
@@ -90,19 +94,20 @@ SOFTMAX_BLOCK(portable, )
 SOFTMAX_BLOCK(avx2, SELU_TARGET_AVX2)
 SOFTMAX_BLOCK(avx512, SELU_TARGET_AVX512)
 
-typedef void (*softmax_block)(const double *, double *, R_xlen_t, R_xlen_t, R_xlen_t, double *,
-                              double *, double *);
+typedef void (*softmax_block)(const double *, double *, R_xlen_t, R_xlen_t, R_xlen_t, R_xlen_t,
+                              double *, double *, double *);
 static const softmax_block softmax_blocks[ISA_COUNT] = {softmax_block_portable,
                                                         softmax_block_avx2,
                                                         softmax_block_avx512};
 typedef void (*softmax_grad_block)(const double *, const double *, double *, R_xlen_t, R_xlen_t,
-                                   R_xlen_t, double *, double *, double *);
+                                   R_xlen_t, R_xlen_t, double *, double *, double *);
 static const softmax_grad_block softmax_grad_blocks[ISA_COUNT] = {
     softmax_grad_block_portable, softmax_grad_block_avx2, softmax_grad_block_avx512};
 
-/* Elements of the inner stretch handled at once: the slices' running
- * values stay in L1 and their stretches of x, g and y in L2 between passes. */
-#define INNER_CHUNK 1024
+/* Elements of the inner stretch handled at once: with a few elements along
+ * the axis, a block's stretches of x, g and y stay in L1 between its passes
+ * (measured best from 256 to 4096, at 1e5 and at 1e7 elements). */
+#define INNER_CHUNK 256
 
 /* y = softmax(x), or, given g (of x's length), the gradient y (g - <g, y>). */
 static void softmax_into(const double *x, const double *g, double *y, R_xlen_t inner,
@@ -114,11 +119,13 @@ static void softmax_into(const double *x, const double *g, double *y, R_xlen_t i
     R_xlen_t offset = o * inner * len;
     for (R_xlen_t i0 = 0; i0 < inner; i0 += INNER_CHUNK) {
       R_xlen_t width = inner - i0 < INNER_CHUNK ? inner - i0 : INNER_CHUNK;
+      /* how much of each row the next block takes, to be fetched ahead */
+      R_xlen_t rest = inner - i0 - width, ahead = rest < INNER_CHUNK ? rest : INNER_CHUNK;
       if (g) {
-        grad_block(x + offset + i0, g + offset + i0, y + offset + i0, width, inner, len, m, lo,
-                   s);
+        grad_block(x + offset + i0, g + offset + i0, y + offset + i0, width, inner, len, ahead,
+                   m, lo, s);
       } else {
-        block(x + offset + i0, y + offset + i0, width, inner, len, m, lo, s);
+        block(x + offset + i0, y + offset + i0, width, inner, len, ahead, m, lo, s);
       }
     }
     if ((o & 255) == 255) R_CheckUserInterrupt();
