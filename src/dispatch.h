@@ -80,6 +80,16 @@ SELU_INLINE void prefetch(const double *p, R_xlen_t n) {
 #endif
 }
 
+/* The same for elements about to be written. */
+SELU_INLINE void prefetch_to_write(double *p, R_xlen_t n) {
+#if defined(__GNUC__)
+  for (R_xlen_t i = 0; i < n; i += 8) __builtin_prefetch(p + i, 1);
+#else
+  (void) p;
+  (void) n;
+#endif
+}
+
 /* The same for EXPR(xi, gi, params, fma_ok), in ALIGN pieces with the next
  * piece of g asked for ahead; `_scalar` loops take one g for all. */
 #define BINARY_LOOP(NAME, SUFFIX, TARGET, EXPR, FMA)                                     \

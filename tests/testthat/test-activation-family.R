@@ -144,6 +144,15 @@ test_that("softmax and PReLU are right over long stretches, in pieces", {
   y <- e / rowSums(e)
   expect_equal(activation_softmax(x), y, tolerance = 1e-14)
   expect_equal(activation_softmax_backward(x, g), y * (g - rowSums(g * y)), tolerance = 1e-12)
+  # slices along the first axis, and a vector, are contiguous: another path
+  expect_equal(activation_softmax(x, axis = 1), t(t(exp(x)) / colSums(exp(x))), tolerance = 1e-14)
+  v <- c(rnorm(4000), -Inf, -800)
+  ev <- exp(v - max(v))
+  expect_equal(activation_softmax(v), ev / sum(ev), tolerance = 1e-14)
+  gv <- rnorm(4002)
+  expect_equal(activation_softmax_backward(v, gv), ev / sum(ev) * (gv - sum(gv * ev / sum(ev))),
+               tolerance = 1e-12)
+  expect_true(all(is.nan(activation_softmax(c(-Inf, -Inf)))))
   grads <- activation_parametric_relu_backward(x, c(0.1, 0.2, 0.3), g)
   expect_identical(grads$x, ifelse(x < 0, g * rep(c(0.1, 0.2, 0.3), each = 2500), g))
   expect_equal(as.vector(grads$alpha), colSums(ifelse(x < 0, g * x, 0)), tolerance = 1e-13)
