@@ -149,62 +149,6 @@ family$time_over_selu <- family$ns_per_element /
          family$ns_per_element[family$kernel == "selu"])
 write.csv(family, file.path(out_dir, "family.csv"), row.names = FALSE)
 selu_threads(max(threads))
-results <- do.call(rbind, rows)
-# the single-threaded alternatives stand in both thread counts
-single <- results[results$threads == 1 & !grepl("^selu|floor", results$impl), ]
-for (nt in setdiff(threads, 1)) results <- rbind(results, transform(single, threads = nt))
-
-pythons <- unique(c(Sys.getenv("PYTHON"), "python3", "/usr/bin/python3"))
-pythons <- pythons[nzchar(pythons) & nzchar(Sys.which(pythons))]
-imports_torch <- vapply(pythons, function(py) {
-  system2(py, c("-c", shQuote("import torch")), stdout = FALSE, stderr = FALSE) == 0
-}, logical(1))
-has_torch <- any(imports_torch)
-torch_version <- NA_character_
-if (has_torch) {
-  python <- pythons[imports_torch][1]
-  torch_csv <- file.path(build_dir, "torch.csv")
-  status <- system2(python, c(file.path("bench", "torch_selu.py"),
-                                 paste(sprintf("%.0f", sizes), collapse = ","),
-                                 paste(threads, collapse = ","), torch_csv))
-  stopifnot(status == 0)
-  torch <- read.csv(torch_csv)
-  results <- rbind(results, data.frame(
-    op = torch$op, threads = torch$threads, n = torch$n,
-    impl = ifelse(torch$dtype == "float64", "torch", "torch float32"),
-    median = torch$seconds, mem_alloc = NA))
-  torch_version <- system2(python, c("-c", shQuote("import torch; print(torch.__version__)")),
-                           stdout = TRUE)
-}
-results$ns_per_element <- results$median / results$n * 1e9
-
-# The family at 1e7, one thread: time per element against SELU's.
-selu_threads(1)
-x <- rnorm(1e7)
-g <- rnorm(1e7)
-xm <- matrix(x, 1e6, 10)  # softmax and PReLU along the last axis of 10
-gm <- matrix(g, 1e6, 10)
-family <- bench::mark(
-  "selu" = activation_selu(x), "elu" = activation_elu(x),
-  "leaky_relu" = activation_leaky_relu(x), "relu" = activation_relu(x),
-  "thresholded_relu" = activation_thresholded_relu(x), "sigmoid" = activation_sigmoid(x),
-  "tanh" = activation_tanh(x), "softmax (last axis)" = activation_softmax(xm),
-  "parametric_relu" = activation_parametric_relu(xm, rep(0.1, 10)),
-  "selu backward" = activation_selu_backward(x, g), "elu backward" = activation_elu_backward(x, g),
-  "leaky_relu backward" = activation_leaky_relu_backward(x, g),
-  "relu backward" = activation_relu_backward(x, g),
-  "thresholded_relu backward" = activation_thresholded_relu_backward(x, g),
-  "sigmoid backward" = activation_sigmoid_backward(x, g),
-  "tanh backward" = activation_tanh_backward(x, g),
-  "softmax backward" = activation_softmax_backward(xm, gm),
-  "parametric_relu backward" = activation_parametric_relu_backward(xm, rep(0.1, 10), gm),
-  check = FALSE, min_iterations = 5, min_time = 2, filter_gc = FALSE)
-family <- data.frame(kernel = names(family$expression),
-                     ns_per_element = as.numeric(family$median) / 1e7 * 1e9)
-family$time_over_selu <- family$ns_per_element /
-  ifelse(grepl("backward", family$kernel), family$ns_per_element[family$kernel == "selu backward"],
-         family$ns_per_element[family$kernel == "selu"])
-selu_threads(max(threads))
 
 # Small inputs and memory.
 x10 <- rnorm(10)
