@@ -10,8 +10,8 @@
  * zeros where it is -Inf; a slice all -Inf gives NaN, as keras does. */
 
 /* The maxima (m) and minima (lo) of `inner` slices of `len` elements,
- * `stride` apart; returns whether no slice spans more than 708, so that
- * every e^(x - max) is a normal number (NaN left out: it stays NaN). */
+ * `stride` apart, and `normal`: whether no slice spans more than 708, so
+ * that every e^(x - max) is a normal number (NaN left out: it stays NaN). */
 #define SOFTMAX_RANGE(x, inner, stride, len, m, lo, normal)                              \
   for (R_xlen_t i = 0; i < inner; i++) {                                                \
     m[i] = R_NegInf;                                                                    \
