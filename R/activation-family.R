@@ -248,7 +248,7 @@ softmax_layout <- function(shape, axis, call = sys.call(-1)) {
 #' activation_parametric_relu_backward(x, alpha = c(0.1, 0.5), grad_output = 1)
 activation_parametric_relu <- function(x, alpha) {
   check_numeric_data(x, "x")
-  if (missing(alpha)) abort_missing("alpha", "a numeric array of the shape of one sample of `x`")
+  if (missing(alpha)) abort_missing("alpha", alpha_expected)
   .Call(C_selu_prelu_forward, x, prelu_alpha_per_feature(alpha, data_shape(x)))
 }
 
@@ -256,7 +256,7 @@ activation_parametric_relu <- function(x, alpha) {
 #' @export
 activation_parametric_relu_backward <- function(x, alpha, grad_output) {
   check_numeric_data(x, "x")
-  if (missing(alpha)) abort_missing("alpha", "a numeric array of the shape of one sample of `x`")
+  if (missing(alpha)) abort_missing("alpha", alpha_expected)
   per_feature <- prelu_alpha_per_feature(alpha, data_shape(x))
   check_gradient(grad_output, data_shape(x))
   grads <- .Call(C_selu_prelu_backward, x, per_feature, grad_output)
@@ -266,6 +266,8 @@ activation_parametric_relu_backward <- function(x, alpha, grad_output) {
 alpha_shape <- function(alpha) if (is.null(dim(alpha))) length(alpha) else dim(alpha)
 
 # alpha broadcast to every feature of one sample of `shape`.
+alpha_expected <- "a numeric array of the shape of one sample of `x`"
+
 prelu_alpha_per_feature <- function(alpha, shape, call = sys.call(-1)) {
   check_numeric_data(alpha, "alpha", call = call)
   sample <- if (length(shape) > 1) shape[-1] else 1L
