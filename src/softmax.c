@@ -32,7 +32,7 @@
 #define SOFTMAX_EXP(x, g, y, inner, stride, len, m, s, dot, NORMAL, WITH_G)             \
   for (R_xlen_t i = 0; i < inner; i++) {                                                \
     s[i] = 0;                                                                           \
-    dot[i] = 0;                                                                         \
+    if (WITH_G) dot[i] = 0;                                                             \
   }                                                                                     \
   for (R_xlen_t j = 0; j < len; j++) {                                                  \
     const double *xj = x + j * stride;                                                  \
@@ -60,11 +60,10 @@
                                             R_xlen_t stride, R_xlen_t len, R_xlen_t ahead, \
                                             double *m, double *lo, double *s) {        \
     SOFTMAX_RANGE(x, inner, stride, len, m, lo, normal)                                 \
-    double *unused = lo;                                                                \
-    if (normal) {                                                                       \
-      SOFTMAX_EXP(x, x, y, inner, stride, len, m, s, unused, 1, 0)                      \
+    if (normal) { /* no g: no dot product, lo stands in unused */                      \
+      SOFTMAX_EXP(x, x, y, inner, stride, len, m, s, lo, 1, 0)                          \
     } else {                                                                            \
-      SOFTMAX_EXP(x, x, y, inner, stride, len, m, s, unused, 0, 0)                      \
+      SOFTMAX_EXP(x, x, y, inner, stride, len, m, s, lo, 0, 0)                          \
     }                                                                                   \
     for (R_xlen_t j = 0; j < len; j++) {                                                \
       double *yj = y + j * stride;                                                      \
