@@ -9,85 +9,109 @@
  * exp(x - max) never overflows, and a slice of -Inf and finite values gives
  * zeros where it is -Inf; a slice all -Inf gives NaN, as keras does. */
 
-/* The maxima (m) and minima (lo) of `inner` slices of `len` elements,
- * `stride` apart, and `normal`: whether no slice spans more than 708, so
- * that every e^(x - max) is a normal number (NaN left out: it stays NaN). */
-#define SOFTMAX_RANGE(x, inner, stride, len, m, lo, normal)                              \
-  for (R_xlen_t i = 0; i < inner; i++) {                                                \
-    m[i] = R_NegInf;                                                                    \
-    lo[i] = R_PosInf;                                                                   \
-  }                                                                                     \
-  for (R_xlen_t j = 0; j < len; j++) {                                                  \
-    const double *xj = x + j * stride;                                                  \
-    SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++) {                                    \
-      m[i] = choose(xj[i] > m[i], xj[i], m[i]);                                         \
-      lo[i] = choose(xj[i] < lo[i], xj[i], lo[i]);                                      \
-    }                                                                                   \
-  }                                                                                     \
-  int outside = 0;                                                                      \
-  for (R_xlen_t i = 0; i < inner; i++) outside |= !(lo[i] - m[i] >= EXP_NORMAL_FLOOR);  \
-  int normal = !outside;
+/* A pass goes down the axis ROWS rows at a time (then one by one), so that
+ * each slice's running maximum, sum or dot product stays in a register
+ * across ROWS rows instead of going to memory and back after each. The pass
+ * is given as macros PASS_START (loads a slice's state), PASS_ROW(k) (row
+ * k), PASS_END (stores the state) and PASS_AFTER(j) (after rows j to
+ * j + ROWS - 1), each taking the pass's two compile-time switches A, B. */
+#define ROWS 4
+#define DOWN_THE_AXIS(PASS, A, B)                                                        \
+  for (R_xlen_t j = 0; j < len; j += ROWS) {                                             \
+    if (len - j >= ROWS) {                                                               \
+      SIMD_LOOP for (R_xlen_t i = 0; i < width; i++) {                                   \
+        PASS##_START(A, B)                                                               \
+        PASS##_ROW(j, A, B) PASS##_ROW(j + 1, A, B)                                      \
+        PASS##_ROW(j + 2, A, B) PASS##_ROW(j + 3, A, B)                                  \
+        PASS##_END(A, B)                                                                 \
+      }                                                                                  \
+    } else {                                                                             \
+      for (R_xlen_t k = j; k < len; k++) {                                               \
+        SIMD_LOOP for (R_xlen_t i = 0; i < width; i++) {                                 \
+          PASS##_START(A, B) PASS##_ROW(k, A, B) PASS##_END(A, B)                        \
+        }                                                                                \
+      }                                                                                  \
+    }                                                                                    \
+    PASS##_AFTER(j, A, B)                                                                \
+  }
 
-/* y = exp(x - max), s = 1 / sum(y) and, with g (WITH_G 1), dot = sum(g y). */
-#define SOFTMAX_EXP(x, g, y, inner, stride, len, m, s, dot, NORMAL, WITH_G)             \
-  for (R_xlen_t i = 0; i < inner; i++) {                                                \
-    s[i] = 0;                                                                           \
-    if (WITH_G) dot[i] = 0;                                                             \
-  }                                                                                     \
-  for (R_xlen_t j = 0; j < len; j++) {                                                  \
-    const double *xj = x + j * stride;                                                  \
-    const double *gj = WITH_G ? g + j * stride : x;                                     \
-    double *yj = y + j * stride;                                                        \
-    SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++) {                                    \
-      double z = xj[i] - m[i];                                                          \
-      double e = choose(z != z, z, g_c_exp(z, 1.0, 1.0, 53, NORMAL));                   \
-      yj[i] = e;                                                                        \
-      s[i] += e;                                                                        \
-      if (WITH_G) dot[i] += gj[i] * e;                                                  \
-    }                                                                                   \
-    /* while this pass computes, the next block's stretch of the row comes in */       \
-    prefetch(xj + inner, ahead);                                                        \
-    if (WITH_G) prefetch(gj + inner, ahead);                                            \
-    prefetch_to_write(yj + inner, ahead);                                               \
-  }                                                                                     \
-  SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++) s[i] = 1.0 / s[i];
+/* The range pass: the maxima (m) and minima (lo) of the slices. */
+#define RANGE_START(A, B) double mi = m[i], li = lo[i];
+#define RANGE_ROW(k, A, B)                                                               \
+  {                                                                                      \
+    double v = x[i + (k) * stride];                                                      \
+    mi = choose(v > mi, v, mi);                                                          \
+    li = choose(v < li, v, li);                                                          \
+  }
+#define RANGE_END(A, B)                                                                  \
+  m[i] = mi;                                                                             \
+  lo[i] = li;
+#define RANGE_AFTER(j, A, B)
 
-/* Each block: the range pass, the exponentials (in the normal form where
- * they allow it) and the pass that scales them; the gradient is
- * y (g - sum_j g_j y_j), with y = e s, the sum taken over e, then scaled. */
-#define SOFTMAX_BLOCK(SUFFIX, TARGET)                                                   \
-  TARGET static void softmax_block_##SUFFIX(const double *x, double *y, R_xlen_t inner, \
-                                            R_xlen_t stride, R_xlen_t len, R_xlen_t ahead, \
-                                            double *m, double *lo, double *s) {        \
-    SOFTMAX_RANGE(x, inner, stride, len, m, lo, normal)                                 \
-    if (normal) { /* no g: no dot product, lo stands in unused */                      \
-      SOFTMAX_EXP(x, x, y, inner, stride, len, m, s, lo, 1, 0)                          \
-    } else {                                                                            \
-      SOFTMAX_EXP(x, x, y, inner, stride, len, m, s, lo, 0, 0)                          \
-    }                                                                                   \
-    for (R_xlen_t j = 0; j < len; j++) {                                                \
-      double *yj = y + j * stride;                                                      \
-      SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++) yj[i] = yj[i] * s[i];             \
-    }                                                                                   \
-  }                                                                                     \
-  TARGET static void softmax_grad_block_##SUFFIX(const double *x, const double *g,      \
-                                                 double *y, R_xlen_t inner,            \
-                                                 R_xlen_t stride, R_xlen_t len,        \
-                                                 R_xlen_t ahead, double *m, double *lo, \
-                                                 double *s) {                          \
-    SOFTMAX_RANGE(x, inner, stride, len, m, lo, normal)                                 \
-    double *dot = lo; /* the minima are no longer needed */                             \
-    if (normal) {                                                                       \
-      SOFTMAX_EXP(x, g, y, inner, stride, len, m, s, dot, 1, 1)                         \
-    } else {                                                                            \
-      SOFTMAX_EXP(x, g, y, inner, stride, len, m, s, dot, 0, 1)                         \
-    }                                                                                   \
-    for (R_xlen_t j = 0; j < len; j++) {                                                \
-      const double *gj = g + j * stride;                                                \
-      double *yj = y + j * stride;                                                      \
-      SIMD_LOOP for (R_xlen_t i = 0; i < inner; i++)                                    \
-        yj[i] = (yj[i] * s[i]) * (gj[i] - dot[i] * s[i]);                               \
-    }                                                                                   \
+/* The exponential pass: y = e = exp(x - max), s = sum(e) and, with g
+ * (WITH_G 1), dot = sum(g e); in the normal form (NORMAL 1) where no slice
+ * spans more than 708, so that every e is a normal number. Meanwhile the
+ * next block's stretches of the rows are asked for. */
+#define EXP_START(NORMAL, WITH_G) double mi = m[i], si = s[i], di = dot[i];
+#define EXP_ROW(k, NORMAL, WITH_G)                                                       \
+  {                                                                                      \
+    double z = x[i + (k) * stride] - mi;                                                 \
+    double e = choose(z != z, z, exp_neg(z, NORMAL));                                    \
+    y[i + (k) * stride] = e;                                                             \
+    si += e;                                                                             \
+    if (WITH_G) di += g[i + (k) * stride] * e;                                           \
+  }
+#define EXP_END(NORMAL, WITH_G)                                                          \
+  s[i] = si;                                                                             \
+  dot[i] = di;
+#define EXP_AFTER(j, NORMAL, WITH_G)                                                     \
+  for (R_xlen_t k = j; k < j + ROWS && k < len; k++) {                                   \
+    prefetch(x + k * stride + width, ahead);                                             \
+    if (WITH_G) prefetch(g + k * stride + width, ahead);                                 \
+    prefetch_to_write(y + k * stride + width, ahead);                                    \
+  }
+
+/* The scaling pass: y = e / s, or the gradient y (g - dot / s). */
+#define SCALE_START(WITH_G, B) double si = s[i], di = dot[i] * s[i];
+#define SCALE_ROW(k, WITH_G, B)                                                          \
+  {                                                                                      \
+    double *yk = y + i + (k) * stride;                                                   \
+    *yk = WITH_G ? (*yk * si) * (g[i + (k) * stride] - di) : *yk * si;                   \
+  }
+#define SCALE_END(WITH_G, B)
+#define SCALE_AFTER(j, WITH_G, B)
+
+/* One block of `width` slices, rows `stride` apart, whose first elements
+ * are x, g (NULL for the forward pass) and y; `ahead` elements of each row
+ * of the next block are fetched meanwhile. m, lo, s: room for `width`
+ * doubles each. */
+#define SOFTMAX_PASSES(WITH_G)                                                           \
+  for (R_xlen_t i = 0; i < width; i++) {                                                 \
+    m[i] = R_NegInf;                                                                     \
+    lo[i] = R_PosInf;                                                                    \
+  }                                                                                      \
+  DOWN_THE_AXIS(RANGE, 0, 0)                                                             \
+  int outside = 0;                                                                       \
+  for (R_xlen_t i = 0; i < width; i++) outside |= !(lo[i] - m[i] >= EXP_NORMAL_FLOOR);   \
+  double *dot = lo; /* the minima are no longer needed */                               \
+  for (R_xlen_t i = 0; i < width; i++) s[i] = dot[i] = 0;                                \
+  if (outside) {                                                                         \
+    DOWN_THE_AXIS(EXP, 0, WITH_G)                                                        \
+  } else {                                                                               \
+    DOWN_THE_AXIS(EXP, 1, WITH_G)                                                        \
+  }                                                                                      \
+  SIMD_LOOP for (R_xlen_t i = 0; i < width; i++) s[i] = 1.0 / s[i];                      \
+  DOWN_THE_AXIS(SCALE, WITH_G, 0)
+#define SOFTMAX_BLOCK(SUFFIX, TARGET)                                                    \
+  TARGET static void softmax_block_##SUFFIX(const double *x, const double *g, double *y, \
+                                            R_xlen_t width, R_xlen_t stride, R_xlen_t len, \
+                                            R_xlen_t ahead, double *m, double *lo,       \
+                                            double *s) {                                 \
+    if (g) {                                                                             \
+      SOFTMAX_PASSES(1)                                                                  \
+    } else {                                                                             \
+      SOFTMAX_PASSES(0)                                                                  \
+    }                                                                                    \
   }
 
 SOFTMAX_BLOCK(portable, )
@@ -107,7 +131,7 @@ SOFTMAX_BLOCK(avx512, SELU_TARGET_AVX512)
 #define SLICE_EXP(NORMAL, WITH_G)                                                        \
   SIMD_SUM_LOOP for (R_xlen_t j = 0; j < len; j++) {                                     \
     double z = x[j] - m;                                                                 \
-    double e = choose(z != z, z, g_c_exp(z, 1.0, 1.0, 53, NORMAL));                      \
+    double e = choose(z != z, z, exp_neg(z, NORMAL));                                     \
     y[j] = e;                                                                            \
     sum += e;                                                                            \
     if (WITH_G) dot += g[j] * e;                                                         \
@@ -148,28 +172,20 @@ typedef void (*softmax_slice)(const double *, const double *, double *, R_xlen_t
 static const softmax_slice softmax_slices[ISA_COUNT] = {
     softmax_slice_portable, softmax_slice_avx2, softmax_slice_avx512};
 
-typedef void (*softmax_block)(const double *, double *, R_xlen_t, R_xlen_t, R_xlen_t, R_xlen_t,
-                              double *, double *, double *);
+typedef void (*softmax_block)(const double *, const double *, double *, R_xlen_t, R_xlen_t,
+                              R_xlen_t, R_xlen_t, double *, double *, double *);
 static const softmax_block softmax_blocks[ISA_COUNT] = {softmax_block_portable,
                                                         softmax_block_avx2,
                                                         softmax_block_avx512};
-typedef void (*softmax_grad_block)(const double *, const double *, double *, R_xlen_t, R_xlen_t,
-                                   R_xlen_t, R_xlen_t, double *, double *, double *);
-static const softmax_grad_block softmax_grad_blocks[ISA_COUNT] = {
-    softmax_grad_block_portable, softmax_grad_block_avx2, softmax_grad_block_avx512};
 
-/* Elements of the inner stretch handled at once: with a few elements along
- * the axis, a block's stretches of x, g and y stay in L1 between its passes,
- * and the next block's come in meanwhile (of 64 to 4096, 64 measured
- * fastest, both in cache and from memory). */
-#define INNER_CHUNK 64
+/* Slices in a block: with a few elements along the axis, a block's
+ * stretches of x, g and y stay in L1 between its passes while the next
+ * block's come in (of 64 to 256, 128 measured fastest from memory). */
+#define BLOCK_WIDTH 128
 
 /* y = softmax(x), or, given g (of x's length), the gradient y (g - <g, y>). */
 static void softmax_into(const double *x, const double *g, double *y, R_xlen_t inner,
                          R_xlen_t len, R_xlen_t outer) {
-  softmax_block block = softmax_blocks[selu_isa_in_use];
-  softmax_grad_block grad_block = softmax_grad_blocks[selu_isa_in_use];
-  double m[INNER_CHUNK], lo[INNER_CHUNK], s[INNER_CHUNK];
   if (inner == 1) {
     softmax_slice slice = softmax_slices[selu_isa_in_use];
     for (R_xlen_t o = 0; o < outer; o++) {
@@ -178,18 +194,16 @@ static void softmax_into(const double *x, const double *g, double *y, R_xlen_t i
     }
     return;
   }
+  softmax_block block = softmax_blocks[selu_isa_in_use];
+  double m[BLOCK_WIDTH], lo[BLOCK_WIDTH], s[BLOCK_WIDTH];
   for (R_xlen_t o = 0; o < outer; o++) {
     R_xlen_t offset = o * inner * len;
-    for (R_xlen_t i0 = 0; i0 < inner; i0 += INNER_CHUNK) {
-      R_xlen_t width = inner - i0 < INNER_CHUNK ? inner - i0 : INNER_CHUNK;
+    for (R_xlen_t i0 = 0; i0 < inner; i0 += BLOCK_WIDTH) {
+      R_xlen_t width = inner - i0 < BLOCK_WIDTH ? inner - i0 : BLOCK_WIDTH;
       /* how much of each row the next block takes, to be fetched ahead */
-      R_xlen_t rest = inner - i0 - width, ahead = rest < INNER_CHUNK ? rest : INNER_CHUNK;
-      if (g) {
-        grad_block(x + offset + i0, g + offset + i0, y + offset + i0, width, inner, len, ahead,
-                   m, lo, s);
-      } else {
-        block(x + offset + i0, y + offset + i0, width, inner, len, ahead, m, lo, s);
-      }
+      R_xlen_t rest = inner - i0 - width, ahead = rest < BLOCK_WIDTH ? rest : BLOCK_WIDTH;
+      block(x + offset + i0, g ? g + offset + i0 : NULL, y + offset + i0, width, inner, len,
+            ahead, m, lo, s);
     }
     if ((o & 255) == 255) R_CheckUserInterrupt();
   }

@@ -215,6 +215,17 @@ SELU_INLINE double g_c_exp(double x, double g, double c, int digits, int normal)
   return (g * (d * pow2i(k - k_low))) * pow2i(k_low);
 }
 
+/* e^x for x <= 0 (x >= EXP_NORMAL_FLOOR if `normal`), within 1 ulp, for
+ * softmax, whose sum and division round after it anyway: r = x - k log 2
+ * is rounded once, which spares g_c_exp's correction term. */
+SELU_INLINE double exp_neg(double x, int normal) {
+  if (!normal) x = clamp_below(x, EXP_FLOOR);
+  double k = (x * INV_LN2 + ROUND_MAGIC) - ROUND_MAGIC;
+  double r = (x - k * LN2_HI) - k * LN2_LO;
+  double q = 1.0 + (r + (r * r) * (0.5 + r * expm1_cubic_tail(r, 53)));
+  return times_pow2(q, k, normal);
+}
+
 /* 2^shift e^x for x <= 0 and a small whole shift, as a double-double (its
  * low part meaningless where the value is subnormal); `normal` promises
  * x + shift log 2 >= EXP_NORMAL_FLOOR. */
