@@ -71,7 +71,8 @@
     prefetch_to_write(y + k * stride + width, ahead);                                    \
   }
 
-/* The scaling pass: y = e / s, or the gradient y (g - dot / s). */
+/* The scaling pass, with s = 1 / sum(e) by then: y = e s, the softmax, or
+ * y (g - dot s), its gradient. */
 #define SCALE_START(WITH_G, B) double si = s[i], di = dot[i] * s[i];
 #define SCALE_ROW(k, WITH_G, B)                                                          \
   {                                                                                      \
