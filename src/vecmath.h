@@ -115,8 +115,9 @@ SELU_INLINE double expm1_cubic_tail(double r, int digits) {
   return c * r + 1.0 / 6.0;  /* 1/3! */
 }
 
-/* e^x = 2^k q for x in [-1075, 0], with q = e^(r + c) in [0.7, 1.42]
- * within 0.55 ulp; exp_reduced_dd() gives q as a double-double. */
+/* e^x = 2^k q for x in [-1075, 0], with q = e^(r + c) in [0.7, 1.42]:
+ * exp_reduced_dd() gives q as a double-double whose sum is within
+ * 0.52 x 2^-53 relative, exp_reduced() as a double within 1.1 ulp. */
 SELU_INLINE dd exp_reduced_dd(double x, double *k) {
   double c;
   double r = reduce(x, k, &c);
