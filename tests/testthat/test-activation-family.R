@@ -144,6 +144,18 @@ test_that("softmax and PReLU are right over long stretches, in pieces", {
   y <- e / rowSums(e)
   expect_equal(activation_softmax(x), y, tolerance = 1e-14)
   expect_equal(activation_softmax_backward(x, g), y * (g - rowSums(g * y)), tolerance = 1e-12)
+  # ten along the axis: the passes take four rows at a time, then one at a time
+  x10 <- matrix(rnorm(25000, sd = 3), 2500, 10)
+  x10[7, 3] <- -Inf
+  x10[8, 5] <- NA
+  g10 <- matrix(rnorm(25000), 2500, 10)
+  e10 <- exp(x10 - apply(x10, 1, max))
+  y10 <- e10 / rowSums(e10)
+  expect_equal(activation_softmax(x10), y10, tolerance = 1e-14)
+  expect_identical(activation_softmax(x10)[7, 3], 0)
+  expect_true(all(is.na(activation_softmax(x10)[8, ])))
+  expect_equal(activation_softmax_backward(x10, g10), y10 * (g10 - rowSums(g10 * y10)),
+               tolerance = 1e-12)
   # slices along the first axis, and a vector, are contiguous: another path
   expect_equal(activation_softmax(x, axis = 1), t(t(exp(x)) / colSums(exp(x))), tolerance = 1e-14)
   v <- c(rnorm(4000), -Inf, -800)
