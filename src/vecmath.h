@@ -115,13 +115,18 @@ SELU_INLINE double expm1_cubic_tail(double r, int digits) {
   return c * r + 1.0 / 6.0;  /* 1/3! */
 }
 
+/* expm1(r) = r + r^2/2 + r^3 tail(r) on |r| <= log(2)/2, as a double. */
+SELU_INLINE double expm1_reduced(double r, int digits) {
+  return r + (r * r) * (0.5 + r * expm1_cubic_tail(r, digits));
+}
+
 /* e^x = 2^k q for x in [-1075, 0], with q = e^(r + c) in [0.7, 1.42]:
  * exp_reduced_dd() gives q as a double-double whose sum is within
  * 0.52 x 2^-53 relative, exp_reduced() as a double within 1.1 ulp. */
 SELU_INLINE dd exp_reduced_dd(double x, double *k) {
   double c;
   double r = reduce(x, k, &c);
-  double p = r + (r * r) * (0.5 + r * expm1_cubic_tail(r, 53));
+  double p = expm1_reduced(r, 53);
   double cc = c + 0.5 * c * c;
   dd q = fast_two_sum(1.0, p);
   q.lo += cc * (1.0 + p);
@@ -131,7 +136,7 @@ SELU_INLINE dd exp_reduced_dd(double x, double *k) {
 SELU_INLINE double exp_reduced(double x, double *k, int digits) {
   double c;
   double r = reduce(x, k, &c);
-  double p = r + (r * r) * (0.5 + r * expm1_cubic_tail(r, digits));
+  double p = expm1_reduced(r, digits);
   /* e^(r + c) = e^r (1 + c + c^2/2): c reaches 2e-7 near x = -746 */
   double cc = c + 0.5 * c * c;
   return 1.0 + (p + cc * (1.0 + p));
@@ -178,7 +183,7 @@ SELU_INLINE dd expm1_neg(double x, int digits, int fma_ok) {
   double k, c;
   double r = reduce(x, &k, &c);
   double two_k = pow2i(k);
-  double p = r + (r * r) * (0.5 + r * expm1_cubic_tail(r, digits));
+  double p = expm1_reduced(r, digits);
   p += c * (1.0 + p);
   dd e = {two_k * p + (two_k - 1.0), 0.0};
   return e;
@@ -217,14 +222,13 @@ SELU_INLINE double g_c_exp(double x, double g, double c, int digits, int normal)
 }
 
 /* e^x for x <= 0 (x >= EXP_NORMAL_FLOOR if `normal`), within 1 ulp, for
- * softmax, whose sum and division round after it anyway: r = x - k log 2
- * is rounded once, which spares g_c_exp's correction term. */
+ * softmax, whose sum and division round after it anyway: r + c is rounded
+ * once, which spares g_c_exp's correction term. */
 SELU_INLINE double exp_neg(double x, int normal) {
   if (!normal) x = clamp_below(x, EXP_FLOOR);
-  double k = (x * INV_LN2 + ROUND_MAGIC) - ROUND_MAGIC;
-  double r = (x - k * LN2_HI) - k * LN2_LO;
-  double q = 1.0 + (r + (r * r) * (0.5 + r * expm1_cubic_tail(r, 53)));
-  return times_pow2(q, k, normal);
+  double k, c;
+  double r = reduce(x, &k, &c) + c;
+  return times_pow2(1.0 + expm1_reduced(r, 53), k, normal);
 }
 
 /* 2^shift e^x for x <= 0 and a small whole shift, as a double-double (its
