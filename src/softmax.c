@@ -132,7 +132,7 @@ SOFTMAX_BLOCK(avx512, SELU_TARGET_AVX512)
 #define SLICE_EXP(NORMAL, WITH_G)                                                        \
   SIMD_SUM_LOOP for (R_xlen_t j = 0; j < len; j++) {                                     \
     double z = x[j] - m;                                                                 \
-    double e = choose(z != z, z, exp_neg(z, NORMAL));                                     \
+    double e = choose(z != z, z, exp_neg(z, NORMAL));                                    \
     y[j] = e;                                                                            \
     sum += e;                                                                            \
     if (WITH_G) dot += g[j] * e;                                                         \
