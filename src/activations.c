@@ -14,10 +14,15 @@ SELU_INLINE double keep_nan(double x, double y) {
 }
 
 /* x for x >= 0, alpha (e^x - 1) otherwise, within 1 ulp. */
-SELU_INLINE double elu_value(double x, kernel_params p, int fma_ok) {
-  dd e = expm1_neg(clamp_below(x, -40.0), 53, fma_ok);
-  return choose(x < 0, mul_dd(p.a, e, fma_ok), x);
+SELU_INLINE stage elu_reduce(double x, kernel_params p) {
+  (void) p;
+  return reduced(clamp_below(x, -40.0));
 }
+
+SELU_INLINE double elu_finish(double x, stage s, kernel_params p, int fma_ok) {
+  return choose(x < 0, mul_dd(p.a, expm1_from_pieces(s), fma_ok), x);
+}
+STAGED_UNARY(elu_value, elu, expm1_stage)
 
 SELU_INLINE double elu_grad_in(double x, double g, kernel_params p, int fma_ok, int normal) {
   (void) fma_ok;
@@ -60,50 +65,71 @@ SELU_INLINE double thresholded_relu_grad(double x, double g, kernel_params p, in
 
 /* 1 / (1 + t) for x >= 0 and t / (1 + t) below, t = e^-|x| as a
  * double-double, divided with a correction step: within 1 ulp. */
-SELU_INLINE double sigmoid_value_in(double x, kernel_params p, int fma_ok, int normal) {
+SELU_INLINE stage sigmoid_reduce(double x, kernel_params p) {
   (void) p;
-  dd t = exp_neg_dd(-fabs(x), 0.0, normal);
+  return reduced(clamp_below(-fabs(x), EXP_FLOOR));
+}
+
+SELU_INLINE double sigmoid_finish(double x, stage e, kernel_params p, int fma_ok) {
+  (void) p;
+  dd t = {e.a, e.b};
   dd s = fast_two_sum(1.0, t.hi);
   s.lo += t.lo;
   dd n = {choose(x >= 0, 1.0, t.hi), choose(x >= 0, 0.0, t.lo)};
   return keep_nan(x, div_dd(n, s, fma_ok));
 }
-RANGED_UNARY(sigmoid_value, sigmoid_value_in)
+STAGED_UNARY(sigmoid_value, sigmoid, exp_dd_stage)
 
 /* sigmoid'(x) = t / (1 + t)^2, t = e^-|x|: from the input, so it stays right
  * where sigmoid(x) has rounded to 1. */
-SELU_INLINE double sigmoid_grad_in(double x, double g, kernel_params p, int fma_ok, int normal) {
+SELU_INLINE stage sigmoid_grad_reduce(double x, kernel_params p) {
+  return sigmoid_reduce(x, p);
+}
+
+SELU_INLINE double sigmoid_grad_finish(double x, double g, stage e, kernel_params p, int fma_ok) {
   (void) p;
-  dd t = exp_neg_dd(-fabs(x), 0.0, normal);
+  dd t = {e.a, e.b};
   return keep_nan(x, g * t_over_one_plus_t_squared(t, 1.0, fma_ok));
 }
-RANGED_BINARY(sigmoid_grad, sigmoid_grad_in)
+STAGED_BINARY(sigmoid_grad, sigmoid_grad, exp_dd_stage)
 
 /* tanh |x| = -e / (2 + e), e = expm1(-2|x|), with the sign of x. The
  * denominator is rounded straight from expm1's pieces, 1 + 2^k + 2^k p,
  * so that the division need not wait for e to be summed; its low part,
  * exact by Sterbenz's lemma, comes later. A single correction step then
  * needs only the denominator normalized. */
-SELU_INLINE double tanh_value(double x, kernel_params p, int fma_ok) {
+SELU_INLINE stage tanh_reduce(double x, kernel_params p) {
   (void) p;
-  expm1_pieces q = expm1_neg_pieces(clamp_below(-2.0 * fabs(x), -40.0), fma_ok);
-  double p_sum = q.p.hi + q.p.lo, one_plus = 1.0 + q.two_k;
+  return reduced(clamp_below(-2.0 * fabs(x), -40.0));
+}
+
+SELU_INLINE double tanh_finish(double x, stage q, kernel_params p, int fma_ok) {
+  (void) p;
+  double two_k = q.a, p_sum = q.b + q.c, one_plus = 1.0 + two_k;
   dd e = expm1_from_pieces(q);
   dd d;
-  d.hi = fma_ok ? fma(q.two_k, p_sum, one_plus) : q.two_k * p_sum + one_plus;
+  d.hi = fma_ok ? fma(two_k, p_sum, one_plus) : two_k * p_sum + one_plus;
   d.lo = ((2.0 - d.hi) + e.hi) + e.lo;
   dd n = {-e.hi, -e.lo};
   double y = div_dd(n, d, fma_ok);
   return keep_nan(x, as_double_bits(bits_of(y) | (bits_of(x) & SIGN_BIT)));
 }
+STAGED_UNARY(tanh_value, tanh, expm1_stage)
 
-/* tanh'(x) = 4 t / (1 + t)^2, t = e^-2|x|. */
-SELU_INLINE double tanh_grad_in(double x, double g, kernel_params p, int fma_ok, int normal) {
+/* tanh'(x) = 4 t / (1 + t)^2, t = e^-2|x|: e^-2|x| times 2^2. */
+SELU_INLINE stage tanh_grad_reduce(double x, kernel_params p) {
   (void) p;
-  dd t4 = exp_neg_dd(-2.0 * fabs(x), 2.0, normal);
+  stage s = reduced(clamp_below(-2.0 * fabs(x), EXP_FLOOR));
+  s.b += 2.0;
+  return s;
+}
+
+SELU_INLINE double tanh_grad_finish(double x, double g, stage e, kernel_params p, int fma_ok) {
+  (void) p;
+  dd t4 = {e.a, e.b};
   return keep_nan(x, g * t_over_one_plus_t_squared(t4, 4.0, fma_ok));
 }
-RANGED_BINARY(tanh_grad, tanh_grad_in)
+STAGED_BINARY(tanh_grad, tanh_grad, exp_dd_stage)
 
 SELU_INLINE double linear_value(double x, kernel_params p, int fma_ok) {
   (void) p;
@@ -118,8 +144,9 @@ SELU_INLINE double linear_grad(double x, double g, kernel_params p, int fma_ok) 
   return g;
 }
 
-/* Each kernel in float64 and float32; those on e^x take the cheaper normal
- * form (RANGED_*) in float64 where |x| stays within the bound given. */
+/* Each kernel in float64 and float32; those on e^x run in stages (see
+ * dispatch.h) in float64, ELU's gradient in the cheaper normal form where
+ * |x| <= 708. */
 #define DEFINE_F32_LOOPS(NAME)                         \
   F32_UNARY(NAME##_value_f32, NAME##_value)            \
   F32_BINARY(NAME##_grad_f32, NAME##_grad)             \
@@ -135,16 +162,15 @@ DEFINE_KERNEL(relu)
 DEFINE_KERNEL(thresholded_relu)
 DEFINE_KERNEL(linear)
 
-/* e^x is normal down to x = -708; tanh' takes e^-2|x|, times 4. */
 DEFINE_F32_LOOPS(elu)
-DEFINE_UNARY_LOOPS(elu_fwd, elu_value)
+DEFINE_STAGED_UNARY_LOOPS(elu_fwd, elu, expm1_stage)
 DEFINE_RANGED_BINARY_LOOPS(elu_bwd, elu_grad, 708.0)
 DEFINE_F32_LOOPS(sigmoid)
-DEFINE_RANGED_UNARY_LOOPS(sigmoid_fwd, sigmoid_value, 708.0)
-DEFINE_RANGED_BINARY_LOOPS(sigmoid_bwd, sigmoid_grad, 708.0)
+DEFINE_STAGED_UNARY_LOOPS(sigmoid_fwd, sigmoid, exp_dd_stage)
+DEFINE_STAGED_BINARY_LOOPS(sigmoid_bwd, sigmoid_grad, exp_dd_stage)
 DEFINE_F32_LOOPS(tanh)
-DEFINE_UNARY_LOOPS(tanh_fwd, tanh_value)
-DEFINE_RANGED_BINARY_LOOPS(tanh_bwd, tanh_grad, 354.0)
+DEFINE_STAGED_UNARY_LOOPS(tanh_fwd, tanh, expm1_stage)
+DEFINE_STAGED_BINARY_LOOPS(tanh_bwd, tanh_grad, exp_dd_stage)
 
 typedef struct {
   const char *name;

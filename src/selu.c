@@ -15,9 +15,14 @@
 
 /* x >= 0 and NaN take scale * x, which keeps the sign of zero and the
  * payload of NA. */
-SELU_INLINE double selu_value(double x, kernel_params p, int fma_ok) {
+SELU_INLINE stage selu_reduce(double x, kernel_params p) {
   (void) p;
-  dd e = expm1_neg(clamp_below(x, FORWARD_FLOOR), 53, fma_ok);
+  return reduced(clamp_below(x, FORWARD_FLOOR));
+}
+
+SELU_INLINE double selu_finish(double x, stage s, kernel_params p, int fma_ok) {
+  (void) p;
+  dd e = expm1_from_pieces(s);
   return choose(x < 0, mul_dd(SELU_SCALE_ALPHA, e, fma_ok), SELU_SCALE * x);
 }
 
@@ -32,9 +37,10 @@ SELU_INLINE double selu_positive_value(double x, kernel_params p, int fma_ok) {
  * 1 ulp of float32. */
 SELU_INLINE double selu_value_f32(double x, kernel_params p, int fma_ok) {
   (void) p;
+  (void) fma_ok;
   double xf = (double) (float) x;
-  dd e = expm1_neg(clamp_below(xf, FORWARD_FLOOR), 24, fma_ok);
-  double neg = (double) (float) (SELU_SCALE_ALPHA * e.hi);
+  double e = expm1_neg_f32(clamp_below(xf, FORWARD_FLOOR));
+  double neg = (double) (float) (SELU_SCALE_ALPHA * e);
   double pos = (double) (float) (SELU_SCALE * xf);
   /* x < -2^-150 exactly when xf < 0; tested on x, it stays a double compare */
   return choose(x < -0x1p-150, neg, choose(x != x, x, pos));
@@ -65,7 +71,7 @@ SELU_INLINE double selu_grad_value_f32(double x, double g, kernel_params p, int 
   return choose(x != x, x, choose(g != g, g, y));
 }
 
-DEFINE_UNARY_LOOPS(selu_full, selu_value)
+DEFINE_STAGED_UNARY_LOOPS(selu_full, selu, expm1_stage)
 DEFINE_UNARY_LOOPS(selu_positive, selu_positive_value)
 DEFINE_UNARY_LOOPS(selu_full_f32, selu_value_f32)
 DEFINE_UNARY_LOOPS(selu_positive_f32, selu_positive_value_f32)

@@ -89,6 +89,21 @@ SELU_INLINE double reduce(double x, double *k, double *c) {
   return x - kd * LN2_HI;
 }
 
+/* The kernels on e^x run in three stages, each a loop of its own over a
+ * short block (see dispatch.h): the argument reduced, the exponential's
+ * polynomial, then the kernel's own arithmetic. A stage hands the next one
+ * three doubles, whose meaning each stage function gives. */
+typedef struct {
+  double a, b, c;
+} stage;
+
+/* The first stage: {r, k, c} of reduce(x). */
+SELU_INLINE stage reduced(double x) {
+  stage s;
+  s.a = reduce(x, &s.b, &s.c);
+  return s;
+}
+
 /* (expm1(r) - r - r^2/2) / r^3 on |r| <= log(2)/2: Taylor coefficients up
  * to 1/13! for double results (relative error below 2^-50, which the r^3
  * factor makes negligible), to 1/9! for float32 results. The double one is
@@ -120,12 +135,11 @@ SELU_INLINE double expm1_reduced(double r, int digits) {
   return r + (r * r) * (0.5 + r * expm1_cubic_tail(r, digits));
 }
 
-/* e^x = 2^k q for x in [-1075, 0], with q = e^(r + c) in [0.7, 1.42]:
- * exp_reduced_dd() gives q as a double-double whose sum is within
+/* e^x = 2^k q for x in [-1075, 0], with q = e^(r + c) in [0.7, 1.42], from
+ * x reduced: exp_reduced_dd() gives q as a double-double whose sum is within
  * 0.52 x 2^-53 relative, exp_reduced() as a double within 1.1 ulp. */
-SELU_INLINE dd exp_reduced_dd(double x, double *k) {
-  double c;
-  double r = reduce(x, k, &c);
+SELU_INLINE dd exp_reduced_dd(stage s) {
+  double r = s.a, c = s.c;
   double p = expm1_reduced(r, 53);
   double cc = c + 0.5 * c * c;
   dd q = fast_two_sum(1.0, p);
@@ -133,9 +147,8 @@ SELU_INLINE dd exp_reduced_dd(double x, double *k) {
   return q;
 }
 
-SELU_INLINE double exp_reduced(double x, double *k, int digits) {
-  double c;
-  double r = reduce(x, k, &c);
+SELU_INLINE double exp_reduced(stage s, int digits) {
+  double r = s.a, c = s.c;
   double p = expm1_reduced(r, digits);
   /* e^(r + c) = e^r (1 + c + c^2/2): c reaches 2e-7 near x = -746 */
   double cc = c + 0.5 * c * c;
@@ -148,45 +161,38 @@ SELU_INLINE double exp_reduced(double x, double *k, int digits) {
  * expm1(x) is -1 to far more than double precision. For float32 results,
  * plain double arithmetic is precise enough.
  *
- * The pieces first, 2^k and p = expm1(r + c) as a double-double (for tanh,
- * which needs 2 + expm1(x) as well), then their sum. */
-typedef struct {
-  double two_k;
-  dd p;
-} expm1_pieces;
-
-SELU_INLINE expm1_pieces expm1_neg_pieces(double x, int fma_ok) {
-  double k, c;
-  double r = reduce(x, &k, &c);
+ * The pieces first, as the second stage from x reduced: {2^k, p hi, p lo}
+ * with p = expm1(r + c) a double-double (for tanh, which needs 2 + expm1(x)
+ * as well); then their sum. */
+SELU_INLINE stage expm1_stage(stage s, int fma_ok) {
+  double r = s.a, c = s.c;
   double tail = expm1_cubic_tail(r, 53);
-  expm1_pieces e;
-  e.two_k = pow2i(k);
   dd r2 = two_prod(r, r, fma_ok);
-  e.p = fast_two_sum(r, 0.5 * r2.hi);
+  dd p = fast_two_sum(r, 0.5 * r2.hi);
   double lo = 0.5 * r2.lo + r2.hi * (r * tail);
-  e.p.lo += lo + c * (1.0 + (e.p.hi + lo)); /* e^(r + c) - 1 = expm1(r) + c e^r */
+  p.lo += lo + c * (1.0 + (p.hi + lo)); /* e^(r + c) - 1 = expm1(r) + c e^r */
+  stage e = {pow2i(s.b), p.hi, p.lo};
   return e;
 }
 
-/* 2^k - 1 + 2^k p; most of p's r^3 term stays in the low part. */
-SELU_INLINE dd expm1_from_pieces(expm1_pieces q) {
+/* 2^k - 1 + 2^k p from the pieces; most of p's r^3 term stays in the low part. */
+SELU_INLINE dd expm1_from_pieces(stage q) {
+  double two_k = q.a;
   /* 2^k - 1 is exact down to k = -53; below, its rounding goes to t_lo */
-  double t_hi = q.two_k - 1.0;
-  double t_lo = q.two_k - (t_hi + 1.0);
-  dd e = fast_two_sum(t_hi, q.two_k * q.p.hi); /* |2^k p| < |2^k - 1| unless k = 0 */
-  e.lo += t_lo + q.two_k * q.p.lo;
+  double t_hi = two_k - 1.0;
+  double t_lo = two_k - (t_hi + 1.0);
+  dd e = fast_two_sum(t_hi, two_k * q.b); /* |2^k p| < |2^k - 1| unless k = 0 */
+  e.lo += t_lo + two_k * q.c;
   return e;
 }
 
-SELU_INLINE dd expm1_neg(double x, int digits, int fma_ok) {
-  if (digits > 24) return expm1_from_pieces(expm1_neg_pieces(x, fma_ok));
-  double k, c;
-  double r = reduce(x, &k, &c);
-  double two_k = pow2i(k);
-  double p = expm1_reduced(r, digits);
-  p += c * (1.0 + p);
-  dd e = {two_k * p + (two_k - 1.0), 0.0};
-  return e;
+/* expm1(x) for float32 results, in plain double arithmetic. */
+SELU_INLINE double expm1_neg_f32(double x) {
+  stage s = reduced(x);
+  double two_k = pow2i(s.b);
+  double p = expm1_reduced(s.a, 24);
+  p += s.c * (1.0 + p);
+  return two_k * p + (two_k - 1.0);
 }
 
 /* x, but not below floor; NaN goes to floor. Lanes with x >= 0 compute
@@ -214,8 +220,8 @@ SELU_INLINE double times_pow2(double q, double k, int normal) {
  * rounded once and the powers of two applied as in times_pow2, the product
  * with g in between. NaN lanes compute garbage for the caller to discard. */
 SELU_INLINE double g_c_exp(double x, double g, double c, int digits, int normal) {
-  double k;
-  double d = c * exp_reduced(normal ? x : clamp_below(x, EXP_FLOOR), &k, digits);
+  stage s = reduced(normal ? x : clamp_below(x, EXP_FLOOR));
+  double d = c * exp_reduced(s, digits), k = s.b;
   if (normal) return g * (d * pow2i(k));
   double k_low = choose(k < -1021, -600.0, 0.0);
   return (g * (d * pow2i(k - k_low))) * pow2i(k_low);
@@ -231,14 +237,12 @@ SELU_INLINE double exp_neg(double x, int normal) {
   return times_pow2(1.0 + expm1_reduced(r, 53), k, normal);
 }
 
-/* 2^shift e^x for x <= 0 and a small whole shift, as a double-double (its
- * low part meaningless where the value is subnormal); `normal` promises
- * x + shift log 2 >= EXP_NORMAL_FLOOR. */
-SELU_INLINE dd exp_neg_dd(double x, double shift, int normal) {
-  double k;
-  dd q = exp_reduced_dd(normal ? x : clamp_below(x, EXP_FLOOR), &k);
-  k += shift;
-  dd t = {times_pow2(q.hi, k, normal), times_pow2(q.lo, k, normal)};
+/* 2^k e^(r + c) as a double-double (its low part meaningless where the
+ * value is subnormal), the second stage from x reduced: {t hi, t lo, -}. */
+SELU_INLINE stage exp_dd_stage(stage s, int fma_ok) {
+  (void) fma_ok;
+  dd q = exp_reduced_dd(s);
+  stage t = {times_pow2(q.hi, s.b, 0), times_pow2(q.lo, s.b, 0), 0.0};
   return t;
 }
 
