@@ -197,6 +197,12 @@ static const kernel *find_kernel(SEXP name) {
   Rf_error("internal error: no kernel of that name");
 }
 
+/* y = x for x >= 0, alpha x below: parametric ReLU runs it on each feature. */
+void run_leaky_relu(const double *x, double *y, R_xlen_t n, double alpha) {
+  kernel_params p = {alpha, 0, 0};
+  run_unary(leaky_relu_fwd_loops[selu_isa_in_use], x, y, n, p);
+}
+
 /* activation(x) for the kernel `name` with parameters `params` (x checked in R). */
 SEXP selu_activation_forward(SEXP name, SEXP x, SEXP params, SEXP single) {
   const kernel *k = find_kernel(name);

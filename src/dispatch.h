@@ -287,6 +287,9 @@ void run_unary(unary_loop loop, const double *x, double *y, R_xlen_t n,
 void run_binary(binary_loop loop, const double *x, const double *g, int g_step, double *y,
                 R_xlen_t n, kernel_params p);
 
+/* Leaky ReLU over x into y (activations.c), for parametric ReLU. */
+void run_leaky_relu(const double *x, double *y, R_xlen_t n, double alpha);
+
 /* The number of threads for n elements: 1 below the size where threads pay. */
 int threads_for(R_xlen_t n);
 
