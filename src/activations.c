@@ -144,7 +144,7 @@ SELU_INLINE double linear_grad(double x, double g, kernel_params p, int fma_ok) 
   return g;
 }
 
-/* Each kernel in float64 and float32; those on e^x run in stages (see
+/* Each kernel in float64 and float32; sigmoid and tanh run in stages (see
  * dispatch.h) in float64, ELU's gradient in the cheaper normal form where
  * |x| <= 708. */
 #define DEFINE_F32_LOOPS(NAME)                         \
@@ -163,7 +163,7 @@ DEFINE_KERNEL(thresholded_relu)
 DEFINE_KERNEL(linear)
 
 DEFINE_F32_LOOPS(elu)
-DEFINE_STAGED_UNARY_LOOPS(elu_fwd, elu, expm1_stage)
+DEFINE_UNARY_LOOPS(elu_fwd, elu_value)
 DEFINE_RANGED_BINARY_LOOPS(elu_bwd, elu_grad, 708.0)
 DEFINE_F32_LOOPS(sigmoid)
 DEFINE_STAGED_UNARY_LOOPS(sigmoid_fwd, sigmoid, exp_dd_stage)

@@ -117,13 +117,14 @@ SELU_INLINE void prefetch_to_write(double *p, R_xlen_t n) {
   static const binary_loop NAME##_scalar_loops[ISA_COUNT] = {                           \
       NAME##_scalar_portable, NAME##_scalar_avx2, NAME##_scalar_avx512};
 
-/* Kernels on e^x run in three stages, each a loop of its own over a block
- * of STAGE_BLOCK elements that hands its results to the next through
- * buffers in L1 cache. In one loop, the chain of dependent steps of each
- * element (about a hundred cycles of latency) fills the processor's
- * scheduler before its units are busy; three shorter chains keep them busy.
- * The arithmetic is the same, so are the results, bit for bit. (The
- * gradients of SELU and ELU, on a cheaper e^x, run faster in one loop.)
+/* Kernels on e^x are written in three stages. Sigmoid and tanh run them as
+ * three loops over each block of STAGE_BLOCK elements, handing results on
+ * through buffers in L1 cache: in one loop, the chain of dependent steps of
+ * each element (over a hundred cycles of latency) fills the processor's
+ * scheduler before its units are busy, and three shorter chains keep them
+ * busy. The arithmetic is the same, so are the results, bit for bit. SELU
+ * and ELU, with shorter chains, run as fast in one loop, and faster where
+ * the result is not in cache yet (their stores then spread over the loop).
  *
  * A kernel STAGES gives STAGES_reduce(x, p), the first stage (the argument
  * of e^x, reduced: see reduced()); MIDDLE(s, fma_ok), the second,
@@ -132,8 +133,7 @@ SELU_INLINE void prefetch_to_write(double *p, R_xlen_t n) {
 #define STAGE_BLOCK 128
 
 /* The element function NAME(x, p, fma_ok) (or NAME(x, g, p, fma_ok)), all
- * three stages in one, for the float32 loops, which take one element at a
- * time. */
+ * three stages in one, for loops that take one element at a time. */
 #define STAGED_UNARY(NAME, STAGES, MIDDLE)                                               \
   SELU_INLINE double NAME(double x, kernel_params p, int fma_ok) {                      \
     return STAGES##_finish(x, MIDDLE(STAGES##_reduce(x, p), fma_ok), p, fma_ok);         \
@@ -142,6 +142,17 @@ SELU_INLINE void prefetch_to_write(double *p, R_xlen_t n) {
   SELU_INLINE double NAME(double x, double g, kernel_params p, int fma_ok) {            \
     return STAGES##_finish(x, g, MIDDLE(STAGES##_reduce(x, p), fma_ok), p, fma_ok);      \
   }
+
+/* The three buffers of a block's stages, in scratch (SCRATCH_DOUBLES long),
+ * placed 1 KB after the block's x modulo 4 KB. A load whose address shares
+ * its low 12 bits with that of a store in flight waits for the store (4K
+ * aliasing); buffers at a fixed place would meet x's stretches so in one
+ * block out of four, and user data lies anywhere. */
+#define SCRATCH_DOUBLES (512 + 3 * STAGE_BLOCK)
+SELU_INLINE double *stage_buffers(double *scratch, const double *xs) {
+  uintptr_t base = (uintptr_t) scratch, wanted = ((uintptr_t) xs + 1024) & 4095;
+  return (double *) (base + ((wanted - base) & 4095));
+}
 
 SELU_INLINE void put_stage(stage s, double *a, double *b, double *c, R_xlen_t i) {
   a[i] = s.a;
@@ -164,11 +175,13 @@ SELU_INLINE stage get_stage(const double *a, const double *b, const double *c, R
 #define STAGED_UNARY_LOOP(NAME, SUFFIX, TARGET, STAGES, MIDDLE, FMA)                     \
   TARGET static void NAME##_##SUFFIX(const double *x, double *y, R_xlen_t n,             \
                                      kernel_params p) {                                  \
-    double a[STAGE_BLOCK], b[STAGE_BLOCK], c[STAGE_BLOCK];                               \
+    double scratch[SCRATCH_DOUBLES];                                                     \
     for (R_xlen_t s = 0; s < n; s += STAGE_BLOCK) {                                      \
       R_xlen_t len = n - s < STAGE_BLOCK ? n - s : STAGE_BLOCK;                          \
       const double *xs = x + s;                                                          \
       double *ys = y + s;                                                                \
+      double *a = stage_buffers(scratch, xs), *b = a + STAGE_BLOCK, *c = b + STAGE_BLOCK; \
+      prefetch_to_write(ys + len, n - s - len < STAGE_BLOCK ? n - s - len : STAGE_BLOCK); \
       FIRST_STAGES(STAGES, MIDDLE, FMA)                                                  \
       SIMD_LOOP for (R_xlen_t i = 0; i < len; i++)                                       \
         ys[i] = STAGES##_finish(xs[i], get_stage(a, b, c, i), p, FMA);                   \
@@ -179,13 +192,15 @@ SELU_INLINE stage get_stage(const double *a, const double *b, const double *c, R
 #define STAGED_BINARY_LOOP(NAME, SUFFIX, TARGET, STAGES, MIDDLE, FMA, G_STEP)            \
   TARGET static void NAME##_##SUFFIX(const double *x, const double *g, double *y,        \
                                      R_xlen_t n, kernel_params p) {                      \
-    double a[STAGE_BLOCK], b[STAGE_BLOCK], c[STAGE_BLOCK];                               \
+    double scratch[SCRATCH_DOUBLES];                                                     \
     for (R_xlen_t s = 0; s < n; s += STAGE_BLOCK) {                                      \
       R_xlen_t len = n - s < STAGE_BLOCK ? n - s : STAGE_BLOCK;                          \
       R_xlen_t ahead = n - s - len < STAGE_BLOCK ? n - s - len : STAGE_BLOCK;            \
       const double *xs = x + s, *gs = g + s * G_STEP;                                    \
       double *ys = y + s;                                                                \
+      double *a = stage_buffers(scratch, xs), *b = a + STAGE_BLOCK, *c = b + STAGE_BLOCK; \
       if (G_STEP) prefetch(gs + len, ahead);                                             \
+      prefetch_to_write(ys + len, ahead);                                                \
       FIRST_STAGES(STAGES, MIDDLE, FMA)                                                  \
       SIMD_LOOP for (R_xlen_t i = 0; i < len; i++)                                       \
         ys[i] = STAGES##_finish(xs[i], gs[i * G_STEP], get_stage(a, b, c, i), p, FMA);   \

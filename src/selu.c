@@ -25,6 +25,7 @@ SELU_INLINE double selu_finish(double x, stage s, kernel_params p, int fma_ok) {
   dd e = expm1_from_pieces(s);
   return choose(x < 0, mul_dd(SELU_SCALE_ALPHA, e, fma_ok), SELU_SCALE * x);
 }
+STAGED_UNARY(selu_value, selu, expm1_stage)
 
 SELU_INLINE double selu_positive_value(double x, kernel_params p, int fma_ok) {
   (void) p;
@@ -71,7 +72,7 @@ SELU_INLINE double selu_grad_value_f32(double x, double g, kernel_params p, int 
   return choose(x != x, x, choose(g != g, g, y));
 }
 
-DEFINE_STAGED_UNARY_LOOPS(selu_full, selu, expm1_stage)
+DEFINE_UNARY_LOOPS(selu_full, selu_value)
 DEFINE_UNARY_LOOPS(selu_positive, selu_positive_value)
 DEFINE_UNARY_LOOPS(selu_full_f32, selu_value_f32)
 DEFINE_UNARY_LOOPS(selu_positive_f32, selu_positive_value_f32)
