@@ -89,10 +89,10 @@ SELU_INLINE double reduce(double x, double *k, double *c) {
   return x - kd * LN2_HI;
 }
 
-/* The kernels on e^x run in three stages, each a loop of its own over a
- * short block (see dispatch.h): the argument reduced, the exponential's
- * polynomial, then the kernel's own arithmetic. A stage hands the next one
- * three doubles, whose meaning each stage function gives. */
+/* The kernels on e^x are written in three stages (see dispatch.h): the
+ * argument reduced, the exponential's polynomial, then the kernel's own
+ * arithmetic. A stage hands the next one three doubles, whose meaning each
+ * stage function gives. */
 typedef struct {
   double a, b, c;
 } stage;
