@@ -178,10 +178,11 @@ SELU_INLINE stage get_stage(const double *a, const double *b, const double *c, R
     double scratch[SCRATCH_DOUBLES];                                                     \
     for (R_xlen_t s = 0; s < n; s += STAGE_BLOCK) {                                      \
       R_xlen_t len = n - s < STAGE_BLOCK ? n - s : STAGE_BLOCK;                          \
+      R_xlen_t ahead = n - s - len < STAGE_BLOCK ? n - s - len : STAGE_BLOCK;            \
       const double *xs = x + s;                                                          \
       double *ys = y + s;                                                                \
       double *a = stage_buffers(scratch, xs), *b = a + STAGE_BLOCK, *c = b + STAGE_BLOCK; \
-      prefetch_to_write(ys + len, n - s - len < STAGE_BLOCK ? n - s - len : STAGE_BLOCK); \
+      prefetch_to_write(ys + len, ahead);                                                \
       FIRST_STAGES(STAGES, MIDDLE, FMA)                                                  \
       SIMD_LOOP for (R_xlen_t i = 0; i < len; i++)                                       \
         ys[i] = STAGES##_finish(xs[i], get_stage(a, b, c, i), p, FMA);                   \
