@@ -2,23 +2,29 @@
 # thin wrappers over the C kernels.
 
 # The exported functions: x (and grad_output) checked against the user's call.
+# The full checks run only on what the kernels cannot take, so that a call on
+# a few numbers costs little more than the kernel.
 kernel_forward <- function(name, x, params = numeric(0), call = sys.call(-1)) {
-  check_numeric_data(x, "x", call = call)
+  if (missing(x) || !is_numeric_data(x)) check_numeric_data(x, "x", call = call)
   run_kernel(name, x, params)
 }
 
 kernel_backward <- function(name, x, grad_output, params = numeric(0), call = sys.call(-1)) {
-  check_numeric_data(x, "x", call = call)
-  check_gradient(grad_output, data_shape(x), call = call)
+  if (missing(x) || missing(grad_output) || !is_numeric_data(x) ||
+        !is_numeric_data(grad_output) || !gradient_fits(grad_output, x)) {
+    check_numeric_data(x, "x", call = call)
+    check_gradient(grad_output, data_shape(x), call = call)
+  }
   run_kernel_backward(name, x, grad_output, params)
 }
 
+# params: doubles, as check_number() and relu_params() give them.
 run_kernel <- function(name, x, params = numeric(0), single = FALSE) {
-  .Call(C_selu_activation_forward, name, x, as.double(params), single)
+  .Call(C_selu_activation_forward, name, x, params, single)
 }
 
 run_kernel_backward <- function(name, x, grad_output, params = numeric(0), single = FALSE) {
-  .Call(C_selu_activation_backward, name, x, grad_output, as.double(params), single)
+  .Call(C_selu_activation_backward, name, x, grad_output, params, single)
 }
 
 check_number <- function(x, arg, min = -Inf, call = sys.call(-1)) {
@@ -195,16 +201,18 @@ activation_linear_backward <- function(x, grad_output) {
 #' activation_softmax(x)
 #' activation_softmax(x, axis = 1)
 activation_softmax <- function(x, axis = -1) {
-  check_numeric_data(x, "x")
+  if (missing(x) || !is_numeric_data(x)) check_numeric_data(x, "x")
   .Call(C_selu_softmax_forward, x, softmax_layout(data_shape(x), axis))
 }
 
 #' @rdname activation_softmax
 #' @export
 activation_softmax_backward <- function(x, grad_output, axis = -1) {
-  check_numeric_data(x, "x")
+  if (missing(x) || !is_numeric_data(x)) check_numeric_data(x, "x")
   layout <- softmax_layout(data_shape(x), axis)
-  check_gradient(grad_output, data_shape(x))
+  if (missing(grad_output) || !is_numeric_data(grad_output) || !gradient_fits(grad_output, x)) {
+    check_gradient(grad_output, data_shape(x))
+  }
   .Call(C_selu_softmax_backward, x, grad_output, layout)
 }
 
@@ -277,15 +285,22 @@ prelu_alpha_per_feature <- function(alpha, shape, call = sys.call(-1)) {
       "`alpha` must have the shape of one sample, %s (`x` without its batch axis), with 1 along shared axes, not %s.",
       format_dims(sample), format_dims(a_shape)), kind = "shape", call = call)
   }
-  index <- lapply(seq_along(sample), function(i) {
-    if (a_shape[i] == 1) rep(1L, sample[i]) else seq_len(sample[i])
-  })
-  as.double(array(alpha, a_shape)[as.matrix(expand.grid(index))])
+  if (all(a_shape == sample)) return(as.double(alpha))
+  # feature f's element of alpha (both column-major): its index along each
+  # axis, or 1 along a shared one
+  f <- seq_len(prod(sample)) - 1
+  index <- rep(1, length(f))
+  for (i in which(a_shape != 1)) {
+    before <- seq_len(i - 1)
+    index <- index + (f %/% prod(sample[before])) %% sample[i] * prod(a_shape[before])
+  }
+  as.double(alpha)[index]
 }
 
 # Per-feature gradients summed over the shared axes, to alpha's shape.
 prelu_sum_shared <- function(per_feature, shape, a_shape) {
   sample <- if (length(shape) > 1) shape[-1] else 1L
+  if (all(a_shape == sample)) return(array(per_feature, a_shape))
   full <- array(per_feature, sample)
   keep <- which(a_shape != 1 | sample == 1)
   out <- if (length(keep)) apply(full, keep, sum) else sum(full)

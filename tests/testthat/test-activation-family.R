@@ -186,6 +186,22 @@ test_that("parametric ReLU broadcasts alpha and gives its gradient", {
   expect_error(activation_parametric_relu(x, c(1, 2)), "`alpha` must have the shape of one sample, \\(3, 4\\)")
 })
 
+test_that("parametric ReLU broadcasts alpha along any set of shared axes", {
+  x <- array(rnorm(2 * 3 * 4 * 5), c(2, 3, 4, 5))
+  for (a_shape in list(c(3, 1, 5), c(1, 4, 1), c(3, 4, 1), c(1, 1, 1), c(3, 4, 5))) {
+    alpha <- array(runif(prod(a_shape)), a_shape)
+    expected <- x
+    for (i in 1:3) for (j in 1:4) for (k in 1:5) {
+      a <- alpha[min(i, a_shape[1]), min(j, a_shape[2]), min(k, a_shape[3])]
+      expected[, i, j, k] <- ifelse(x[, i, j, k] < 0, a * x[, i, j, k], x[, i, j, k])
+    }
+    expect_identical(activation_parametric_relu(x, alpha), expected)
+    grads <- activation_parametric_relu_backward(x, alpha, 1)
+    expect_identical(dim(grads$alpha), as.integer(a_shape))
+    expect_equal(sum(grads$alpha), sum(pmin(x, 0)), tolerance = 1e-12)
+  }
+})
+
 test_that("activation_parametric_relu() names `x` and `alpha` when they do not fit", {
   expect_error(activation_parametric_relu(1:3, c(0.1, 0.5)),
                "`alpha` must have the shape of one sample, \\(1\\) \\(`x` without its batch axis\\)",
