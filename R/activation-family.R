@@ -1,29 +1,24 @@
 # The activation functions of the family besides SELU, and their gradients:
 # thin wrappers over the C kernels.
 
-# The exported functions: x (and grad_output) checked against the user's call.
-# The full checks run only on what the kernels cannot take, so that a call on
-# a few numbers costs little more than the kernel.
-kernel_forward <- function(name, x, params = numeric(0), call = sys.call(-1)) {
-  if (missing(x) || !is_numeric_data(x)) check_numeric_data(x, "x", call = call)
-  run_kernel(name, x, params)
+# The exported functions call the C code themselves: it hands what it cannot
+# take to check_forward_input() or check_backward_args(), whose errors then
+# name the user's call, and a valid call pays for no check in R.
+check_forward_input <- function(x, unused) check_numeric_data(x, "x", call = sys.call(-1))
+
+check_backward_args <- function(x, grad_output) {
+  call <- sys.call(-1)
+  check_numeric_data(x, "x", call = call)
+  check_gradient(grad_output, data_shape(x), call = call)
 }
 
-kernel_backward <- function(name, x, grad_output, params = numeric(0), call = sys.call(-1)) {
-  if (missing(x) || missing(grad_output) || !is_numeric_data(x) ||
-        !is_numeric_data(grad_output) || !gradient_fits(grad_output, x)) {
-    check_numeric_data(x, "x", call = call)
-    check_gradient(grad_output, data_shape(x), call = call)
-  }
-  run_kernel_backward(name, x, grad_output, params)
-}
-
-# params: doubles, as check_number() and relu_params() give them.
-run_kernel <- function(name, x, params = numeric(0), single = FALSE) {
+# The kernels for layers, their input already checked. params: doubles, as
+# check_number() and relu_params() give them, or NULL.
+run_kernel <- function(name, x, params = NULL, single = FALSE) {
   .Call(C_selu_activation_forward, name, x, params, single)
 }
 
-run_kernel_backward <- function(name, x, grad_output, params = numeric(0), single = FALSE) {
+run_kernel_backward <- function(name, x, grad_output, params = NULL, single = FALSE) {
   .Call(C_selu_activation_backward, name, x, grad_output, params, single)
 }
 
@@ -90,36 +85,39 @@ NULL
 #' @rdname activation_family
 #' @export
 activation_elu <- function(x, alpha = 1) {
-  alpha <- check_number(alpha, "alpha")
-  kernel_forward("elu", x, alpha)
+  if (missing(x)) abort_missing("x", numeric_data_expected)
+  .Call(C_selu_activation_forward, "elu", x, check_number(alpha, "alpha"), FALSE)
 }
 
 #' @rdname activation_family
 #' @export
 activation_elu_backward <- function(x, grad_output, alpha = 1) {
-  alpha <- check_number(alpha, "alpha")
-  kernel_backward("elu", x, grad_output, alpha)
+  if (missing(x)) abort_missing("x", numeric_data_expected)
+  if (missing(grad_output)) abort_missing("grad_output", gradient_expected)
+  .Call(C_selu_activation_backward, "elu", x, grad_output, check_number(alpha, "alpha"), FALSE)
 }
 
 #' @rdname activation_family
 #' @export
 activation_leaky_relu <- function(x, alpha = 0.3) {
-  alpha <- check_number(alpha, "alpha")
-  kernel_forward("leaky_relu", x, alpha)
+  if (missing(x)) abort_missing("x", numeric_data_expected)
+  .Call(C_selu_activation_forward, "leaky_relu", x, check_number(alpha, "alpha"), FALSE)
 }
 
 #' @rdname activation_family
 #' @export
 activation_leaky_relu_backward <- function(x, grad_output, alpha = 0.3) {
-  alpha <- check_number(alpha, "alpha")
-  kernel_backward("leaky_relu", x, grad_output, alpha)
+  if (missing(x)) abort_missing("x", numeric_data_expected)
+  if (missing(grad_output)) abort_missing("grad_output", gradient_expected)
+  .Call(C_selu_activation_backward, "leaky_relu", x, grad_output, check_number(alpha, "alpha"), FALSE)
 }
 
 #' @rdname activation_family
 #' @export
 activation_relu <- function(x, max_value = NULL, negative_slope = 0, threshold = 0) {
   params <- relu_params(max_value, negative_slope, threshold, sys.call())
-  kernel_forward("relu", x, params)
+  if (missing(x)) abort_missing("x", numeric_data_expected)
+  .Call(C_selu_activation_forward, "relu", x, params, FALSE)
 }
 
 #' @rdname activation_family
@@ -127,51 +125,69 @@ activation_relu <- function(x, max_value = NULL, negative_slope = 0, threshold =
 activation_relu_backward <- function(x, grad_output, max_value = NULL, negative_slope = 0,
                                      threshold = 0) {
   params <- relu_params(max_value, negative_slope, threshold, sys.call())
-  kernel_backward("relu", x, grad_output, params)
+  if (missing(x)) abort_missing("x", numeric_data_expected)
+  if (missing(grad_output)) abort_missing("grad_output", gradient_expected)
+  .Call(C_selu_activation_backward, "relu", x, grad_output, params, FALSE)
 }
 
 #' @rdname activation_family
 #' @export
 activation_thresholded_relu <- function(x, theta = 1) {
-  theta <- check_number(theta, "theta", 0)
-  kernel_forward("thresholded_relu", x, theta)
+  if (missing(x)) abort_missing("x", numeric_data_expected)
+  .Call(C_selu_activation_forward, "thresholded_relu", x, check_number(theta, "theta", 0), FALSE)
 }
 
 #' @rdname activation_family
 #' @export
 activation_thresholded_relu_backward <- function(x, grad_output, theta = 1) {
-  theta <- check_number(theta, "theta", 0)
-  kernel_backward("thresholded_relu", x, grad_output, theta)
+  if (missing(x)) abort_missing("x", numeric_data_expected)
+  if (missing(grad_output)) abort_missing("grad_output", gradient_expected)
+  .Call(C_selu_activation_backward, "thresholded_relu", x, grad_output, check_number(theta, "theta", 0), FALSE)
 }
 
 #' @rdname activation_family
 #' @export
-activation_sigmoid <- function(x) kernel_forward("sigmoid", x)
+activation_sigmoid <- function(x) {
+  if (missing(x)) abort_missing("x", numeric_data_expected)
+  .Call(C_selu_activation_forward, "sigmoid", x, NULL, FALSE)
+}
 
 #' @rdname activation_family
 #' @export
 activation_sigmoid_backward <- function(x, grad_output) {
-  kernel_backward("sigmoid", x, grad_output)
+  if (missing(x)) abort_missing("x", numeric_data_expected)
+  if (missing(grad_output)) abort_missing("grad_output", gradient_expected)
+  .Call(C_selu_activation_backward, "sigmoid", x, grad_output, NULL, FALSE)
 }
 
 #' @rdname activation_family
 #' @export
-activation_tanh <- function(x) kernel_forward("tanh", x)
+activation_tanh <- function(x) {
+  if (missing(x)) abort_missing("x", numeric_data_expected)
+  .Call(C_selu_activation_forward, "tanh", x, NULL, FALSE)
+}
 
 #' @rdname activation_family
 #' @export
 activation_tanh_backward <- function(x, grad_output) {
-  kernel_backward("tanh", x, grad_output)
+  if (missing(x)) abort_missing("x", numeric_data_expected)
+  if (missing(grad_output)) abort_missing("grad_output", gradient_expected)
+  .Call(C_selu_activation_backward, "tanh", x, grad_output, NULL, FALSE)
 }
 
 #' @rdname activation_family
 #' @export
-activation_linear <- function(x) kernel_forward("linear", x)
+activation_linear <- function(x) {
+  if (missing(x)) abort_missing("x", numeric_data_expected)
+  .Call(C_selu_activation_forward, "linear", x, NULL, FALSE)
+}
 
 #' @rdname activation_family
 #' @export
 activation_linear_backward <- function(x, grad_output) {
-  kernel_backward("linear", x, grad_output)
+  if (missing(x)) abort_missing("x", numeric_data_expected)
+  if (missing(grad_output)) abort_missing("grad_output", gradient_expected)
+  .Call(C_selu_activation_backward, "linear", x, grad_output, NULL, FALSE)
 }
 
 #' Softmax along an axis

@@ -65,11 +65,9 @@ activation_selu <- function(x, inplace = FALSE) {
 #' @rdname activation_selu
 #' @export
 activation_selu_backward <- function(x, grad_output) {
-  if (missing(x) || missing(grad_output) || !is_numeric_data(x) ||
-        !is_numeric_data(grad_output) || !gradient_fits(grad_output, x)) {
-    check_numeric_data(x, "x")
-    check_gradient(grad_output, data_shape(x))
-  }
+  if (missing(x)) abort_missing("x", numeric_data_expected)
+  if (missing(grad_output)) abort_missing("grad_output", gradient_expected)
+  # the C code hands what it cannot take to check_backward_args()
   .Call(C_selu_backward, x, grad_output, FALSE)
 }
 

@@ -20,16 +20,16 @@ named_activations <- list(
     backward = function(x, grad, single) run_kernel_backward("leaky_relu", x, grad, 0.2, single)
   ),
   sigmoid = list(
-    forward = function(x, single) run_kernel("sigmoid", x, numeric(0), single),
-    backward = function(x, grad, single) run_kernel_backward("sigmoid", x, grad, numeric(0), single)
+    forward = function(x, single) run_kernel("sigmoid", x, NULL, single),
+    backward = function(x, grad, single) run_kernel_backward("sigmoid", x, grad, NULL, single)
   ),
   tanh = list(
-    forward = function(x, single) run_kernel("tanh", x, numeric(0), single),
-    backward = function(x, grad, single) run_kernel_backward("tanh", x, grad, numeric(0), single)
+    forward = function(x, single) run_kernel("tanh", x, NULL, single),
+    backward = function(x, grad, single) run_kernel_backward("tanh", x, grad, NULL, single)
   ),
   linear = list(
-    forward = function(x, single) run_kernel("linear", x, numeric(0), single),
-    backward = function(x, grad, single) run_kernel_backward("linear", x, grad, numeric(0), single)
+    forward = function(x, single) run_kernel("linear", x, NULL, single),
+    backward = function(x, grad, single) run_kernel_backward("linear", x, grad, NULL, single)
   ),
   softmax = list(
     forward = function(x, single) round_if(activation_softmax(x), single),

@@ -203,12 +203,13 @@ void run_leaky_relu(const double *x, double *y, R_xlen_t n, double alpha) {
   run_unary(leaky_relu_fwd_loops[selu_isa_in_use], x, y, n, p);
 }
 
-/* activation(x) for the kernel `name` with parameters `params` (x checked in R). */
+/* activation(x) for the kernel `name` with parameters `params` (doubles, or
+ * NULL for none). */
 SEXP selu_activation_forward(SEXP name, SEXP x, SEXP params, SEXP single) {
   const kernel *k = find_kernel(name);
   int use_float = as_flag(single, "single");
   kernel_params p = as_params(params);
-  if (!is_numeric_data(x)) Rf_error("internal error: `x` must be numeric data");
+  if (!is_numeric_data(x)) check_in_r("check_forward_input", x, R_NilValue);
   SEXP xd = PROTECT(as_double(x));
   SEXP out = PROTECT(result_for(x, 0));
   run_unary((use_float ? k->forward_f32 : k->forward)[selu_isa_in_use], REAL(xd), REAL(out),
@@ -222,6 +223,7 @@ SEXP selu_activation_backward(SEXP name, SEXP x, SEXP grad_output, SEXP params, 
   const kernel *k = find_kernel(name);
   int use_float = as_flag(single, "single");
   kernel_params p = as_params(params);
+  check_backward_args(x, grad_output);
   R_xlen_t n = XLENGTH(x), ng = XLENGTH(grad_output);
   if (!is_numeric_data(x) || !is_numeric_data(grad_output) || (ng != n && ng != 1))
     Rf_error("internal error: `x` and `grad_output` must be numeric data of one length");

@@ -317,6 +317,7 @@ int is_flag(SEXP flag);
 int as_flag(SEXP flag, const char *what);
 int is_numeric_data(SEXP x);
 void check_in_r(const char *checker, SEXP x, SEXP flag);
+void check_backward_args(SEXP x, SEXP grad_output);
 kernel_params as_params(SEXP params);
 
 #endif

@@ -1,5 +1,6 @@
 #include "dispatch.h"
 #include "memory.h"
+#include <string.h>
 
 /* Integer and logical input becomes double (NA_INTEGER -> NA_REAL). */
 SEXP as_double(SEXP x) {
@@ -37,8 +38,9 @@ int is_numeric_data(SEXP x) {
 
 /* Arguments the kernels cannot take go to the R function `checker`, which
  * signals the user's error: the checks stay in R, and valid calls, the
- * common case, pay for no R-level check. */
-void check_in_r(const char *checker, SEXP x, SEXP flag) {
+ * common case, pay for no R-level check. call_checker() returns when the
+ * checker accepts; check_in_r() is for arguments known to be wrong. */
+static void call_checker(const char *checker, SEXP x, SEXP flag) {
   SEXP ns = PROTECT(R_FindNamespace(Rf_mkString("selu")));
   /* quoted, so that a symbol or a call given as data is not evaluated */
   SEXP quoted_x = PROTECT(Rf_lang2(Rf_install("quote"), x));
@@ -46,7 +48,30 @@ void check_in_r(const char *checker, SEXP x, SEXP flag) {
   SEXP call = PROTECT(Rf_lang3(Rf_install(checker), quoted_x, quoted_flag));
   Rf_eval(call, ns);
   UNPROTECT(4);
+}
+
+void check_in_r(const char *checker, SEXP x, SEXP flag) {
+  call_checker(checker, x, flag);
   Rf_error("internal error: %s() passed what the kernels cannot take", checker);
+}
+
+/* Whether two arrays have one shape: the same dim, or no dim and one length. */
+static int same_shape(SEXP x, SEXP y) {
+  SEXP dx = Rf_getAttrib(x, R_DimSymbol), dy = Rf_getAttrib(y, R_DimSymbol);
+  if (dx == R_NilValue || dy == R_NilValue)
+    return dx == dy && XLENGTH(x) == XLENGTH(y);
+  return XLENGTH(dx) == XLENGTH(dy) &&
+         memcmp(INTEGER(dx), INTEGER(dy), XLENGTH(dx) * sizeof(int)) == 0;
+}
+
+/* x and the gradient with respect to the output: numeric data, the gradient
+ * of x's shape or a single number. Anything else goes to the R checks, which
+ * signal the user's error or accept it (a 1-d array against a vector). */
+void check_backward_args(SEXP x, SEXP grad_output) {
+  if (is_numeric_data(x) && is_numeric_data(grad_output) &&
+      (XLENGTH(grad_output) == 1 || same_shape(x, grad_output)))
+    return;
+  call_checker("check_backward_args", x, grad_output);
 }
 
 /* Where the result goes: x itself when asked to and no other R object can
@@ -63,6 +88,7 @@ SEXP result_for(SEXP x, int inplace) {
 /* A kernel's parameters from a double vector of up to three. */
 kernel_params as_params(SEXP params) {
   kernel_params p = {0, 0, 0};
+  if (params == R_NilValue) return p;
   if (TYPEOF(params) != REALSXP || XLENGTH(params) > 3)
     Rf_error("internal error: kernel parameters must be at most 3 doubles");
   const double *v = REAL(params);
