@@ -109,7 +109,8 @@ activation_leaky_relu <- function(x, alpha = 0.3) {
 activation_leaky_relu_backward <- function(x, grad_output, alpha = 0.3) {
   if (missing(x)) abort_missing("x", numeric_data_expected)
   if (missing(grad_output)) abort_missing("grad_output", gradient_expected)
-  .Call(C_selu_activation_backward, "leaky_relu", x, grad_output, check_number(alpha, "alpha"), FALSE)
+  .Call(C_selu_activation_backward, "leaky_relu", x, grad_output, check_number(alpha, "alpha"),
+        FALSE)
 }
 
 #' @rdname activation_family
@@ -142,7 +143,8 @@ activation_thresholded_relu <- function(x, theta = 1) {
 activation_thresholded_relu_backward <- function(x, grad_output, theta = 1) {
   if (missing(x)) abort_missing("x", numeric_data_expected)
   if (missing(grad_output)) abort_missing("grad_output", gradient_expected)
-  .Call(C_selu_activation_backward, "thresholded_relu", x, grad_output, check_number(theta, "theta", 0), FALSE)
+  .Call(C_selu_activation_backward, "thresholded_relu", x, grad_output,
+        check_number(theta, "theta", 0), FALSE)
 }
 
 #' @rdname activation_family
