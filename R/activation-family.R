@@ -219,18 +219,16 @@ activation_linear_backward <- function(x, grad_output) {
 #' activation_softmax(x)
 #' activation_softmax(x, axis = 1)
 activation_softmax <- function(x, axis = -1) {
-  if (missing(x) || !is_numeric_data(x)) check_numeric_data(x, "x")
+  check_numeric_data(x, "x")
   .Call(C_selu_softmax_forward, x, softmax_layout(data_shape(x), axis))
 }
 
 #' @rdname activation_softmax
 #' @export
 activation_softmax_backward <- function(x, grad_output, axis = -1) {
-  if (missing(x) || !is_numeric_data(x)) check_numeric_data(x, "x")
+  check_numeric_data(x, "x")
   layout <- softmax_layout(data_shape(x), axis)
-  if (missing(grad_output) || !is_numeric_data(grad_output) || !gradient_fits(grad_output, x)) {
-    check_gradient(grad_output, data_shape(x))
-  }
+  check_gradient(grad_output, data_shape(x))
   .Call(C_selu_softmax_backward, x, grad_output, layout)
 }
 

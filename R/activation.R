@@ -85,15 +85,10 @@ check_forward_args <- function(x, inplace) {
 check_gradient <- function(grad_output, shape, call = sys.call(-1)) {
   if (missing(grad_output)) abort_missing("grad_output", gradient_expected, call = call)
   check_numeric_data(grad_output, "grad_output", call = call)
-  if (!gradient_fits(grad_output, shape = shape)) {
+  if (length(grad_output) != 1 && !identical(data_shape(grad_output), as.integer(shape))) {
     selu_abort(sprintf(
       "`grad_output` must have the output's shape, %s, or be a single number, not %s.",
       format_dims(shape), describe(grad_output)), kind = "shape", call = call)
   }
   invisible()
-}
-
-# Whether grad_output (numeric data) fits an output of x's shape (or `shape`).
-gradient_fits <- function(grad_output, x, shape = data_shape(x)) {
-  length(grad_output) == 1 || identical(data_shape(grad_output), as.integer(shape))
 }

@@ -225,8 +225,6 @@ SEXP selu_activation_backward(SEXP name, SEXP x, SEXP grad_output, SEXP params, 
   kernel_params p = as_params(params);
   check_backward_args(x, grad_output);
   R_xlen_t n = XLENGTH(x), ng = XLENGTH(grad_output);
-  if (!is_numeric_data(x) || !is_numeric_data(grad_output) || (ng != n && ng != 1))
-    Rf_error("internal error: `x` and `grad_output` must be numeric data of one length");
   SEXP xd = PROTECT(as_double(x));
   SEXP gd = PROTECT(as_double(grad_output));
   SEXP out = PROTECT(result_for(x, 0));

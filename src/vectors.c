@@ -66,12 +66,16 @@ static int same_shape(SEXP x, SEXP y) {
 
 /* x and the gradient with respect to the output: numeric data, the gradient
  * of x's shape or a single number. Anything else goes to the R checks, which
- * signal the user's error or accept it (a 1-d array against a vector). */
+ * signal the user's error or accept it (a 1-d array against a vector); what
+ * they accept has x's length or 1, as the kernels need. */
 void check_backward_args(SEXP x, SEXP grad_output) {
   if (is_numeric_data(x) && is_numeric_data(grad_output) &&
       (XLENGTH(grad_output) == 1 || same_shape(x, grad_output)))
     return;
   call_checker("check_backward_args", x, grad_output);
+  R_xlen_t n = XLENGTH(x), ng = XLENGTH(grad_output);
+  if (!is_numeric_data(x) || !is_numeric_data(grad_output) || (ng != n && ng != 1))
+    Rf_error("internal error: check_backward_args() passed what the kernels cannot take");
 }
 
 /* Where the result goes: x itself when asked to and no other R object can
@@ -85,7 +89,7 @@ SEXP result_for(SEXP x, int inplace) {
   return out;
 }
 
-/* A kernel's parameters from a double vector of up to three. */
+/* A kernel's parameters from a double vector of up to three, or NULL for none. */
 kernel_params as_params(SEXP params) {
   kernel_params p = {0, 0, 0};
   if (params == R_NilValue) return p;
