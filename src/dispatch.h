@@ -303,6 +303,11 @@ void run_unary(unary_loop loop, const double *x, double *y, R_xlen_t n,
 void run_binary(binary_loop loop, const double *x, const double *g, int g_step, double *y,
                 R_xlen_t n, kernel_params p);
 
+/* Runs work(context, from, to) over units [0, n) of about `size` elements,
+ * each unit whole on one thread, with interrupt checks between parts. */
+typedef void (*unit_work)(const void *context, R_xlen_t from, R_xlen_t to);
+void run_units(unit_work work, const void *context, R_xlen_t n, R_xlen_t size);
+
 /* Leaky ReLU over x into y (activations.c), for parametric ReLU. */
 void run_leaky_relu(const double *x, double *y, R_xlen_t n, double alpha);
 

@@ -184,29 +184,46 @@ static const softmax_block softmax_blocks[ISA_COUNT] = {softmax_block_portable,
  * block's come in (of 64 to 256, 128 measured fastest from memory). */
 #define BLOCK_WIDTH 128
 
-/* y = softmax(x), or, given g (of x's length), the gradient y (g - <g, y>). */
-static void softmax_into(const double *x, const double *g, double *y, R_xlen_t inner,
-                         R_xlen_t len, R_xlen_t outer) {
+/* Softmax over x into y, or, given g (of x's length), its gradient
+ * y (g - <g, y>): the array seen as `outer` blocks of `len` slices of
+ * `inner` elements (see the top of this file). */
+typedef struct {
+  const double *x, *g;
+  double *y;
+  R_xlen_t inner, len, blocks; /* blocks: of BLOCK_WIDTH slices, per outer block */
+} softmax_job;
+
+/* Units from to `to`: slices where they are contiguous (inner 1), else
+ * blocks of up to BLOCK_WIDTH slices, `blocks` to each outer block. */
+static void softmax_units(const void *context, R_xlen_t from, R_xlen_t to) {
+  const softmax_job *j = context;
+  const R_xlen_t inner = j->inner, len = j->len;
   if (inner == 1) {
     softmax_slice slice = softmax_slices[selu_isa_in_use];
-    for (R_xlen_t o = 0; o < outer; o++) {
-      slice(x + o * len, g ? g + o * len : NULL, y + o * len, len);
-      if ((o & 255) == 255) R_CheckUserInterrupt();
-    }
+    for (R_xlen_t o = from; o < to; o++)
+      slice(j->x + o * len, j->g ? j->g + o * len : NULL, j->y + o * len, len);
     return;
   }
   softmax_block block = softmax_blocks[selu_isa_in_use];
   double m[BLOCK_WIDTH], lo[BLOCK_WIDTH], s[BLOCK_WIDTH];
-  for (R_xlen_t o = 0; o < outer; o++) {
-    R_xlen_t offset = o * inner * len;
-    for (R_xlen_t i0 = 0; i0 < inner; i0 += BLOCK_WIDTH) {
-      R_xlen_t width = inner - i0 < BLOCK_WIDTH ? inner - i0 : BLOCK_WIDTH;
-      /* how much of each row the next block takes, to be fetched ahead */
-      R_xlen_t rest = inner - i0 - width, ahead = rest < BLOCK_WIDTH ? rest : BLOCK_WIDTH;
-      block(x + offset + i0, g ? g + offset + i0 : NULL, y + offset + i0, width, inner, len,
-            ahead, m, lo, s);
-    }
-    if ((o & 255) == 255) R_CheckUserInterrupt();
+  for (R_xlen_t u = from; u < to; u++) {
+    R_xlen_t i0 = u % j->blocks * BLOCK_WIDTH, offset = u / j->blocks * inner * len + i0;
+    R_xlen_t width = inner - i0 < BLOCK_WIDTH ? inner - i0 : BLOCK_WIDTH;
+    /* how much of each row the next block takes, to be fetched ahead */
+    R_xlen_t rest = inner - i0 - width, ahead = rest < BLOCK_WIDTH ? rest : BLOCK_WIDTH;
+    block(j->x + offset, j->g ? j->g + offset : NULL, j->y + offset, width, inner, len, ahead,
+          m, lo, s);
+  }
+}
+
+static void softmax_into(const double *x, const double *g, double *y, R_xlen_t inner,
+                         R_xlen_t len, R_xlen_t outer) {
+  R_xlen_t blocks = (inner + BLOCK_WIDTH - 1) / BLOCK_WIDTH;
+  softmax_job j = {x, g, y, inner, len, blocks};
+  if (inner == 1) {
+    run_units(softmax_units, &j, outer, len);
+  } else {
+    run_units(softmax_units, &j, outer * blocks, (inner < BLOCK_WIDTH ? inner : BLOCK_WIDTH) * len);
   }
 }
 
@@ -312,6 +329,24 @@ typedef double (*prelu_grad_block)(const double *, const double *, R_xlen_t, dou
 static const prelu_grad_block prelu_grad_blocks[ISA_COUNT] = {
     prelu_grad_block_portable, prelu_grad_block_avx2, prelu_grad_block_avx512};
 
+typedef struct {
+  const double *x, *g;
+  R_xlen_t g_step;
+  const double *alpha;
+  double *dx, *dalpha;
+  R_xlen_t batch;
+} prelu_grad_job;
+
+/* Features from to `to`: their gradients for x and for alpha. */
+static void prelu_grad_features(const void *context, R_xlen_t from, R_xlen_t to) {
+  const prelu_grad_job *j = context;
+  prelu_grad_block block = prelu_grad_blocks[selu_isa_in_use];
+  const R_xlen_t batch = j->batch;
+  for (R_xlen_t f = from; f < to; f++)
+    j->dalpha[f] = block(j->x + f * batch, j->g + f * batch * j->g_step, j->g_step,
+                         j->alpha[f], j->dx + f * batch, batch);
+}
+
 /* list(gradient for x, gradient for alpha per feature). */
 SEXP selu_prelu_backward(SEXP x, SEXP alpha, SEXP grad_output) {
   R_xlen_t n = XLENGTH(x), features = XLENGTH(alpha), ng = XLENGTH(grad_output);
@@ -325,9 +360,8 @@ SEXP selu_prelu_backward(SEXP x, SEXP alpha, SEXP grad_output) {
   SEXP dalpha = PROTECT(Rf_allocVector(REALSXP, features));
   const double *xs = REAL(xd), *a = REAL(alpha), *g = REAL(gd);
   double *dxs = REAL(dx), *da = REAL(dalpha);
-  prelu_grad_block block = prelu_grad_blocks[selu_isa_in_use];
-  for (R_xlen_t f = 0; f < features; f++)
-    da[f] = block(xs + f * batch, g + f * batch * g_step, g_step, a[f], dxs + f * batch, batch);
+  prelu_grad_job j = {xs, g, g_step, a, dxs, da, batch};
+  run_units(prelu_grad_features, &j, features, batch);
   SEXP out = PROTECT(Rf_allocVector(VECSXP, 2));
   SET_VECTOR_ELT(out, 0, dx);
   SET_VECTOR_ELT(out, 1, dalpha);

@@ -104,6 +104,31 @@ void run_binary(binary_loop loop, const double *x, const double *g, int g_step, 
   run_job(&j, n);
 }
 
+/* Runs work(context, from, to) over independent units [0, n) of about
+ * `size` elements each: in parts of about BLOCK elements, with an interrupt
+ * check between them, each part's units split over the threads. A unit is
+ * always done whole by one thread, so results do not depend on the thread
+ * count. */
+void run_units(unit_work work, const void *context, R_xlen_t n, R_xlen_t size) {
+  R_xlen_t per_part = size <= 0 ? n : (size < BLOCK ? BLOCK / size : 1);
+  if (per_part < max_threads) per_part = max_threads;
+  for (R_xlen_t start = 0; start < n; start += per_part) {
+    R_xlen_t count = n - start < per_part ? n - start : per_part;
+    int nth = threads_for(count * size);
+    if (nth > count) nth = (int) count;
+    if (nth <= 1) {
+      work(context, start, start + count);
+    } else {
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(nth) schedule(static)
+#endif
+      for (int t = 0; t < nth; t++)
+        work(context, start + count * t / nth, start + count * (t + 1) / nth);
+    }
+    if (start + per_part < n) R_CheckUserInterrupt();
+  }
+}
+
 /* The best instruction set this CPU has, for the kernels' loops. */
 static int best_isa(void) {
 #if defined(SELU_X86_DISPATCH)

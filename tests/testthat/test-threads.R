@@ -28,6 +28,35 @@ test_that("results are identical bit for bit with 1 and 2 threads", {
   expect_identical(one, two)
 })
 
+test_that("softmax and parametric ReLU give the same results with 1 and 2 threads", {
+  old <- selu_threads()
+  on.exit(selu_threads(old))
+  set.seed(4)
+  x <- array(rnorm(2e5) * 30, c(100, 200, 10))
+  x[1, 1, ] <- -Inf
+  x[2, 3, 4] <- NA
+  g <- array(rnorm(length(x)), dim(x))
+  xm <- matrix(x, 2e4, 10)
+  gm <- matrix(g, 2e4, 10)
+  alpha <- runif(10)
+  run <- function() {
+    c(lapply(c(1, 2, 3, -1), function(axis) {
+      list(activation_softmax(x, axis), activation_softmax_backward(x, g, axis),
+           activation_softmax_backward(x, 2, axis))
+    }), list(activation_parametric_relu_backward(xm, alpha, gm),
+             activation_parametric_relu_backward(xm, alpha, 2)))
+  }
+  selu_threads(1)
+  one <- run()
+  selu_threads(2)
+  two <- run()
+  expect_identical(one, two)
+  # and the split results are softmax's values, against the formula
+  rows <- which(is.finite(rowSums(xm)))
+  reference <- t(apply(xm[rows, ], 1, function(r) exp(r - max(r)) / sum(exp(r - max(r)))))
+  expect_equal(matrix(two[[4]][[1]], 2e4, 10)[rows, ], reference, tolerance = 1e-14)
+})
+
 test_that("OMP_THREAD_LIMIT and options(selu.threads) cap the default", {
   skip_on_cran()
   rscript <- file.path(R.home("bin"), "Rscript")
