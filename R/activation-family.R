@@ -12,8 +12,8 @@ check_backward_args <- function(x, grad_output) {
   check_gradient(grad_output, data_shape(x), call = call)
 }
 
-# The kernels for layers, their input already checked. params: doubles, as
-# check_number() and relu_params() give them, or NULL.
+# The kernels for layers, their input already checked. params: a list of
+# the kernel's parameters (see check_number()), or NULL for a kernel without.
 run_kernel <- function(name, x, params = NULL, single = FALSE) {
   .Call(C_selu_activation_forward, name, x, params, single)
 }
@@ -22,6 +22,9 @@ run_kernel_backward <- function(name, x, grad_output, params = NULL, single = FA
   .Call(C_selu_activation_backward, name, x, grad_output, params, single)
 }
 
+# One number, at least `min`. The kernels' parameters are checked in C, in
+# the same way, which calls this on a value it cannot take, for the user's
+# error.
 check_number <- function(x, arg, min = -Inf, call = sys.call(-1)) {
   if (!(is.numeric(x) && !is.object(x) && length(x) == 1 && !is.na(x) && x >= min)) {
     bound <- if (min == -Inf) "" else sprintf(" of at least %g", min)
@@ -29,12 +32,6 @@ check_number <- function(x, arg, min = -Inf, call = sys.call(-1)) {
                call = call)
   }
   as.double(x)
-}
-
-relu_params <- function(max_value, negative_slope, threshold, call) {
-  c(if (is.null(max_value)) Inf else check_number(max_value, "max_value", 0, call = call),
-    check_number(negative_slope, "negative_slope", 0, call = call),
-    check_number(threshold, "threshold", 0, call = call))
 }
 
 #' The activation functions of the family, and their gradients
@@ -86,7 +83,7 @@ NULL
 #' @export
 activation_elu <- function(x, alpha = 1) {
   if (missing(x)) abort_missing("x", numeric_data_expected)
-  .Call(C_selu_activation_forward, "elu", x, check_number(alpha, "alpha"), FALSE)
+  .Call(C_selu_activation_forward, "elu", x, list(alpha), FALSE)
 }
 
 #' @rdname activation_family
@@ -94,14 +91,14 @@ activation_elu <- function(x, alpha = 1) {
 activation_elu_backward <- function(x, grad_output, alpha = 1) {
   if (missing(x)) abort_missing("x", numeric_data_expected)
   if (missing(grad_output)) abort_missing("grad_output", gradient_expected)
-  .Call(C_selu_activation_backward, "elu", x, grad_output, check_number(alpha, "alpha"), FALSE)
+  .Call(C_selu_activation_backward, "elu", x, grad_output, list(alpha), FALSE)
 }
 
 #' @rdname activation_family
 #' @export
 activation_leaky_relu <- function(x, alpha = 0.3) {
   if (missing(x)) abort_missing("x", numeric_data_expected)
-  .Call(C_selu_activation_forward, "leaky_relu", x, check_number(alpha, "alpha"), FALSE)
+  .Call(C_selu_activation_forward, "leaky_relu", x, list(alpha), FALSE)
 }
 
 #' @rdname activation_family
@@ -109,33 +106,31 @@ activation_leaky_relu <- function(x, alpha = 0.3) {
 activation_leaky_relu_backward <- function(x, grad_output, alpha = 0.3) {
   if (missing(x)) abort_missing("x", numeric_data_expected)
   if (missing(grad_output)) abort_missing("grad_output", gradient_expected)
-  .Call(C_selu_activation_backward, "leaky_relu", x, grad_output, check_number(alpha, "alpha"),
-        FALSE)
+  .Call(C_selu_activation_backward, "leaky_relu", x, grad_output, list(alpha), FALSE)
 }
 
 #' @rdname activation_family
 #' @export
 activation_relu <- function(x, max_value = NULL, negative_slope = 0, threshold = 0) {
-  params <- relu_params(max_value, negative_slope, threshold, sys.call())
   if (missing(x)) abort_missing("x", numeric_data_expected)
-  .Call(C_selu_activation_forward, "relu", x, params, FALSE)
+  .Call(C_selu_activation_forward, "relu", x, list(max_value, negative_slope, threshold), FALSE)
 }
 
 #' @rdname activation_family
 #' @export
 activation_relu_backward <- function(x, grad_output, max_value = NULL, negative_slope = 0,
                                      threshold = 0) {
-  params <- relu_params(max_value, negative_slope, threshold, sys.call())
   if (missing(x)) abort_missing("x", numeric_data_expected)
   if (missing(grad_output)) abort_missing("grad_output", gradient_expected)
-  .Call(C_selu_activation_backward, "relu", x, grad_output, params, FALSE)
+  .Call(C_selu_activation_backward, "relu", x, grad_output,
+        list(max_value, negative_slope, threshold), FALSE)
 }
 
 #' @rdname activation_family
 #' @export
 activation_thresholded_relu <- function(x, theta = 1) {
   if (missing(x)) abort_missing("x", numeric_data_expected)
-  .Call(C_selu_activation_forward, "thresholded_relu", x, check_number(theta, "theta", 0), FALSE)
+  .Call(C_selu_activation_forward, "thresholded_relu", x, list(theta), FALSE)
 }
 
 #' @rdname activation_family
@@ -143,8 +138,7 @@ activation_thresholded_relu <- function(x, theta = 1) {
 activation_thresholded_relu_backward <- function(x, grad_output, theta = 1) {
   if (missing(x)) abort_missing("x", numeric_data_expected)
   if (missing(grad_output)) abort_missing("grad_output", gradient_expected)
-  .Call(C_selu_activation_backward, "thresholded_relu", x, grad_output,
-        check_number(theta, "theta", 0), FALSE)
+  .Call(C_selu_activation_backward, "thresholded_relu", x, grad_output, list(theta), FALSE)
 }
 
 #' @rdname activation_family
@@ -219,20 +213,20 @@ activation_linear_backward <- function(x, grad_output) {
 #' activation_softmax(x)
 #' activation_softmax(x, axis = 1)
 activation_softmax <- function(x, axis = -1) {
-  check_numeric_data(x, "x")
-  .Call(C_selu_softmax_forward, x, softmax_layout(data_shape(x), axis))
+  if (missing(x)) abort_missing("x", numeric_data_expected)
+  .Call(C_selu_softmax_forward, x, axis)
 }
 
 #' @rdname activation_softmax
 #' @export
 activation_softmax_backward <- function(x, grad_output, axis = -1) {
-  check_numeric_data(x, "x")
-  layout <- softmax_layout(data_shape(x), axis)
-  check_gradient(grad_output, data_shape(x))
-  .Call(C_selu_softmax_backward, x, grad_output, layout)
+  if (missing(x)) abort_missing("x", numeric_data_expected)
+  if (missing(grad_output)) abort_missing("grad_output", gradient_expected)
+  .Call(C_selu_softmax_backward, x, grad_output, axis)
 }
 
-# An axis (1-based, negative from the end) checked against a rank.
+# An axis (1-based, negative from the end) checked against a rank; the
+# softmax kernels check theirs in C and call this on one they cannot take.
 check_axis <- function(axis, rank, arg = "axis", call = sys.call(-1)) {
   if (!(length(axis) == 1 && is_whole(axis) && axis != 0 && abs(axis) <= rank)) {
     selu_abort(sprintf(
@@ -240,13 +234,6 @@ check_axis <- function(axis, rank, arg = "axis", call = sys.call(-1)) {
       arg, -rank, rank, rank, describe(axis)), call = call)
   }
   as.integer(if (axis < 0) rank + axis + 1 else axis)
-}
-
-# c(inner, len, outer): the elements before the axis, along it, after it.
-softmax_layout <- function(shape, axis, call = sys.call(-1)) {
-  axis <- check_axis(axis, length(shape), call = call)
-  as.double(c(prod(shape[seq_len(axis - 1)]), shape[axis],
-              prod(shape[-seq_len(axis)])))
 }
 
 #' Parametric ReLU
@@ -271,20 +258,29 @@ softmax_layout <- function(shape, axis, call = sys.call(-1)) {
 #' activation_parametric_relu(x, alpha = c(0.1, 0.5))
 #' activation_parametric_relu_backward(x, alpha = c(0.1, 0.5), grad_output = 1)
 activation_parametric_relu <- function(x, alpha) {
-  check_numeric_data(x, "x")
+  if (missing(x)) abort_missing("x", numeric_data_expected)
   if (missing(alpha)) abort_missing("alpha", alpha_expected)
-  .Call(C_selu_prelu_forward, x, prelu_alpha_per_feature(alpha, data_shape(x)))
+  .Call(C_selu_prelu_forward, x, alpha)
 }
 
 #' @rdname activation_parametric_relu
 #' @export
 activation_parametric_relu_backward <- function(x, alpha, grad_output) {
-  check_numeric_data(x, "x")
+  if (missing(x)) abort_missing("x", numeric_data_expected)
   if (missing(alpha)) abort_missing("alpha", alpha_expected)
-  per_feature <- prelu_alpha_per_feature(alpha, data_shape(x))
-  check_gradient(grad_output, data_shape(x))
-  grads <- .Call(C_selu_prelu_backward, x, per_feature, grad_output)
-  list(x = grads[[1]], alpha = prelu_sum_shared(grads[[2]], data_shape(x), alpha_shape(alpha)))
+  if (missing(grad_output)) abort_missing("grad_output", gradient_expected)
+  .Call(C_selu_prelu_backward, x, alpha, grad_output)
+}
+
+# For the C code, when alpha has not exactly the shape of one sample of x:
+# alpha per feature of x, broadcast along its shared axes, or the user's
+# error; and the gradient per feature summed back to alpha's shape.
+prelu_alpha_for <- function(alpha, x) {
+  prelu_alpha_per_feature(alpha, data_shape(x), call = sys.call(-1))
+}
+
+prelu_alpha_gradient <- function(per_feature, alpha, x) {
+  prelu_sum_shared(per_feature, data_shape(x), alpha_shape(alpha))
 }
 
 alpha_shape <- function(alpha) if (is.null(dim(alpha))) length(alpha) else dim(alpha)

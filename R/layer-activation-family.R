@@ -69,9 +69,9 @@ layer_activation_elu <- function(object, alpha = 1.0, input_shape = NULL,
                                  batch_input_shape = NULL, batch_size = NULL, dtype = NULL,
                                  name = NULL, trainable = NULL, weights = NULL) {
   call <- sys.call()
-  alpha <- check_number(alpha, "alpha", call = call)
-  layer <- create_kernel_layer("ELU", "elu", "elu", alpha, list(alpha = alpha), common_args(),
-                               call)
+  params <- .Call(C_selu_kernel_params, "elu", list(alpha))
+  layer <- create_kernel_layer("ELU", "elu", "elu", params, list(alpha = params[[1]]),
+                               common_args(), call)
   finish_layer(missing(object), object, layer, call)
 }
 
@@ -82,9 +82,9 @@ layer_activation_leaky_relu <- function(object, alpha = 0.3, input_shape = NULL,
                                         dtype = NULL, name = NULL, trainable = NULL,
                                         weights = NULL) {
   call <- sys.call()
-  alpha <- check_number(alpha, "alpha", call = call)
-  layer <- create_kernel_layer("LeakyReLU", "leaky_re_lu", "leaky_relu", alpha,
-                               list(alpha = alpha), common_args(), call)
+  params <- .Call(C_selu_kernel_params, "leaky_relu", list(alpha))
+  layer <- create_kernel_layer("LeakyReLU", "leaky_re_lu", "leaky_relu", params,
+                               list(alpha = params[[1]]), common_args(), call)
   finish_layer(missing(object), object, layer, call)
 }
 
@@ -95,9 +95,8 @@ layer_activation_relu <- function(object, max_value = NULL, negative_slope = 0, 
                                   batch_size = NULL, dtype = NULL, name = NULL,
                                   trainable = NULL, weights = NULL) {
   call <- sys.call()
-  params <- relu_params(max_value, negative_slope, threshold, call)
-  config <- list(max_value = if (is.null(max_value)) NULL else params[1],
-                 negative_slope = params[2], threshold = params[3])
+  params <- .Call(C_selu_kernel_params, "relu", list(max_value, negative_slope, threshold))
+  config <- list(max_value = params[[1]], negative_slope = params[[2]], threshold = params[[3]])
   layer <- create_kernel_layer("ReLU", "re_lu", "relu", params, config, common_args(), call)
   finish_layer(missing(object), object, layer, call)
 }
@@ -109,9 +108,9 @@ layer_activation_thresholded_relu <- function(object, theta = 1.0, input_shape =
                                               dtype = NULL, name = NULL, trainable = NULL,
                                               weights = NULL) {
   call <- sys.call()
-  theta <- check_number(theta, "theta", 0, call = call)
+  params <- .Call(C_selu_kernel_params, "thresholded_relu", list(theta))
   layer <- create_kernel_layer("ThresholdedReLU", "thresholded_re_lu", "thresholded_relu",
-                               theta, list(theta = theta), common_args(), call)
+                               params, list(theta = params[[1]]), common_args(), call)
   finish_layer(missing(object), object, layer, call)
 }
 
@@ -150,12 +149,12 @@ layer_activation_softmax <- function(object, axis = -1L, input_shape = NULL,
   single <- function(self) self$dtype == "float32"
   layer <- do.call(create_layer, c(list("Softmax", "softmax"), common_args(), list(
     forward = function(self, x, training) {
-      round_if(.Call(C_selu_softmax_forward, x, softmax_layout(data_shape(x), axis, call)),
-               single(self))
+      check_axis(axis, length(data_shape(x)), call = call)
+      round_if(.Call(C_selu_softmax_forward, x, axis), single(self))
     },
     backward = function(self, x, grad, cache) {
-      layout <- softmax_layout(data_shape(x), axis, call)
-      round_if(.Call(C_selu_softmax_backward, x, grad, layout), single(self))
+      check_axis(axis, length(data_shape(x)), call = call)
+      round_if(.Call(C_selu_softmax_backward, x, grad, axis), single(self))
     },
     output_shape = function(self, shape) {
       check_axis(axis, length(shape), call = call)

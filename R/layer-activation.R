@@ -8,16 +8,16 @@ named_activations <- list(
     backward = function(x, grad, single) .Call(C_selu_backward, x, grad, single)
   ),
   elu = list(
-    forward = function(x, single) run_kernel("elu", x, 1, single),
-    backward = function(x, grad, single) run_kernel_backward("elu", x, grad, 1, single)
+    forward = function(x, single) run_kernel("elu", x, list(1), single),
+    backward = function(x, grad, single) run_kernel_backward("elu", x, grad, list(1), single)
   ),
   relu = list(
-    forward = function(x, single) run_kernel("relu", x, c(Inf, 0, 0), single),
-    backward = function(x, grad, single) run_kernel_backward("relu", x, grad, c(Inf, 0, 0), single)
+    forward = function(x, single) run_kernel("relu", x, list(NULL, 0, 0), single),
+    backward = function(x, grad, single) run_kernel_backward("relu", x, grad, list(NULL, 0, 0), single)
   ),
   leaky_relu = list(
-    forward = function(x, single) run_kernel("leaky_relu", x, 0.2, single),
-    backward = function(x, grad, single) run_kernel_backward("leaky_relu", x, grad, 0.2, single)
+    forward = function(x, single) run_kernel("leaky_relu", x, list(0.2), single),
+    backward = function(x, grad, single) run_kernel_backward("leaky_relu", x, grad, list(0.2), single)
   ),
   sigmoid = list(
     forward = function(x, single) run_kernel("sigmoid", x, NULL, single),

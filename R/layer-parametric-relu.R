@@ -52,13 +52,12 @@ layer_activation_parametric_relu <- function(object, alpha_initializer = "zeros"
   }
   single <- function(self) self$dtype == "float32"
   layer <- do.call(create_layer, c(list("PReLU", "p_re_lu"), common_args(), list(
+    # alpha fits the input: the layer's input_spec saw to it
     forward = function(self, x, training) {
-      alpha <- prelu_alpha_per_feature(self$weights[[1]], data_shape(x), call)
-      round_if(.Call(C_selu_prelu_forward, x, alpha), single(self))
+      round_if(.Call(C_selu_prelu_forward, x, self$weights[[1]]), single(self))
     },
     backward = function(self, x, grad, cache) {
-      alpha <- prelu_alpha_per_feature(self$weights[[1]], data_shape(x), call)
-      round_if(.Call(C_selu_prelu_backward, x, alpha, grad)[[1]], single(self))
+      round_if(.Call(C_selu_prelu_backward, x, self$weights[[1]], grad)$x, single(self))
     },
     build = function(self, shape, call, what) {
       alpha_shape <- prelu_alpha_shape(shape, shared_axes, call, what)

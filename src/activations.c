@@ -172,20 +172,34 @@ DEFINE_F32_LOOPS(tanh)
 DEFINE_STAGED_UNARY_LOOPS(tanh_fwd, tanh, expm1_stage)
 DEFINE_STAGED_BINARY_LOOPS(tanh_bwd, tanh_grad, exp_dd_stage)
 
+/* A parameter of a kernel: its name (for errors), its smallest value, and
+ * whether NULL stands for no bound (Inf), as ReLU's max_value. */
+typedef struct {
+  const char *name;
+  double min;
+  int null_is_inf;
+} param_spec;
+
 typedef struct {
   const char *name;
   const unary_loop *forward, *forward_f32;
   const binary_loop *backward, *backward_f32, *backward_scalar, *backward_scalar_f32;
+  param_spec params[3]; /* the first `name`-less one ends the list */
 } kernel;
 
-#define KERNEL_ENTRY(NAME)                                                          \
+#define KERNEL_ENTRY(NAME, ...)                                                     \
   {#NAME, NAME##_fwd_loops, NAME##_fwd_f32_loops, NAME##_bwd_loops,                 \
-   NAME##_bwd_f32_loops, NAME##_bwd_scalar_loops, NAME##_bwd_f32_scalar_loops}
+   NAME##_bwd_f32_loops, NAME##_bwd_scalar_loops, NAME##_bwd_f32_scalar_loops,      \
+   {__VA_ARGS__}}
 
 static const kernel kernels[] = {
-  KERNEL_ENTRY(elu),     KERNEL_ENTRY(leaky_relu), KERNEL_ENTRY(relu),
-  KERNEL_ENTRY(thresholded_relu), KERNEL_ENTRY(sigmoid), KERNEL_ENTRY(tanh),
-  KERNEL_ENTRY(linear),
+  KERNEL_ENTRY(elu, {"alpha", -INFINITY, 0}),
+  KERNEL_ENTRY(leaky_relu, {"alpha", -INFINITY, 0}),
+  KERNEL_ENTRY(relu, {"max_value", 0, 1}, {"negative_slope", 0, 0}, {"threshold", 0, 0}),
+  KERNEL_ENTRY(thresholded_relu, {"theta", 0, 0}),
+  KERNEL_ENTRY(sigmoid, {NULL, 0, 0}),
+  KERNEL_ENTRY(tanh, {NULL, 0, 0}),
+  KERNEL_ENTRY(linear, {NULL, 0, 0}),
 };
 
 static const kernel *find_kernel(SEXP name) {
@@ -197,18 +211,82 @@ static const kernel *find_kernel(SEXP name) {
   Rf_error("internal error: no kernel of that name");
 }
 
+static int param_count(const kernel *k) {
+  int n = 0;
+  while (n < 3 && k->params[n].name) n++;
+  return n;
+}
+
+/* Whether `value` is one number, not NA, at least `min`, as check_number()
+ * in R asks; if so, it is stored in *out. */
+static int is_number_at_least(SEXP value, double min, double *out) {
+  if ((TYPEOF(value) != REALSXP && TYPEOF(value) != INTSXP) || OBJECT(value) ||
+      XLENGTH(value) != 1)
+    return 0;
+  double v;
+  if (TYPEOF(value) == REALSXP) {
+    v = REAL(value)[0];
+  } else if (TYPEOF(value) == INTSXP && INTEGER(value)[0] != NA_INTEGER) {
+    v = INTEGER(value)[0];
+  } else {
+    return 0;
+  }
+  if (ISNAN(v) || !(v >= min)) return 0;
+  *out = v;
+  return 1;
+}
+
+/* The kernel's parameters from a list of their values as the user gave
+ * them (NULL for a kernel without). A value the kernel cannot take goes to
+ * check_number() in R, which signals the user's error. */
+static kernel_params params_of(const kernel *k, SEXP params) {
+  double v[3] = {0, 0, 0};
+  int n = param_count(k);
+  if (n == 0 && params == R_NilValue) {
+    kernel_params none = {0, 0, 0};
+    return none;
+  }
+  if (TYPEOF(params) != VECSXP || XLENGTH(params) != n)
+    Rf_error("internal error: `params` must be a list of the kernel's %d parameters", n);
+  for (int i = 0; i < n; i++) {
+    SEXP value = VECTOR_ELT(params, i);
+    const param_spec *spec = &k->params[i];
+    if (value == R_NilValue && spec->null_is_inf) {
+      v[i] = INFINITY;
+    } else if (!is_number_at_least(value, spec->min, &v[i])) {
+      check_number_in_r(value, spec->name, spec->min);
+    }
+  }
+  kernel_params p = {v[0], v[1], v[2]};
+  return p;
+}
+
+/* The parameters checked, for a layer to keep: the list with each value a
+ * double (NULL kept where it means no bound). */
+SEXP selu_kernel_params(SEXP name, SEXP params) {
+  const kernel *k = find_kernel(name);
+  kernel_params p = params_of(k, params);
+  double v[3] = {p.a, p.b, p.c};
+  int n = param_count(k);
+  SEXP out = PROTECT(Rf_allocVector(VECSXP, n));
+  for (int i = 0; i < n; i++)
+    if (VECTOR_ELT(params, i) != R_NilValue) SET_VECTOR_ELT(out, i, Rf_ScalarReal(v[i]));
+  UNPROTECT(1);
+  return out;
+}
+
 /* y = x for x >= 0, alpha x below: parametric ReLU runs it on each feature. */
 void run_leaky_relu(const double *x, double *y, R_xlen_t n, double alpha) {
   kernel_params p = {alpha, 0, 0};
   run_unary(leaky_relu_fwd_loops[selu_isa_in_use], x, y, n, p);
 }
 
-/* activation(x) for the kernel `name` with parameters `params` (doubles, or
- * NULL for none). */
+/* activation(x) for the kernel `name` with parameters `params` (see
+ * params_of()). */
 SEXP selu_activation_forward(SEXP name, SEXP x, SEXP params, SEXP single) {
   const kernel *k = find_kernel(name);
   int use_float = as_flag(single, "single");
-  kernel_params p = as_params(params);
+  kernel_params p = params_of(k, params);
   if (!is_numeric_data(x)) check_in_r("check_forward_input", x, R_NilValue);
   SEXP xd = PROTECT(as_double(x));
   SEXP out = PROTECT(result_for(x, 0));
@@ -222,7 +300,7 @@ SEXP selu_activation_forward(SEXP name, SEXP x, SEXP params, SEXP single) {
 SEXP selu_activation_backward(SEXP name, SEXP x, SEXP grad_output, SEXP params, SEXP single) {
   const kernel *k = find_kernel(name);
   int use_float = as_flag(single, "single");
-  kernel_params p = as_params(params);
+  kernel_params p = params_of(k, params);
   check_backward_args(x, grad_output);
   R_xlen_t n = XLENGTH(x), ng = XLENGTH(grad_output);
   SEXP xd = PROTECT(as_double(x));

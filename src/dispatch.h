@@ -321,8 +321,9 @@ SEXP result_for(SEXP x, int inplace);
 int is_flag(SEXP flag);
 int as_flag(SEXP flag, const char *what);
 int is_numeric_data(SEXP x);
-void check_in_r(const char *checker, SEXP x, SEXP flag);
+SEXP call_in_r(const char *fun, SEXP a, SEXP b, SEXP c);
+void check_in_r(const char *checker, SEXP a, SEXP b);
 void check_backward_args(SEXP x, SEXP grad_output);
-kernel_params as_params(SEXP params);
+void check_number_in_r(SEXP value, const char *arg, double min);
 
 #endif

@@ -14,6 +14,7 @@ static const R_CallMethodDef call_methods[] = {
   CALL_ENTRY(selu_kernel_isa, 1),
   CALL_ENTRY(selu_activation_forward, 4),
   CALL_ENTRY(selu_activation_backward, 5),
+  CALL_ENTRY(selu_kernel_params, 2),
   CALL_ENTRY(selu_softmax_forward, 2),
   CALL_ENTRY(selu_softmax_backward, 3),
   CALL_ENTRY(selu_prelu_forward, 2),

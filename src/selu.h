@@ -13,8 +13,9 @@ SEXP selu_get_threads(void);
 SEXP selu_kernel_isa(SEXP isa);
 SEXP selu_activation_forward(SEXP name, SEXP x, SEXP params, SEXP single);
 SEXP selu_activation_backward(SEXP name, SEXP x, SEXP grad_output, SEXP params, SEXP single);
-SEXP selu_softmax_forward(SEXP x, SEXP layout);
-SEXP selu_softmax_backward(SEXP x, SEXP grad_output, SEXP layout);
+SEXP selu_kernel_params(SEXP name, SEXP params);
+SEXP selu_softmax_forward(SEXP x, SEXP axis);
+SEXP selu_softmax_backward(SEXP x, SEXP grad_output, SEXP axis);
 SEXP selu_prelu_forward(SEXP x, SEXP alpha);
 SEXP selu_prelu_backward(SEXP x, SEXP alpha, SEXP grad_output);
 

@@ -227,19 +227,45 @@ static void softmax_into(const double *x, const double *g, double *y, R_xlen_t i
   }
 }
 
-static void check_layout(SEXP x, SEXP layout, R_xlen_t *inner, R_xlen_t *len, R_xlen_t *outer) {
-  if (TYPEOF(layout) != REALSXP || XLENGTH(layout) != 3)
-    Rf_error("internal error: `layout` must be c(inner, len, outer)");
-  *inner = (R_xlen_t) REAL(layout)[0];
-  *len = (R_xlen_t) REAL(layout)[1];
-  *outer = (R_xlen_t) REAL(layout)[2];
-  if (!is_numeric_data(x) || *inner * *len * *outer != XLENGTH(x))
-    Rf_error("internal error: `layout` does not match `x`");
+/* Whether `axis` is a whole number other than 0 within [-rank, rank], as
+ * check_axis() in R asks; if so, *out is it counted from 1. */
+static int is_axis(SEXP axis, int rank, int *out) {
+  if ((TYPEOF(axis) != REALSXP && TYPEOF(axis) != INTSXP) || OBJECT(axis) ||
+      XLENGTH(axis) != 1)
+    return 0;
+  double a = TYPEOF(axis) == REALSXP ? REAL(axis)[0]
+             : INTEGER(axis)[0] == NA_INTEGER ? NA_REAL : INTEGER(axis)[0];
+  if (!R_FINITE(a) || a != trunc(a) || a == 0 || fabs(a) > rank) return 0;
+  *out = a < 0 ? rank + (int) a + 1 : (int) a;
+  return 1;
 }
 
-SEXP selu_softmax_forward(SEXP x, SEXP layout) {
+/* x (numeric data) seen around `axis` as c(inner, len, outer): the
+ * elements before the axis, along it, after it. An axis that is not one of
+ * x's goes to check_axis() in R, which signals the user's error. */
+static void layout_of(SEXP x, SEXP axis, R_xlen_t *inner, R_xlen_t *len, R_xlen_t *outer) {
+  SEXP dim = Rf_getAttrib(x, R_DimSymbol);
+  int rank = dim == R_NilValue ? 1 : (int) XLENGTH(dim), k;
+  if (!is_axis(axis, rank, &k)) {
+    SEXP r = PROTECT(Rf_ScalarInteger(rank));
+    check_in_r("check_axis", axis, r);
+  }
+  if (dim == R_NilValue) {
+    *inner = *outer = 1;
+    *len = XLENGTH(x);
+    return;
+  }
+  const int *d = INTEGER(dim);
+  *inner = *outer = 1;
+  for (int i = 0; i < k - 1; i++) *inner *= d[i];
+  *len = d[k - 1];
+  for (int i = k; i < rank; i++) *outer *= d[i];
+}
+
+SEXP selu_softmax_forward(SEXP x, SEXP axis) {
+  if (!is_numeric_data(x)) check_in_r("check_forward_input", x, R_NilValue);
   R_xlen_t inner, len, outer;
-  check_layout(x, layout, &inner, &len, &outer);
+  layout_of(x, axis, &inner, &len, &outer);
   SEXP xd = PROTECT(as_double(x));
   SEXP out = PROTECT(result_for(x, 0));
   softmax_into(REAL(xd), NULL, REAL(out), inner, len, outer);
@@ -248,16 +274,15 @@ SEXP selu_softmax_forward(SEXP x, SEXP layout) {
 }
 
 /* dx = y (g - sum_j g_j y_j) along the axis, y = softmax(x) recomputed. */
-SEXP selu_softmax_backward(SEXP x, SEXP grad_output, SEXP layout) {
+SEXP selu_softmax_backward(SEXP x, SEXP grad_output, SEXP axis) {
+  check_backward_args(x, grad_output);
   R_xlen_t inner, len, outer;
-  check_layout(x, layout, &inner, &len, &outer);
-  R_xlen_t n = XLENGTH(x), ng = XLENGTH(grad_output);
-  if (!is_numeric_data(grad_output) || (ng != n && ng != 1))
-    Rf_error("internal error: `grad_output` must be numeric data of x's length or 1");
+  layout_of(x, axis, &inner, &len, &outer);
+  R_xlen_t n = XLENGTH(x);
   SEXP xd = PROTECT(as_double(x));
   SEXP gd = PROTECT(as_double(grad_output));
   SEXP out = PROTECT(result_for(x, 0));
-  if (ng == 1) { /* one number for every element: expand it */
+  if (XLENGTH(gd) == 1 && n != 1) { /* one number for every element: expand it */
     SEXP full = PROTECT(Rf_allocVector(REALSXP, n));
     double g0 = REAL(gd)[0], *gf = REAL(full);
     for (R_xlen_t i = 0; i < n; i++) gf[i] = g0;
@@ -273,18 +298,45 @@ SEXP selu_softmax_backward(SEXP x, SEXP grad_output, SEXP layout) {
 /* Parametric ReLU: x for x >= 0, alpha x otherwise, where x is a batch of
  * `features` values per sample (batch axis first, so a feature's values are
  * contiguous) and alpha holds one value per feature. */
+
+/* Whether alpha has the shape of one sample of x: x's dim without its
+ * first, or 1 for a vector or a 1-d array. alpha's shape is its dim, or
+ * its length. */
+static int has_sample_shape(SEXP alpha, SEXP x) {
+  SEXP xdim = Rf_getAttrib(x, R_DimSymbol), adim = Rf_getAttrib(alpha, R_DimSymbol);
+  int rank = xdim == R_NilValue ? 1 : (int) XLENGTH(xdim);
+  if (rank == 1) return adim == R_NilValue ? XLENGTH(alpha) == 1
+                                           : XLENGTH(adim) == 1 && INTEGER(adim)[0] == 1;
+  if (adim == R_NilValue) return rank == 2 && XLENGTH(alpha) == INTEGER(xdim)[1];
+  return XLENGTH(adim) == rank - 1 &&
+         memcmp(INTEGER(adim), INTEGER(xdim) + 1, (rank - 1) * sizeof(int)) == 0;
+}
+
+/* alpha's value for each feature of x: alpha itself when it has the shape
+ * of one sample; otherwise prelu_alpha_for() in R broadcasts it along its
+ * shared axes (size 1), or signals the user's error. */
+static SEXP alpha_per_feature(SEXP alpha, SEXP x) {
+  if (is_numeric_data(alpha) && has_sample_shape(alpha, x)) return as_double(alpha);
+  SEXP a = PROTECT(call_in_r("prelu_alpha_for", alpha, x, NULL));
+  R_xlen_t n = XLENGTH(x), features = XLENGTH(a);
+  if (TYPEOF(a) != REALSXP || (features ? n % features : n))
+    Rf_error("internal error: prelu_alpha_for() gave no value per feature");
+  UNPROTECT(1);
+  return a;
+}
+
 SEXP selu_prelu_forward(SEXP x, SEXP alpha) {
-  R_xlen_t n = XLENGTH(x), features = XLENGTH(alpha);
-  if (!is_numeric_data(x) || TYPEOF(alpha) != REALSXP || features == 0 || n % features)
-    Rf_error("internal error: `alpha` must hold one double per feature of `x`");
+  if (!is_numeric_data(x)) check_in_r("check_forward_input", x, R_NilValue);
+  SEXP a = PROTECT(alpha_per_feature(alpha, x));
+  R_xlen_t n = XLENGTH(x), features = XLENGTH(a);
   R_xlen_t batch = features ? n / features : 0;
   SEXP xd = PROTECT(as_double(x));
   SEXP out = PROTECT(result_for(x, 0));
-  const double *xs = REAL(xd), *a = REAL(alpha);
+  const double *xs = REAL(xd), *as = REAL(a);
   double *y = REAL(out);
   for (R_xlen_t f = 0; f < features; f++)
-    run_leaky_relu(xs + f * batch, y + f * batch, batch, a[f]);
-  UNPROTECT(2);
+    run_leaky_relu(xs + f * batch, y + f * batch, batch, as[f]);
+  UNPROTECT(3);
   return out;
 }
 
@@ -347,24 +399,33 @@ static void prelu_grad_features(const void *context, R_xlen_t from, R_xlen_t to)
                          j->alpha[f], j->dx + f * batch, batch);
 }
 
-/* list(gradient for x, gradient for alpha per feature). */
+/* list(x = the gradient for x, alpha = the gradient for alpha, of alpha's
+ * shape: a 1-d array for a vector). */
 SEXP selu_prelu_backward(SEXP x, SEXP alpha, SEXP grad_output) {
-  R_xlen_t n = XLENGTH(x), features = XLENGTH(alpha), ng = XLENGTH(grad_output);
-  if (!is_numeric_data(x) || TYPEOF(alpha) != REALSXP || features == 0 || n % features ||
-      !is_numeric_data(grad_output) || (ng != n && ng != 1))
-    Rf_error("internal error: `alpha` or `grad_output` does not match `x`");
-  R_xlen_t batch = features ? n / features : 0, g_step = ng == 1 ? 0 : 1;
+  check_backward_args(x, grad_output);
+  SEXP a = PROTECT(alpha_per_feature(alpha, x));
+  R_xlen_t n = XLENGTH(x), features = XLENGTH(a);
+  R_xlen_t batch = features ? n / features : 0, g_step = XLENGTH(grad_output) == 1 && n != 1 ? 0 : 1;
   SEXP xd = PROTECT(as_double(x));
   SEXP gd = PROTECT(as_double(grad_output));
   SEXP dx = PROTECT(result_for(x, 0));
   SEXP dalpha = PROTECT(Rf_allocVector(REALSXP, features));
-  const double *xs = REAL(xd), *a = REAL(alpha), *g = REAL(gd);
-  double *dxs = REAL(dx), *da = REAL(dalpha);
-  prelu_grad_job j = {xs, g, g_step, a, dxs, da, batch};
+  prelu_grad_job j = {REAL(xd), REAL(gd), g_step, REAL(a), REAL(dx), REAL(dalpha), batch};
   run_units(prelu_grad_features, &j, features, batch);
-  SEXP out = PROTECT(Rf_allocVector(VECSXP, 2));
+  if (is_numeric_data(alpha) && has_sample_shape(alpha, x)) {
+    SEXP adim = Rf_getAttrib(alpha, R_DimSymbol);
+    Rf_setAttrib(dalpha, R_DimSymbol,
+                 adim == R_NilValue ? Rf_ScalarInteger((int) features) : adim);
+  } else { /* summed over the shared axes */
+    dalpha = call_in_r("prelu_alpha_gradient", dalpha, alpha, x);
+  }
+  PROTECT(dalpha);
+  SEXP out = PROTECT(Rf_allocVector(VECSXP, 2)), names = PROTECT(Rf_allocVector(STRSXP, 2));
   SET_VECTOR_ELT(out, 0, dx);
   SET_VECTOR_ELT(out, 1, dalpha);
-  UNPROTECT(5);
+  SET_STRING_ELT(names, 0, Rf_mkChar("x"));
+  SET_STRING_ELT(names, 1, Rf_mkChar("alpha"));
+  Rf_setAttrib(out, R_NamesSymbol, names);
+  UNPROTECT(8);
   return out;
 }

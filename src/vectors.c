@@ -36,23 +36,34 @@ int is_numeric_data(SEXP x) {
   return (type == REALSXP || type == INTSXP || type == LGLSXP) && !OBJECT(x);
 }
 
-/* Arguments the kernels cannot take go to the R function `checker`, which
- * signals the user's error: the checks stay in R, and valid calls, the
- * common case, pay for no R-level check. call_checker() returns when the
- * checker accepts; check_in_r() is for arguments known to be wrong. */
-static void call_checker(const char *checker, SEXP x, SEXP flag) {
+/* fun(a, b), or fun(a, b, c) given c, evaluated in the package's
+ * namespace, each argument quoted so that a symbol or a call given as data
+ * is not evaluated; its value, unprotected. */
+SEXP call_in_r(const char *fun, SEXP a, SEXP b, SEXP c) {
   SEXP ns = PROTECT(R_FindNamespace(Rf_mkString("selu")));
-  /* quoted, so that a symbol or a call given as data is not evaluated */
-  SEXP quoted_x = PROTECT(Rf_lang2(Rf_install("quote"), x));
-  SEXP quoted_flag = PROTECT(Rf_lang2(Rf_install("quote"), flag));
-  SEXP call = PROTECT(Rf_lang3(Rf_install(checker), quoted_x, quoted_flag));
-  Rf_eval(call, ns);
-  UNPROTECT(4);
+  SEXP quote = Rf_install("quote"), f = Rf_install(fun);
+  SEXP qa = PROTECT(Rf_lang2(quote, a)), qb = PROTECT(Rf_lang2(quote, b));
+  SEXP qc = PROTECT(c ? Rf_lang2(quote, c) : R_NilValue);
+  SEXP call = PROTECT(c ? Rf_lang4(f, qa, qb, qc) : Rf_lang3(f, qa, qb));
+  SEXP value = Rf_eval(call, ns);
+  UNPROTECT(5);
+  return value;
 }
 
-void check_in_r(const char *checker, SEXP x, SEXP flag) {
-  call_checker(checker, x, flag);
+/* Arguments the kernels cannot take go to an R function, the checker,
+ * which signals the user's error: the checks stay in R, and valid calls,
+ * the common case, pay for no R-level check. */
+void check_in_r(const char *checker, SEXP a, SEXP b) {
+  call_in_r(checker, a, b, NULL);
   Rf_error("internal error: %s() passed what the kernels cannot take", checker);
+}
+
+/* A parameter a kernel cannot take: check_number() signals the user's
+ * error, naming the argument `arg` and its smallest value `min`. */
+void check_number_in_r(SEXP value, const char *arg, double min) {
+  SEXP name = PROTECT(Rf_mkString(arg)), smallest = PROTECT(Rf_ScalarReal(min));
+  call_in_r("check_number", value, name, smallest);
+  Rf_error("internal error: check_number() passed what the kernels cannot take");
 }
 
 /* Whether two arrays have one shape: the same dim, or no dim and one length. */
@@ -72,7 +83,7 @@ void check_backward_args(SEXP x, SEXP grad_output) {
   if (is_numeric_data(x) && is_numeric_data(grad_output) &&
       (XLENGTH(grad_output) == 1 || same_shape(x, grad_output)))
     return;
-  call_checker("check_backward_args", x, grad_output);
+  call_in_r("check_backward_args", x, grad_output, NULL);
   R_xlen_t n = XLENGTH(x), ng = XLENGTH(grad_output);
   if (!is_numeric_data(x) || !is_numeric_data(grad_output) || (ng != n && ng != 1))
     Rf_error("internal error: check_backward_args() passed what the kernels cannot take");
@@ -87,18 +98,4 @@ SEXP result_for(SEXP x, int inplace) {
   copy_shape(x, out);
   UNPROTECT(1);
   return out;
-}
-
-/* A kernel's parameters from a double vector of up to three, or NULL for none. */
-kernel_params as_params(SEXP params) {
-  kernel_params p = {0, 0, 0};
-  if (params == R_NilValue) return p;
-  if (TYPEOF(params) != REALSXP || XLENGTH(params) > 3)
-    Rf_error("internal error: kernel parameters must be at most 3 doubles");
-  const double *v = REAL(params);
-  R_xlen_t n = XLENGTH(params);
-  if (n > 0) p.a = v[0];
-  if (n > 1) p.b = v[1];
-  if (n > 2) p.c = v[2];
-  return p;
 }

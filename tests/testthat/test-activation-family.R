@@ -108,6 +108,30 @@ test_that("parameters are checked", {
   expect_error(activation_sigmoid_backward(1:2, 1:3), "`grad_output` must have the output's shape")
 })
 
+test_that("the C checks of parameters and axes take what the R checks take", {
+  values <- list(1L, 2.5, 0, -0, Inf, -Inf, -1, NA, NA_integer_, NA_real_, NaN, TRUE, "1",
+                 NULL, c(1, 2), numeric(0), factor(1), structure(1, class = "unit"), 1i,
+                 list(1), .Machine$integer.max, 3, -3, 2.0000001)
+  takes <- function(expr) !inherits(try(expr, silent = TRUE), "try-error")
+  for (v in values) {
+    for (min in c(-Inf, 0)) {
+      r_takes <- takes(check_number(v, "alpha", min))
+      c_takes <- if (min == 0) takes(activation_thresholded_relu(1, theta = v))
+                 else takes(activation_elu(1, alpha = v))
+      expect_identical(c_takes, r_takes, info = paste(deparse(v), min))
+    }
+    expect_identical(takes(activation_relu(1, max_value = v)),
+                     is.null(v) || takes(check_number(v, "max_value", 0)), info = deparse(v))
+    expect_identical(takes(activation_softmax(array(0, c(2, 2, 2)), v)),
+                     takes(check_axis(v, 3)), info = deparse(v))
+  }
+  # what C takes, it reads as R does
+  expect_identical(activation_relu(c(1, 5), max_value = 2L), c(1, 2))
+  expect_identical(activation_softmax(matrix(1:4, 2), 1L), activation_softmax(matrix(1:4, 2), -2))
+  expect_error(activation_elu(1, alpha = NA_integer_), "`alpha` must be a single number, not")
+  expect_error(activation_softmax(1:3, 2), "`axis` must be a whole number from -1 to 1")
+})
+
 test_that("softmax is stable, along any axis", {
   x <- matrix(c(1, 2, 3, 1e300, -Inf, 0, -Inf, -Inf, -Inf), 3, 3, byrow = TRUE)
   y <- activation_softmax(x)

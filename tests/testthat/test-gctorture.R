@@ -8,23 +8,31 @@ test_that("the C entry points survive gctorture on small inputs", {
   xi <- c(-1L, 2L, NA)
   g <- matrix(c(1, -1, 2, 0.5, 1, -2), 2, 3)
   alpha <- c(0.1, 0.2, 0.3)
+  x3 <- array(c(-2, -1, 0, 1, NA, 3, -4, 5), c(2, 2, 2))
+  alpha3 <- matrix(c(0.1, 0.2), 1, 2)
   run <- function() {
     list(
       .Call(C_selu_forward, x, FALSE, FALSE), .Call(C_selu_forward, xi, TRUE, FALSE),
       .Call(C_selu_forward, x * 1, FALSE, TRUE),
       .Call(C_selu_backward, x, g, FALSE), .Call(C_selu_backward, xi, 2L, TRUE),
-      .Call(C_selu_activation_forward, "elu", x, 0.7, FALSE),
-      .Call(C_selu_activation_forward, "sigmoid", xi, numeric(0), TRUE),
-      .Call(C_selu_activation_forward, "relu", x, c(1, 0.1, 0), FALSE),
-      .Call(C_selu_activation_backward, "elu", xi, 1, 0.7, FALSE),
-      .Call(C_selu_activation_backward, "tanh", x, g, numeric(0), TRUE),
-      .Call(C_selu_softmax_forward, x, c(2, 3, 1)),
-      .Call(C_selu_softmax_backward, x, g, c(1, 2, 3)),
-      .Call(C_selu_softmax_backward, x, 1, c(2, 3, 1)),
+      .Call(C_selu_activation_forward, "elu", x, list(0.7), FALSE),
+      .Call(C_selu_activation_forward, "sigmoid", xi, NULL, TRUE),
+      .Call(C_selu_activation_forward, "relu", x, list(NULL, 0.1, 0L), FALSE),
+      .Call(C_selu_activation_backward, "elu", xi, 1, list(0.7), FALSE),
+      .Call(C_selu_activation_backward, "tanh", x, g, NULL, TRUE),
+      .Call(C_selu_kernel_params, "relu", list(1L, 0.1, 0)),
+      .Call(C_selu_softmax_forward, x, 2), .Call(C_selu_softmax_forward, xi, -1L),
+      .Call(C_selu_softmax_backward, x, g, 1),
+      .Call(C_selu_softmax_backward, x, 1, -1),
       .Call(C_selu_prelu_forward, x, alpha), .Call(C_selu_prelu_backward, x, alpha, g),
+      # alpha shared along an axis: broadcast, and its gradient summed, in R
+      .Call(C_selu_prelu_forward, x3, alpha3), .Call(C_selu_prelu_backward, x3, alpha3, 1),
       .Call(C_selu_get_threads), .Call(C_selu_set_threads, .Call(C_selu_get_threads)),
       .Call(C_selu_kernel_isa, NULL),
       # the path from C back to R that signals a user's error
+      tryCatch(.Call(C_selu_activation_forward, "elu", x, list("a"), FALSE),
+               selu_error = function(e) "error"),
+      tryCatch(.Call(C_selu_softmax_forward, x, 3), selu_error = function(e) "error"),
       tryCatch(.Call(C_selu_forward, "a", FALSE, FALSE), selu_error = function(e) "error")
     )
   }
@@ -35,5 +43,5 @@ test_that("the C entry points survive gctorture on small inputs", {
   gctorture(FALSE)
   expect_identical(got, expected)
   expect_identical(expected[[1]], activation_selu(x))
-  expect_identical(expected[[length(expected)]], "error")
+  expect_identical(tail(expected, 3), list("error", "error", "error"))
 })
