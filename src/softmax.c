@@ -48,10 +48,14 @@
   lo[i] = li;
 #define RANGE_AFTER(j, A, B)
 
-/* The exponential pass: y = e = exp(x - max), s = sum(e) and, with g
- * (WITH_G 1), dot = sum(g e); in the normal form (NORMAL 1) where no slice
- * spans more than 708, so that every e is a normal number. Meanwhile the
- * next block's stretches of the rows are asked for. */
+/* g's element k of slice i: WITH_G is 0 without g, 1 for a g of x's
+ * length, 2 for one number g[0] for all. */
+#define G_AT(k, WITH_G) ((WITH_G) == 1 ? g[i + (k) * stride] : g[0])
+
+/* The exponential pass: y = e = exp(x - max), s = sum(e) and, with g,
+ * dot = sum(g e); in the normal form (NORMAL 1) where no slice spans more
+ * than 708, so that every e is a normal number. Meanwhile the next block's
+ * stretches of the rows are asked for. */
 #define EXP_START(NORMAL, WITH_G) double mi = m[i], si = s[i], di = dot[i];
 #define EXP_ROW(k, NORMAL, WITH_G)                                                       \
   {                                                                                      \
@@ -59,7 +63,7 @@
     double e = choose(z != z, z, exp_neg(z, NORMAL));                                    \
     y[i + (k) * stride] = e;                                                             \
     si += e;                                                                             \
-    if (WITH_G) di += g[i + (k) * stride] * e;                                           \
+    if (WITH_G) di += G_AT(k, WITH_G) * e;                                               \
   }
 #define EXP_END(NORMAL, WITH_G)                                                          \
   s[i] = si;                                                                             \
@@ -67,7 +71,7 @@
 #define EXP_AFTER(j, NORMAL, WITH_G)                                                     \
   for (R_xlen_t k = j; k < j + ROWS && k < len; k++) {                                   \
     prefetch(x + k * stride + width, ahead);                                             \
-    if (WITH_G) prefetch(g + k * stride + width, ahead);                                 \
+    if (WITH_G == 1) prefetch(g + k * stride + width, ahead);                            \
     prefetch_to_write(y + k * stride + width, ahead);                                    \
   }
 
@@ -77,13 +81,14 @@
 #define SCALE_ROW(k, WITH_G, B)                                                          \
   {                                                                                      \
     double *yk = y + i + (k) * stride;                                                   \
-    *yk = WITH_G ? (*yk * si) * (g[i + (k) * stride] - di) : *yk * si;                   \
+    *yk = WITH_G ? (*yk * si) * (G_AT(k, WITH_G) - di) : *yk * si;                       \
   }
 #define SCALE_END(WITH_G, B)
 #define SCALE_AFTER(j, WITH_G, B)
 
 /* One block of `width` slices, rows `stride` apart, whose first elements
- * are x, g (NULL for the forward pass) and y; `ahead` elements of each row
+ * are x, g (NULL for the forward pass; with g_step 0, one number for all)
+ * and y; `ahead` elements of each row
  * of the next block are fetched meanwhile. m, lo, s: room for `width`
  * doubles each. */
 #define SOFTMAX_PASSES(WITH_G)                                                           \
@@ -105,13 +110,15 @@
   DOWN_THE_AXIS(SCALE, WITH_G, 0)
 #define SOFTMAX_BLOCK(SUFFIX, TARGET)                                                    \
   TARGET static void softmax_block_##SUFFIX(const double *x, const double *g, double *y, \
-                                            R_xlen_t width, R_xlen_t stride, R_xlen_t len, \
-                                            R_xlen_t ahead, double *m, double *lo,       \
-                                            double *s) {                                 \
-    if (g) {                                                                             \
+                                            R_xlen_t g_step, R_xlen_t width,             \
+                                            R_xlen_t stride, R_xlen_t len, R_xlen_t ahead, \
+                                            double *m, double *lo, double *s) {          \
+    if (!g) {                                                                            \
+      SOFTMAX_PASSES(0)                                                                  \
+    } else if (g_step) {                                                                 \
       SOFTMAX_PASSES(1)                                                                  \
     } else {                                                                             \
-      SOFTMAX_PASSES(0)                                                                  \
+      SOFTMAX_PASSES(2)                                                                  \
     }                                                                                    \
   }
 
@@ -135,11 +142,20 @@ SOFTMAX_BLOCK(avx512, SELU_TARGET_AVX512)
     double e = choose(z != z, z, exp_neg(z, NORMAL));                                    \
     y[j] = e;                                                                            \
     sum += e;                                                                            \
-    if (WITH_G) dot += g[j] * e;                                                         \
+    if (WITH_G) dot += (WITH_G == 1 ? g[j] : g[0]) * e;                                  \
   }
+#define SLICE_PASSES(WITH_G)                                                             \
+  if (normal) {                                                                          \
+    SLICE_EXP(1, WITH_G)                                                                 \
+  } else {                                                                               \
+    SLICE_EXP(0, WITH_G)                                                                 \
+  }                                                                                      \
+  const double inv = 1.0 / sum, dot_y = dot * inv;                                       \
+  SIMD_LOOP for (R_xlen_t j = 0; j < len; j++)                                           \
+    y[j] = WITH_G ? (y[j] * inv) * ((WITH_G == 1 ? g[j] : g[0]) - dot_y) : y[j] * inv;
 #define SOFTMAX_SLICE(SUFFIX, TARGET)                                                    \
-  TARGET static void softmax_slice_##SUFFIX(const double *x, const double *g, double *y, \
-                                            R_xlen_t len) {                              \
+  TARGET static void softmax_slice_##SUFFIX(const double *x, const double *g,            \
+                                            R_xlen_t g_step, double *y, R_xlen_t len) {  \
     double m = R_NegInf, lo = R_PosInf;                                                  \
     SIMD_RANGE_LOOP for (R_xlen_t j = 0; j < len; j++) {                                 \
       m = x[j] > m ? x[j] : m;                                                           \
@@ -147,21 +163,12 @@ SOFTMAX_BLOCK(avx512, SELU_TARGET_AVX512)
     }                                                                                    \
     double sum = 0, dot = 0;                                                             \
     int normal = lo - m >= EXP_NORMAL_FLOOR;                                             \
-    if (g && normal) {                                                                   \
-      SLICE_EXP(1, 1)                                                                    \
-    } else if (g) {                                                                      \
-      SLICE_EXP(0, 1)                                                                    \
-    } else if (normal) {                                                                 \
-      SLICE_EXP(1, 0)                                                                    \
+    if (!g) {                                                                            \
+      SLICE_PASSES(0)                                                                    \
+    } else if (g_step) {                                                                 \
+      SLICE_PASSES(1)                                                                    \
     } else {                                                                             \
-      SLICE_EXP(0, 0)                                                                    \
-    }                                                                                    \
-    const double inv = 1.0 / sum;                                                        \
-    if (g) {                                                                             \
-      const double dot_y = dot * inv;                                                    \
-      SIMD_LOOP for (R_xlen_t j = 0; j < len; j++) y[j] = (y[j] * inv) * (g[j] - dot_y); \
-    } else {                                                                             \
-      SIMD_LOOP for (R_xlen_t j = 0; j < len; j++) y[j] = y[j] * inv;                   \
+      SLICE_PASSES(2)                                                                    \
     }                                                                                    \
   }
 
@@ -169,12 +176,12 @@ SOFTMAX_SLICE(portable, )
 SOFTMAX_SLICE(avx2, SELU_TARGET_AVX2)
 SOFTMAX_SLICE(avx512, SELU_TARGET_AVX512)
 
-typedef void (*softmax_slice)(const double *, const double *, double *, R_xlen_t);
+typedef void (*softmax_slice)(const double *, const double *, R_xlen_t, double *, R_xlen_t);
 static const softmax_slice softmax_slices[ISA_COUNT] = {
     softmax_slice_portable, softmax_slice_avx2, softmax_slice_avx512};
 
 typedef void (*softmax_block)(const double *, const double *, double *, R_xlen_t, R_xlen_t,
-                              R_xlen_t, R_xlen_t, double *, double *, double *);
+                              R_xlen_t, R_xlen_t, R_xlen_t, double *, double *, double *);
 static const softmax_block softmax_blocks[ISA_COUNT] = {softmax_block_portable,
                                                         softmax_block_avx2,
                                                         softmax_block_avx512};
@@ -184,11 +191,12 @@ static const softmax_block softmax_blocks[ISA_COUNT] = {softmax_block_portable,
  * block's come in (of 64 to 256, 128 measured fastest from memory). */
 #define BLOCK_WIDTH 128
 
-/* Softmax over x into y, or, given g (of x's length), its gradient
- * y (g - <g, y>): the array seen as `outer` blocks of `len` slices of
+/* Softmax over x into y, or, given g (of x's length, or with g_step 0 one
+ * number for all), its gradient y (g - <g, y>): the array seen as `outer` blocks of `len` slices of
  * `inner` elements (see the top of this file). */
 typedef struct {
   const double *x, *g;
+  R_xlen_t g_step;
   double *y;
   R_xlen_t inner, len, blocks; /* blocks: of BLOCK_WIDTH slices, per outer block */
 } softmax_job;
@@ -201,7 +209,8 @@ static void softmax_units(const void *context, R_xlen_t from, R_xlen_t to) {
   if (inner == 1) {
     softmax_slice slice = softmax_slices[selu_isa_in_use];
     for (R_xlen_t o = from; o < to; o++)
-      slice(j->x + o * len, j->g ? j->g + o * len : NULL, j->y + o * len, len);
+      slice(j->x + o * len, j->g ? j->g + o * len * j->g_step : NULL, j->g_step,
+            j->y + o * len, len);
     return;
   }
   softmax_block block = softmax_blocks[selu_isa_in_use];
@@ -211,15 +220,15 @@ static void softmax_units(const void *context, R_xlen_t from, R_xlen_t to) {
     R_xlen_t width = inner - i0 < BLOCK_WIDTH ? inner - i0 : BLOCK_WIDTH;
     /* how much of each row the next block takes, to be fetched ahead */
     R_xlen_t rest = inner - i0 - width, ahead = rest < BLOCK_WIDTH ? rest : BLOCK_WIDTH;
-    block(j->x + offset, j->g ? j->g + offset : NULL, j->y + offset, width, inner, len, ahead,
-          m, lo, s);
+    block(j->x + offset, j->g ? j->g + offset * j->g_step : NULL, j->y + offset, j->g_step,
+          width, inner, len, ahead, m, lo, s);
   }
 }
 
-static void softmax_into(const double *x, const double *g, double *y, R_xlen_t inner,
-                         R_xlen_t len, R_xlen_t outer) {
+static void softmax_into(const double *x, const double *g, R_xlen_t g_step, double *y,
+                         R_xlen_t inner, R_xlen_t len, R_xlen_t outer) {
   R_xlen_t blocks = (inner + BLOCK_WIDTH - 1) / BLOCK_WIDTH;
-  softmax_job j = {x, g, y, inner, len, blocks};
+  softmax_job j = {x, g, g_step, y, inner, len, blocks};
   if (inner == 1) {
     run_units(softmax_units, &j, outer, len);
   } else {
@@ -268,7 +277,7 @@ SEXP selu_softmax_forward(SEXP x, SEXP axis) {
   layout_of(x, axis, &inner, &len, &outer);
   SEXP xd = PROTECT(as_double(x));
   SEXP out = PROTECT(result_for(x, 0));
-  softmax_into(REAL(xd), NULL, REAL(out), inner, len, outer);
+  softmax_into(REAL(xd), NULL, 0, REAL(out), inner, len, outer);
   UNPROTECT(2);
   return out;
 }
@@ -282,15 +291,8 @@ SEXP selu_softmax_backward(SEXP x, SEXP grad_output, SEXP axis) {
   SEXP xd = PROTECT(as_double(x));
   SEXP gd = PROTECT(as_double(grad_output));
   SEXP out = PROTECT(result_for(x, 0));
-  if (XLENGTH(gd) == 1 && n != 1) { /* one number for every element: expand it */
-    SEXP full = PROTECT(Rf_allocVector(REALSXP, n));
-    double g0 = REAL(gd)[0], *gf = REAL(full);
-    for (R_xlen_t i = 0; i < n; i++) gf[i] = g0;
-    softmax_into(REAL(xd), gf, REAL(out), inner, len, outer);
-    UNPROTECT(1);
-  } else {
-    softmax_into(REAL(xd), REAL(gd), REAL(out), inner, len, outer);
-  }
+  softmax_into(REAL(xd), REAL(gd), XLENGTH(gd) == 1 && n != 1 ? 0 : 1, REAL(out), inner, len,
+               outer);
   UNPROTECT(3);
   return out;
 }

@@ -189,6 +189,12 @@ test_that("softmax and PReLU are right over long stretches, in pieces", {
   expect_equal(activation_softmax_backward(v, gv), ev / sum(ev) * (gv - sum(gv * ev / sum(ev))),
                tolerance = 1e-12)
   expect_true(all(is.nan(activation_softmax(c(-Inf, -Inf)))))
+  # one number for the whole gradient: read as that number everywhere
+  for (axis in 1:2) {
+    expect_identical(activation_softmax_backward(x10, -1.5, axis),
+                     activation_softmax_backward(x10, array(-1.5, dim(x10)), axis))
+  }
+  expect_identical(activation_softmax_backward(v, 2), activation_softmax_backward(v, rep(2, 4002)))
   grads <- activation_parametric_relu_backward(x, c(0.1, 0.2, 0.3), g)
   expect_identical(grads$x, ifelse(x < 0, g * rep(c(0.1, 0.2, 0.3), each = 2500), g))
   expect_equal(as.vector(grads$alpha), colSums(ifelse(x < 0, g * x, 0)), tolerance = 1e-13)
