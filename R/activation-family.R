@@ -191,9 +191,10 @@ activation_linear_backward <- function(x, grad_output) {
 #' \deqn{\mathrm{softmax}(x)_i = e^{x_i - m} / \sum_j e^{x_j - m}}{softmax(x)_i
 #' = exp(x_i - m) / sum_j exp(x_j - m)} along `axis`, with \eqn{m} the
 #' slice's maximum: no overflow for any input scale, and `-Inf` entries give
-#' 0 (a slice that is all `-Inf` gives `NaN`). The C kernel runs over
-#' contiguous memory whichever the axis, so the last axis of a column-major R
-#' array is as fast as the first.
+#' 0 (a slice that is all `-Inf` gives `NaN`). The C kernel works on many
+#' slices side by side over contiguous memory, whichever the axis (short
+#' slices along the first axis go through a small buffer for it), so the
+#' last axis of a column-major R array is no slower than the first.
 #'
 #' Axes count R's dimensions from 1 (the batch axis of a layer's input is 1);
 #' negative axes count from the end, so `-1` is the last. A vector is one

@@ -191,48 +191,89 @@ static const softmax_block softmax_blocks[ISA_COUNT] = {softmax_block_portable,
  * block's come in (of 64 to 256, 128 measured fastest from memory). */
 #define BLOCK_WIDTH 128
 
-/* Softmax over x into y, or, given g (of x's length, or with g_step 0 one
- * number for all), its gradient y (g - <g, y>): the array seen as `outer` blocks of `len` slices of
- * `inner` elements (see the top of this file). */
+/* Short contiguous slices (the first axis, with few elements along it) go
+ * through the block passes too, a tile of them at a time: copied across
+ * into an L1 scratch so that the passes run over the slices side by side,
+ * then back. One slice at a time, the passes' loops are too short to pay
+ * for themselves. A tile holds up to TILE_DOUBLES elements, in rows of a
+ * multiple of 8 slices (96 at most). Measured from memory against one slice
+ * at a time, tiles are faster up to 32 elements per slice for softmax
+ * (1.7 against 6.4 ns/el at 10) and up to 12 for its gradient (4.1 against
+ * 6.9 at 10). */
+#define TILE_DOUBLES 1024
+#define TILE_SLICES 96
+#define TILE_MAX_LEN 32
+#define TILE_MAX_LEN_GRADIENT 12
+
 typedef struct {
   const double *x, *g;
   R_xlen_t g_step;
   double *y;
-  R_xlen_t inner, len, blocks; /* blocks: of BLOCK_WIDTH slices, per outer block */
+  R_xlen_t inner, len, outer;
+  R_xlen_t blocks; /* of BLOCK_WIDTH slices, per outer block */
+  R_xlen_t tile;   /* slices per tile, for short contiguous slices (inner 1) */
 } softmax_job;
 
-/* Units from to `to`: slices where they are contiguous (inner 1), else
- * blocks of up to BLOCK_WIDTH slices, `blocks` to each outer block. */
+/* Units from to `to`: where slices are contiguous (inner 1), tiles of
+ * `tile` slices if they are short, else single slices; otherwise blocks of
+ * up to BLOCK_WIDTH slices, `blocks` to each outer block. */
 static void softmax_units(const void *context, R_xlen_t from, R_xlen_t to) {
   const softmax_job *j = context;
-  const R_xlen_t inner = j->inner, len = j->len;
+  const R_xlen_t inner = j->inner, len = j->len, g_step = j->g_step;
+  softmax_block block = softmax_blocks[selu_isa_in_use];
+  double m[BLOCK_WIDTH], lo[BLOCK_WIDTH], s[BLOCK_WIDTH];
+  if (inner == 1 && j->tile) {
+    double xt[TILE_DOUBLES], gt[TILE_DOUBLES], yt[TILE_DOUBLES];
+    for (R_xlen_t u = from; u < to; u++) {
+      R_xlen_t o0 = u * j->tile, rest = j->outer - o0;
+      R_xlen_t w = rest < j->tile ? rest : j->tile, pitch = j->tile;
+      const double *xs = j->x + o0 * len, *gs = j->g ? j->g + o0 * len * g_step : NULL;
+      double *ys = j->y + o0 * len;
+      for (R_xlen_t i = 0; i < w; i++)
+        for (R_xlen_t k = 0; k < len; k++) xt[i + k * pitch] = xs[i * len + k];
+      if (gs && g_step)
+        for (R_xlen_t i = 0; i < w; i++)
+          for (R_xlen_t k = 0; k < len; k++) gt[i + k * pitch] = gs[i * len + k];
+      block(xt, gs && g_step ? gt : gs, yt, g_step, w, pitch, len, 0, m, lo, s);
+      for (R_xlen_t i = 0; i < w; i++)
+        for (R_xlen_t k = 0; k < len; k++) ys[i * len + k] = yt[i + k * pitch];
+    }
+    return;
+  }
   if (inner == 1) {
     softmax_slice slice = softmax_slices[selu_isa_in_use];
     for (R_xlen_t o = from; o < to; o++)
-      slice(j->x + o * len, j->g ? j->g + o * len * j->g_step : NULL, j->g_step,
-            j->y + o * len, len);
+      slice(j->x + o * len, j->g ? j->g + o * len * g_step : NULL, g_step, j->y + o * len, len);
     return;
   }
-  softmax_block block = softmax_blocks[selu_isa_in_use];
-  double m[BLOCK_WIDTH], lo[BLOCK_WIDTH], s[BLOCK_WIDTH];
   for (R_xlen_t u = from; u < to; u++) {
     R_xlen_t i0 = u % j->blocks * BLOCK_WIDTH, offset = u / j->blocks * inner * len + i0;
     R_xlen_t width = inner - i0 < BLOCK_WIDTH ? inner - i0 : BLOCK_WIDTH;
     /* how much of each row the next block takes, to be fetched ahead */
     R_xlen_t rest = inner - i0 - width, ahead = rest < BLOCK_WIDTH ? rest : BLOCK_WIDTH;
-    block(j->x + offset, j->g ? j->g + offset * j->g_step : NULL, j->y + offset, j->g_step,
-          width, inner, len, ahead, m, lo, s);
+    block(j->x + offset, j->g ? j->g + offset * g_step : NULL, j->y + offset, g_step, width,
+          inner, len, ahead, m, lo, s);
   }
 }
 
+/* Softmax over x into y, or, given g (of x's length, or with g_step 0 one
+ * number for all), its gradient y (g - <g, y>): the array seen as `outer`
+ * blocks of `len` slices of `inner` elements (see the top of this file). */
 static void softmax_into(const double *x, const double *g, R_xlen_t g_step, double *y,
                          R_xlen_t inner, R_xlen_t len, R_xlen_t outer) {
-  R_xlen_t blocks = (inner + BLOCK_WIDTH - 1) / BLOCK_WIDTH;
-  softmax_job j = {x, g, g_step, y, inner, len, blocks};
-  if (inner == 1) {
+  if (inner == 1 && len > 0 && len <= (g ? TILE_MAX_LEN_GRADIENT : TILE_MAX_LEN)) {
+    R_xlen_t tile = TILE_DOUBLES / len < TILE_SLICES ? TILE_DOUBLES / len : TILE_SLICES;
+    tile -= tile % 8;
+    softmax_job j = {x, g, g_step, y, inner, len, outer, 0, tile};
+    run_units(softmax_units, &j, (outer + tile - 1) / tile, tile * len);
+  } else if (inner == 1) {
+    softmax_job j = {x, g, g_step, y, inner, len, outer, 0, 0};
     run_units(softmax_units, &j, outer, len);
   } else {
-    run_units(softmax_units, &j, outer * blocks, (inner < BLOCK_WIDTH ? inner : BLOCK_WIDTH) * len);
+    R_xlen_t blocks = (inner + BLOCK_WIDTH - 1) / BLOCK_WIDTH;
+    softmax_job j = {x, g, g_step, y, inner, len, outer, blocks, 0};
+    run_units(softmax_units, &j, outer * blocks,
+              (inner < BLOCK_WIDTH ? inner : BLOCK_WIDTH) * len);
   }
 }
 

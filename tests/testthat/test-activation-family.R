@@ -200,6 +200,31 @@ test_that("softmax and PReLU are right over long stretches, in pieces", {
   expect_equal(as.vector(grads$alpha), colSums(ifelse(x < 0, g * x, 0)), tolerance = 1e-13)
 })
 
+test_that("softmax along a short first axis is right, tile by tile", {
+  # slices of up to 32 elements (12 for the gradient) go through in tiles
+  set.seed(8)
+  for (len in c(1, 2, 3, 5, 10, 12, 13, 32, 33)) {
+    x <- matrix(rnorm(len * 250, sd = 4), len, 250)
+    x[1, 7] <- -Inf
+    x[, 9] <- -Inf
+    x[len, 11] <- NA
+    x[1, 12] <- 1e300
+    x[len, 13] <- -800
+    g <- matrix(rnorm(length(x)), len, 250)
+    y <- apply(x, 2, function(v) exp(v - max(v)) / sum(exp(v - max(v))))
+    dim(y) <- dim(x)
+    ok <- !is.na(y)
+    got <- activation_softmax(x, 1)
+    expect_identical(is.na(got), !ok, info = len)
+    expect_equal(got[ok], y[ok], tolerance = 1e-14, info = len)
+    dy <- y * (g - rep(colSums(g * y), each = len))
+    got <- activation_softmax_backward(x, g, 1)
+    expect_equal(got[ok], dy[ok], tolerance = 1e-12, info = len)
+    expect_identical(activation_softmax_backward(x, 0.5, 1),
+                     activation_softmax_backward(x, array(0.5, dim(x)), 1), info = len)
+  }
+})
+
 test_that("parametric ReLU broadcasts alpha and gives its gradient", {
   x <- array(rnorm(24), c(2, 3, 4))
   alpha <- array(runif(4), c(1, 4))

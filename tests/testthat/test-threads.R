@@ -43,8 +43,11 @@ test_that("softmax and parametric ReLU give the same results with 1 and 2 thread
     c(lapply(c(1, 2, 3, -1), function(axis) {
       list(activation_softmax(x, axis), activation_softmax_backward(x, g, axis),
            activation_softmax_backward(x, 2, axis))
-    }), list(activation_parametric_relu_backward(xm, alpha, gm),
-             activation_parametric_relu_backward(xm, alpha, 2)))
+    }),
+    # ten elements along the first axis: slices in tiles
+    list(activation_softmax(t(xm), 1), activation_softmax_backward(t(xm), t(gm), 1)),
+    list(activation_parametric_relu_backward(xm, alpha, gm),
+         activation_parametric_relu_backward(xm, alpha, 2)))
   }
   selu_threads(1)
   one <- run()
