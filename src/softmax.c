@@ -48,9 +48,9 @@
   lo[i] = li;
 #define RANGE_AFTER(j, A, B)
 
-/* g's element k of slice i: WITH_G is 0 without g, 1 for a g of x's
- * length, 2 for one number g[0] for all. */
-#define G_AT(k, WITH_G) ((WITH_G) == 1 ? g[i + (k) * stride] : g[0])
+/* g's element at `index`: WITH_G is 0 without g, 1 for a g of x's length,
+ * 2 for one number g[0] for all. */
+#define G_AT(index, WITH_G) ((WITH_G) == 1 ? g[index] : g[0])
 
 /* The exponential pass: y = e = exp(x - max), s = sum(e) and, with g,
  * dot = sum(g e); in the normal form (NORMAL 1) where no slice spans more
@@ -63,7 +63,7 @@
     double e = choose(z != z, z, exp_neg(z, NORMAL));                                    \
     y[i + (k) * stride] = e;                                                             \
     si += e;                                                                             \
-    if (WITH_G) di += G_AT(k, WITH_G) * e;                                               \
+    if (WITH_G) di += G_AT(i + (k) * stride, WITH_G) * e;                                \
   }
 #define EXP_END(NORMAL, WITH_G)                                                          \
   s[i] = si;                                                                             \
@@ -81,7 +81,7 @@
 #define SCALE_ROW(k, WITH_G, B)                                                          \
   {                                                                                      \
     double *yk = y + i + (k) * stride;                                                   \
-    *yk = WITH_G ? (*yk * si) * (G_AT(k, WITH_G) - di) : *yk * si;                       \
+    *yk = WITH_G ? (*yk * si) * (G_AT(i + (k) * stride, WITH_G) - di) : *yk * si;        \
   }
 #define SCALE_END(WITH_G, B)
 #define SCALE_AFTER(j, WITH_G, B)
@@ -142,7 +142,7 @@ SOFTMAX_BLOCK(avx512, SELU_TARGET_AVX512)
     double e = choose(z != z, z, exp_neg(z, NORMAL));                                    \
     y[j] = e;                                                                            \
     sum += e;                                                                            \
-    if (WITH_G) dot += (WITH_G == 1 ? g[j] : g[0]) * e;                                  \
+    if (WITH_G) dot += G_AT(j, WITH_G) * e;                                              \
   }
 #define SLICE_PASSES(WITH_G)                                                             \
   if (normal) {                                                                          \
@@ -152,7 +152,7 @@ SOFTMAX_BLOCK(avx512, SELU_TARGET_AVX512)
   }                                                                                      \
   const double inv = 1.0 / sum, dot_y = dot * inv;                                       \
   SIMD_LOOP for (R_xlen_t j = 0; j < len; j++)                                           \
-    y[j] = WITH_G ? (y[j] * inv) * ((WITH_G == 1 ? g[j] : g[0]) - dot_y) : y[j] * inv;
+    y[j] = WITH_G ? (y[j] * inv) * (G_AT(j, WITH_G) - dot_y) : y[j] * inv;
 #define SOFTMAX_SLICE(SUFFIX, TARGET)                                                    \
   TARGET static void softmax_slice_##SUFFIX(const double *x, const double *g,            \
                                             R_xlen_t g_step, double *y, R_xlen_t len) {  \
@@ -356,10 +356,11 @@ static int has_sample_shape(SEXP alpha, SEXP x) {
 }
 
 /* alpha's value for each feature of x: alpha itself when it has the shape
- * of one sample; otherwise prelu_alpha_for() in R broadcasts it along its
- * shared axes (size 1), or signals the user's error. */
-static SEXP alpha_per_feature(SEXP alpha, SEXP x) {
-  if (is_numeric_data(alpha) && has_sample_shape(alpha, x)) return as_double(alpha);
+ * of one sample (*as_is set); otherwise prelu_alpha_for() in R broadcasts
+ * it along its shared axes (size 1), or signals the user's error. */
+static SEXP alpha_per_feature(SEXP alpha, SEXP x, int *as_is) {
+  *as_is = is_numeric_data(alpha) && has_sample_shape(alpha, x);
+  if (*as_is) return as_double(alpha);
   SEXP a = PROTECT(call_in_r("prelu_alpha_for", alpha, x, NULL));
   R_xlen_t n = XLENGTH(x), features = XLENGTH(a);
   if (TYPEOF(a) != REALSXP || (features ? n % features : n))
@@ -370,7 +371,8 @@ static SEXP alpha_per_feature(SEXP alpha, SEXP x) {
 
 SEXP selu_prelu_forward(SEXP x, SEXP alpha) {
   if (!is_numeric_data(x)) check_in_r("check_forward_input", x, R_NilValue);
-  SEXP a = PROTECT(alpha_per_feature(alpha, x));
+  int as_is;
+  SEXP a = PROTECT(alpha_per_feature(alpha, x, &as_is));
   R_xlen_t n = XLENGTH(x), features = XLENGTH(a);
   R_xlen_t batch = features ? n / features : 0;
   SEXP xd = PROTECT(as_double(x));
@@ -446,7 +448,8 @@ static void prelu_grad_features(const void *context, R_xlen_t from, R_xlen_t to)
  * shape: a 1-d array for a vector). */
 SEXP selu_prelu_backward(SEXP x, SEXP alpha, SEXP grad_output) {
   check_backward_args(x, grad_output);
-  SEXP a = PROTECT(alpha_per_feature(alpha, x));
+  int as_is;
+  SEXP a = PROTECT(alpha_per_feature(alpha, x, &as_is));
   R_xlen_t n = XLENGTH(x), features = XLENGTH(a);
   R_xlen_t batch = features ? n / features : 0, g_step = XLENGTH(grad_output) == 1 && n != 1 ? 0 : 1;
   SEXP xd = PROTECT(as_double(x));
@@ -455,7 +458,7 @@ SEXP selu_prelu_backward(SEXP x, SEXP alpha, SEXP grad_output) {
   SEXP dalpha = PROTECT(Rf_allocVector(REALSXP, features));
   prelu_grad_job j = {REAL(xd), REAL(gd), g_step, REAL(a), REAL(dx), REAL(dalpha), batch};
   run_units(prelu_grad_features, &j, features, batch);
-  if (is_numeric_data(alpha) && has_sample_shape(alpha, x)) {
+  if (as_is) {
     SEXP adim = Rf_getAttrib(alpha, R_DimSymbol);
     Rf_setAttrib(dalpha, R_DimSymbol,
                  adim == R_NilValue ? Rf_ScalarInteger((int) features) : adim);
