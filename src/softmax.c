@@ -9,39 +9,53 @@
  * exp(x - max) never overflows, and a slice of -Inf and finite values gives
  * zeros where it is -Inf; a slice all -Inf gives NaN, as keras does. */
 
-/* A pass goes down the axis ROWS rows at a time (then one by one), so that
- * each slice's running maximum, sum or dot product stays in a register
- * across ROWS rows instead of going to memory and back after each. The pass
+/* A pass goes down the axis in groups of ROWS rows (the last group may be
+ * shorter), one loop over the block per group, so that each slice's running
+ * maximum, sum or dot product stays in a register across a group instead of
+ * going to memory and back after each row. The pass
  * is given as macros PASS_START (loads a slice's state), PASS_ROW(k) (row
  * k), PASS_END (stores the state) and PASS_AFTER(j) (after rows j to
  * j + ROWS - 1), each taking the pass's two compile-time switches A, B. */
 #define ROWS 4
 #define DOWN_THE_AXIS(PASS, A, B)                                                        \
   for (R_xlen_t j = 0; j < len; j += ROWS) {                                             \
-    if (len - j >= ROWS) {                                                               \
+    R_xlen_t left = len - j;                                                             \
+    if (left >= ROWS) {                                                                  \
       SIMD_LOOP for (R_xlen_t i = 0; i < width; i++) {                                   \
         PASS##_START(A, B)                                                               \
         PASS##_ROW(j, A, B) PASS##_ROW(j + 1, A, B)                                      \
         PASS##_ROW(j + 2, A, B) PASS##_ROW(j + 3, A, B)                                  \
         PASS##_END(A, B)                                                                 \
       }                                                                                  \
+    } else if (left == 3) {                                                              \
+      SIMD_LOOP for (R_xlen_t i = 0; i < width; i++) {                                   \
+        PASS##_START(A, B)                                                               \
+        PASS##_ROW(j, A, B) PASS##_ROW(j + 1, A, B) PASS##_ROW(j + 2, A, B)              \
+        PASS##_END(A, B)                                                                 \
+      }                                                                                  \
+    } else if (left == 2) {                                                              \
+      SIMD_LOOP for (R_xlen_t i = 0; i < width; i++) {                                   \
+        PASS##_START(A, B)                                                               \
+        PASS##_ROW(j, A, B) PASS##_ROW(j + 1, A, B)                                      \
+        PASS##_END(A, B)                                                                 \
+      }                                                                                  \
     } else {                                                                             \
-      for (R_xlen_t k = j; k < len; k++) {                                               \
-        SIMD_LOOP for (R_xlen_t i = 0; i < width; i++) {                                 \
-          PASS##_START(A, B) PASS##_ROW(k, A, B) PASS##_END(A, B)                        \
-        }                                                                                \
+      SIMD_LOOP for (R_xlen_t i = 0; i < width; i++) {                                   \
+        PASS##_START(A, B) PASS##_ROW(j, A, B) PASS##_END(A, B)                          \
       }                                                                                  \
     }                                                                                    \
     PASS##_AFTER(j, A, B)                                                                \
   }
 
-/* The range pass: the maxima (m) and minima (lo) of the slices. */
+/* The range pass: the maxima (m) and minima (lo) of the slices. Written as
+ * comparisons, they compile to the max and min instructions, which skip a
+ * NaN v as the comparisons do. */
 #define RANGE_START(A, B) double mi = m[i], li = lo[i];
 #define RANGE_ROW(k, A, B)                                                               \
   {                                                                                      \
     double v = x[i + (k) * stride];                                                      \
-    mi = choose(v > mi, v, mi);                                                          \
-    li = choose(v < li, v, li);                                                          \
+    mi = v > mi ? v : mi;                                                                \
+    li = v < li ? v : li;                                                                \
   }
 #define RANGE_END(A, B)                                                                  \
   m[i] = mi;                                                                             \
@@ -54,13 +68,14 @@
 
 /* The exponential pass: y = e = exp(x - max), s = sum(e) and, with g,
  * dot = sum(g e); in the normal form (NORMAL 1) where no slice spans more
- * than 708, so that every e is a normal number. Meanwhile the next block's
- * stretches of the rows are asked for. */
+ * than 708, so that every e is a normal number. That form carries a NaN z
+ * through; the other one clamps z first, so a NaN is chosen back. Meanwhile
+ * the next block's stretches of the rows are asked for. */
 #define EXP_START(NORMAL, WITH_G) double mi = m[i], si = s[i], di = dot[i];
 #define EXP_ROW(k, NORMAL, WITH_G)                                                       \
   {                                                                                      \
     double z = x[i + (k) * stride] - mi;                                                 \
-    double e = choose(z != z, z, exp_neg(z, NORMAL));                                    \
+    double e = NORMAL ? exp_neg(z, 1) : choose(z != z, z, exp_neg(z, 0));                \
     y[i + (k) * stride] = e;                                                             \
     si += e;                                                                             \
     if (WITH_G) di += G_AT(i + (k) * stride, WITH_G) * e;                                \
@@ -139,7 +154,7 @@ SOFTMAX_BLOCK(avx512, SELU_TARGET_AVX512)
 #define SLICE_EXP(NORMAL, WITH_G)                                                        \
   SIMD_SUM_LOOP for (R_xlen_t j = 0; j < len; j++) {                                     \
     double z = x[j] - m;                                                                 \
-    double e = choose(z != z, z, exp_neg(z, NORMAL));                                    \
+    double e = NORMAL ? exp_neg(z, 1) : choose(z != z, z, exp_neg(z, 0));                \
     y[j] = e;                                                                            \
     sum += e;                                                                            \
     if (WITH_G) dot += G_AT(j, WITH_G) * e;                                              \
