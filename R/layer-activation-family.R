@@ -1,9 +1,9 @@
 # The activation layers of keras' family: ELU, LeakyReLU, ReLU,
 # ThresholdedReLU and Softmax, each on its C kernel.
 
-# A layer applying a kernel of the package with fixed parameters: the list
-# .Call(C_selu_kernel_params, ...) gives, called from the layer function
-# itself so that an error names the user's call.
+# A layer applying a kernel of the package with fixed parameters. `params` is
+# the checked list that .Call(C_selu_kernel_params, ...) returns; the layer
+# function makes that call itself, so that an error names the user's call.
 create_kernel_layer <- function(class_name, base_name, kernel, params, config, common, call) {
   single <- function(self) self$dtype == "float32"
   do.call(create_layer, c(list(class_name, base_name), common, list(
