@@ -85,10 +85,15 @@ check-sanitizers:
 # (1e7 doubles) are fresh pages for every call, as glibc always does.
 BENCH_ENV = GLIBC_TUNABLES=glibc.malloc.trim_threshold=4294967295:glibc.malloc.mmap_threshold=33554432
 
-.PHONY: bench accuracy
+.PHONY: bench accuracy memory-order
 bench: install
 	$(BENCH_ENV) $(RSCRIPT) bench/bench.R
 	$(RSCRIPT) bench/tables.R
 
 accuracy: install
 	$(RSCRIPT) bench/accuracy.R
+
+# The memory floor under softmax's gradient along the last axis (no R needed).
+memory-order:
+	dir=$$(mktemp -d) && $(CC) -O3 -march=native -o $$dir/memory_order bench/memory_order.c && \
+	  $$dir/memory_order; status=$$?; rm -rf $$dir; exit $$status
