@@ -38,10 +38,10 @@ __attribute__((noinline)) static void streaming(const double *x, const double *g
   for (long i = 0; i < N; i++) y[i] = g[i] * (x[i] > 0 ? 1.05 : 0.7 * x[i] + 1);
 }
 
-/* Rows in groups of 4, one loop over the block per group, with each slice's
- * running maximum or sum in a register across a group; 10 rows are groups
- * of 4, 4 and 2. The next block's stretches of a group's rows are asked for
- * after the group's second pass. */
+/* As the kernel does: rows in groups of 4, one loop over the block per
+ * group, with each slice's running maximum or sum in a register across a
+ * group (LEN 10: groups of 4, 4 and 2), and the next block's stretches of a
+ * group's rows asked for after the group's loop in the second pass. */
 #define GROUP_LOOP(ROWS, BODY)                                                             \
   for (long i = 0; i < width; i++) {                                                       \
     BODY(0) if (ROWS > 1) BODY(1) if (ROWS > 2) BODY(2) if (ROWS > 3) BODY(3)              \
