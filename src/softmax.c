@@ -15,34 +15,30 @@
  * going to memory and back after each row. The pass
  * is given as macros PASS_START (loads a slice's state), PASS_ROW(k) (row
  * k), PASS_END (stores the state) and PASS_AFTER(j) (after rows j to
- * j + ROWS - 1), each taking the pass's two compile-time switches A, B. */
+ * j + ROWS - 1), each taking the pass's two compile-time switches A, B.
+ * GROUP_OF(n, ...) is one group's loop, n a constant whose tests are gone
+ * once compiled. */
 #define ROWS 4
+#define GROUP_OF(n, PASS, A, B)                                                          \
+  SIMD_LOOP for (R_xlen_t i = 0; i < width; i++) {                                       \
+    PASS##_START(A, B)                                                                   \
+    PASS##_ROW(j, A, B)                                                                  \
+    if ((n) > 1) PASS##_ROW(j + 1, A, B)                                                 \
+    if ((n) > 2) PASS##_ROW(j + 2, A, B)                                                 \
+    if ((n) > 3) PASS##_ROW(j + 3, A, B)                                                 \
+    PASS##_END(A, B)                                                                     \
+  }
 #define DOWN_THE_AXIS(PASS, A, B)                                                        \
   for (R_xlen_t j = 0; j < len; j += ROWS) {                                             \
     R_xlen_t left = len - j;                                                             \
     if (left >= ROWS) {                                                                  \
-      SIMD_LOOP for (R_xlen_t i = 0; i < width; i++) {                                   \
-        PASS##_START(A, B)                                                               \
-        PASS##_ROW(j, A, B) PASS##_ROW(j + 1, A, B)                                      \
-        PASS##_ROW(j + 2, A, B) PASS##_ROW(j + 3, A, B)                                  \
-        PASS##_END(A, B)                                                                 \
-      }                                                                                  \
+      GROUP_OF(4, PASS, A, B)                                                            \
     } else if (left == 3) {                                                              \
-      SIMD_LOOP for (R_xlen_t i = 0; i < width; i++) {                                   \
-        PASS##_START(A, B)                                                               \
-        PASS##_ROW(j, A, B) PASS##_ROW(j + 1, A, B) PASS##_ROW(j + 2, A, B)              \
-        PASS##_END(A, B)                                                                 \
-      }                                                                                  \
+      GROUP_OF(3, PASS, A, B)                                                            \
     } else if (left == 2) {                                                              \
-      SIMD_LOOP for (R_xlen_t i = 0; i < width; i++) {                                   \
-        PASS##_START(A, B)                                                               \
-        PASS##_ROW(j, A, B) PASS##_ROW(j + 1, A, B)                                      \
-        PASS##_END(A, B)                                                                 \
-      }                                                                                  \
+      GROUP_OF(2, PASS, A, B)                                                            \
     } else {                                                                             \
-      SIMD_LOOP for (R_xlen_t i = 0; i < width; i++) {                                   \
-        PASS##_START(A, B) PASS##_ROW(j, A, B) PASS##_END(A, B)                          \
-      }                                                                                  \
+      GROUP_OF(1, PASS, A, B)                                                            \
     }                                                                                    \
     PASS##_AFTER(j, A, B)                                                                \
   }
@@ -66,16 +62,22 @@
  * 2 for one number g[0] for all. */
 #define G_AT(index, WITH_G) ((WITH_G) == 1 ? g[index] : g[0])
 
+/* exp(z) for z = x - max <= 0 or NaN; `normal` where no slice spans more
+ * than 708, so that every result is a normal number. That form carries a
+ * NaN z through; the other one clamps z first, so a NaN is chosen back. */
+SELU_INLINE double exp_shifted(double z, int normal) {
+  return normal ? exp_neg(z, 1) : choose(z != z, z, exp_neg(z, 0));
+}
+
 /* The exponential pass: y = e = exp(x - max), s = sum(e) and, with g,
- * dot = sum(g e); in the normal form (NORMAL 1) where no slice spans more
- * than 708, so that every e is a normal number. That form carries a NaN z
- * through; the other one clamps z first, so a NaN is chosen back. Meanwhile
- * the next block's stretches of the rows are asked for. */
+ * dot = sum(g e); in the normal form (NORMAL 1) where it can (see
+ * exp_shifted). Meanwhile the next block's stretches of the rows are asked
+ * for. */
 #define EXP_START(NORMAL, WITH_G) double mi = m[i], si = s[i], di = dot[i];
 #define EXP_ROW(k, NORMAL, WITH_G)                                                       \
   {                                                                                      \
     double z = x[i + (k) * stride] - mi;                                                 \
-    double e = NORMAL ? exp_neg(z, 1) : choose(z != z, z, exp_neg(z, 0));                \
+    double e = exp_shifted(z, NORMAL);                                                   \
     y[i + (k) * stride] = e;                                                             \
     si += e;                                                                             \
     if (WITH_G) di += G_AT(i + (k) * stride, WITH_G) * e;                                \
@@ -154,7 +156,7 @@ SOFTMAX_BLOCK(avx512, SELU_TARGET_AVX512)
 #define SLICE_EXP(NORMAL, WITH_G)                                                        \
   SIMD_SUM_LOOP for (R_xlen_t j = 0; j < len; j++) {                                     \
     double z = x[j] - m;                                                                 \
-    double e = NORMAL ? exp_neg(z, 1) : choose(z != z, z, exp_neg(z, 0));                \
+    double e = exp_shifted(z, NORMAL);                                                   \
     y[j] = e;                                                                            \
     sum += e;                                                                            \
     if (WITH_G) dot += G_AT(j, WITH_G) * e;                                              \
