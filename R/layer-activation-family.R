@@ -9,14 +9,17 @@ create_kernel_layer <- function(class_name, base_name, kernel, params, config, c
   do.call(create_layer, c(list(class_name, base_name), common, list(
     forward = function(self, x, training) run_kernel(kernel, x, params, single(self)),
     backward = function(self, x, grad, cache) {
-      run_kernel_backward(kernel, x, grad, params, single(self))
+      list(x = run_kernel_backward(kernel, x, grad, params, single(self)))
     },
     config = config, call = call
   )), quote = TRUE)
 }
 
-# The seven arguments every layer takes, from the caller's frame.
+# The seven arguments every layer takes, from the caller's frame. The
+# caller's `object` is evaluated first, so that the layers a pipe adds before
+# this one are named first, as keras names them (`dense`, then `dense_1`).
 common_args <- function(env = parent.frame()) {
+  if (!eval(quote(missing(object)), env)) get("object", envir = env)
   mget(c("input_shape", "batch_input_shape", "batch_size", "dtype", "name", "trainable",
          "weights"), envir = env)
 }
@@ -156,7 +159,7 @@ layer_activation_softmax <- function(object, axis = -1L, input_shape = NULL,
     },
     backward = function(self, x, grad, cache) {
       check_axis(axis, length(data_shape(x)), call = call)
-      round_if(.Call(C_selu_softmax_backward, x, grad, axis), single(self))
+      list(x = round_if(.Call(C_selu_softmax_backward, x, grad, axis), single(self)))
     },
     output_shape = function(self, shape) {
       check_axis(axis, length(shape), call = call)
@@ -164,5 +167,6 @@ layer_activation_softmax <- function(object, axis = -1L, input_shape = NULL,
     },
     config = list(axis = axis), call = call
   )), quote = TRUE)
+  if (axis == -1L) mark_output_activation(layer, "softmax")
   finish_layer(missing(object), object, layer, call)
 }

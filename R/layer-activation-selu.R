@@ -76,6 +76,7 @@
 layer_activation_selu <- function(object, input_shape = NULL, batch_input_shape = NULL,
                                   batch_size = NULL, dtype = NULL, name = NULL,
                                   trainable = NULL, weights = NULL) {
+  if (!missing(object)) force(object) # earlier layers of a pipe are named first
   layer <- create_activation_layer("selu", input_shape, batch_input_shape, batch_size,
                                    dtype, name, trainable, weights, call = sys.call())
   if (missing(object)) return(layer)

@@ -79,6 +79,7 @@ as_float32_values <- function(x) {
 layer_activation <- function(object, activation, input_shape = NULL, batch_input_shape = NULL,
                              batch_size = NULL, dtype = NULL, name = NULL, trainable = NULL,
                              weights = NULL) {
+  if (!missing(object)) force(object) # earlier layers of a pipe are named first
   if (missing(activation)) {
     abort_missing("activation", sprintf("one of %s, or an R function",
                                         paste0("\"", names(named_activations), "\"", collapse = ", ")))
@@ -94,13 +95,28 @@ create_activation_layer <- function(activation, input_shape = NULL,
                                     dtype = NULL, name = NULL, trainable = NULL,
                                     weights = NULL, call) {
   kernels <- activation_kernels_for(activation, call)
-  create_layer(
+  layer <- create_layer(
     "Activation", "activation", input_shape, batch_input_shape, batch_size,
     dtype, name, trainable, weights,
     forward = function(self, x, training) kernels$forward(x, self$dtype == "float32"),
-    backward = function(self, x, grad, cache) kernels$backward(x, grad, self$dtype == "float32"),
+    backward = function(self, x, grad, cache) {
+      list(x = kernels$backward(x, grad, self$dtype == "float32"))
+    },
     config = list(activation = activation), call = call
   )
+  if (is.character(activation)) mark_output_activation(layer, activation)
+  layer
+}
+
+# An activation layer's input is the logits of its output: fit() hands them
+# to a cross-entropy that fuses with the activation (see loss_fuses_with()),
+# and the gradient for them is the gradient for the layer's input.
+mark_output_activation <- function(layer, activation) {
+  self <- layer_state(layer)
+  self$output_activation <- activation
+  self$logits <- function(self, x, cache) x
+  self$backward_logits <- function(self, x, grad, cache) list(x = grad)
+  invisible(layer)
 }
 
 activation_kernels_for <- function(activation, call) {

@@ -47,25 +47,14 @@ layer_alpha_dropout <- function(object, rate, noise_shape = NULL, seed = NULL,
                                 dtype = NULL, name = NULL, trainable = NULL, weights = NULL) {
   call <- sys.call()
   if (missing(rate)) abort_missing("rate", "a number in [0, 1)", call = call)
-  if (!(is.numeric(rate) && !is.object(rate) && length(rate) == 1 && !is.na(rate) &&
-        rate >= 0 && rate < 1)) {
-    selu_abort(sprintf("`rate` must be a single number in [0, 1), not %s.", describe(rate)),
-               call = call)
-  }
+  rate <- check_rate(rate, call)
   if (!is.null(noise_shape)) noise_shape <- check_shape(noise_shape, "noise_shape", call = call)
   seed <- check_seed(seed, call = call)
   alpha_p <- -1.7580993408473768599402175208123
   a <- ((1 - rate) * (1 + rate * alpha_p^2))^-0.5
   b <- -a * alpha_p * rate
-  stream <- new.env(parent = emptyenv())
+  draw_keep <- keep_mask_drawer(rate, noise_shape, seed, call)
 
-  draw_keep <- function(shape) {
-    noise <- dropout_noise_shape(noise_shape, shape, call)
-    keep <- draw_uniform(stream, seed, prod(noise)) >= rate
-    keep <- array(as.double(keep), noise)
-    if (!identical(noise, shape)) keep <- broadcast_to(keep, shape)
-    keep
-  }
   forward_cached <- function(self, x, training) {
     if (!training || rate == 0) return(list(output = as_double_array(x), cache = NULL))
     keep <- draw_keep(data_shape(x))
@@ -80,11 +69,33 @@ layer_alpha_dropout <- function(object, rate, noise_shape = NULL, seed = NULL,
     backward = function(self, x, grad, cache) {
       out <- as_double_array(x)
       out[] <- if (is.null(cache)) grad else grad * a * as.vector(cache)
-      out
+      list(x = out)
     },
     config = list(rate = rate, noise_shape = noise_shape, seed = seed), call = call
   )), quote = TRUE)
   finish_layer(missing(object), object, layer, call)
+}
+
+check_rate <- function(rate, call) {
+  if (!(is.numeric(rate) && !is.object(rate) && length(rate) == 1 && !is.na(rate) &&
+        rate >= 0 && rate < 1)) {
+    selu_abort(sprintf("`rate` must be a single number in [0, 1), not %s.", describe(rate)),
+               call = call)
+  }
+  as.double(rate)
+}
+
+# A function of an input shape drawing a dropout layer's keep mask (1 kept,
+# 0 dropped), from a stream of the layer's own when it has a seed.
+keep_mask_drawer <- function(rate, noise_shape, seed, call) {
+  stream <- new.env(parent = emptyenv())
+  function(shape) {
+    noise <- dropout_noise_shape(noise_shape, shape, call)
+    keep <- draw_uniform(stream, seed, prod(noise)) >= rate
+    keep <- array(as.double(keep), noise)
+    if (!identical(noise, shape)) keep <- broadcast_to(keep, shape)
+    keep
+  }
 }
 
 # n uniform numbers from the layer's own stream (started from `seed`), the

@@ -57,11 +57,12 @@ layer_activation_parametric_relu <- function(object, alpha_initializer = "zeros"
       round_if(.Call(C_selu_prelu_forward, x, self$weights[[1]]), single(self))
     },
     backward = function(self, x, grad, cache) {
-      round_if(.Call(C_selu_prelu_backward, x, self$weights[[1]], grad)$x, single(self))
+      grads <- .Call(C_selu_prelu_backward, x, self$weights[[1]], grad)
+      list(x = round_if(grads$x, single(self)), weights = list(alpha = grads$alpha))
     },
     build = function(self, shape, call, what) {
       alpha_shape <- prelu_alpha_shape(shape, shared_axes, call, what)
-      self$weights <- list(initializer(alpha_shape))
+      self$weights <- list(alpha = initializer(alpha_shape))
       # as keras' input_spec: later inputs must fit alpha
       self$input_spec <- c(NA, ifelse(alpha_shape == 1, NA, alpha_shape))
     },

@@ -5,9 +5,13 @@
 # many names or models refer to it.
 
 # `forward(self, x, training)` gives the output; `backward(self, x, grad,
-# cache)` the gradient for x, where `cache` is what `forward_cached(self, x,
-# training)` kept beside the output (by default nothing). `build(self,
-# shape)`, if given, makes the weights once the input shape is known.
+# cache)` gives `list(x = gradient for x, weights = gradients for the
+# weights)`, the latter named as `self$weights` (NULL for a layer without),
+# where `cache` is what `forward_cached(self, x, training)` kept beside the
+# output (by default nothing). `build(self, shape)`, if given, makes the
+# weights, a named list (`kernel`, `bias`, ...), once the input shape is
+# known. A layer whose weights train may hold `regularizers` and
+# `constraints` (named as its weights) and an `activity_regularizer`.
 new_layer <- function(class_name, name, trainable = TRUE, dtype = "float64",
                       batch_input_shape = NULL, config = list(),
                       forward, backward,
@@ -353,6 +357,8 @@ config_builders <- list(
     builder_for(layer_activation_thresholded_relu, "theta", config, call)
   },
   Softmax = function(config, call) builder_for(layer_activation_softmax, "axis", config, call),
+  Dense = function(config, call) dense_from_config(config, call),
+  Dropout = function(config, call) dropout_from_config(config, call),
   PReLU = function(config, call) prelu_from_config(config, call),
   AlphaDropout = function(config, call) alpha_dropout_from_config(config, call),
   Sequential = function(config, call) sequential_from_config(config, call),
@@ -409,7 +415,7 @@ set_weights <- function(object, weights) {
   offset <- 0L
   for (self in unique_states(object)) {
     n <- length(self$weights)
-    self$weights <- lapply(weights[offset + seq_len(n)], function(w) {
+    self$weights[] <- lapply(weights[offset + seq_len(n)], function(w) {
       storage.mode(w) <- "double"
       w
     })
@@ -454,7 +460,7 @@ check_layer_or_model <- function(object, call) {
 }
 
 all_weights <- function(object) {
-  unlist(lapply(unique_states(object), function(self) self$weights), recursive = FALSE)
+  unname(unlist(lapply(unique_states(object), function(self) self$weights), recursive = FALSE))
 }
 
 # Each layer once, though a model may call it more than once.

@@ -228,24 +228,56 @@ check_model_input <- function(self, x, arg, call) {
 
 #' Predictions of a model
 #'
-#' Runs a batch of inputs through the model's layers, in C.
+#' Runs inputs through the model's layers in inference mode (dropout off),
+#' `batch_size` rows at a time, as keras' `predict()`.
 #'
 #' @param object A model from [keras_model_sequential()] or [keras_model()].
 #' @param x A numeric matrix or array whose first dimension is the batch axis
 #'   and whose other dimensions match the model's input shape.
+#' @param batch_size The number of rows per batch; `NULL` is 32, as in keras.
+#'   The rows do not depend on each other, so it changes only the speed and
+#'   the memory used.
+#' @param verbose `0`, `1`, `2` or `"auto"`, taken for keras' calls:
+#'   `predict()` prints nothing.
 #' @param ... Not used; an error if given.
-#' @return The model's output for `x`, a double array.
+#' @return The model's output for `x`, a double array with a row per row of
+#'   `x`.
 #' @family models
 #' @export
 #' @examples
 #' model <- keras_model_sequential(input_shape = 2) |> layer_activation_selu()
 #' predict(model, rbind(c(-1, 1), c(0, 2)))
-predict.selu_model <- function(object, x, ...) {
-  check_model(object, call = sys.call())
+predict.selu_model <- function(object, x, batch_size = NULL, verbose = 0, ...) {
+  call <- sys.call()
+  check_model(object, call = call)
   check_empty_dots(list(...))
   if (missing(x)) abort_missing("x", "a numeric matrix or array of the model's input shape")
-  run_forward(model_state(object), x, "x", call = sys.call(),
-              who = sprintf("`object`, the model \"%s\",", object$name))
+  batch_size <- if (is.null(batch_size)) 32L else check_count(batch_size, "batch_size", call)
+  check_verbose(verbose, call)
+  self <- model_state(object)
+  who <- sprintf("`object`, the model \"%s\",", object$name)
+  n <- nrow_of(x)
+  if (is.null(dim(x)) || n <= batch_size) return(run_forward(self, x, "x", call = call, who = who))
+  check_numeric_data(x, "x", call = call)
+  if (!is.null(self$batch_input_shape)) check_model_input(self, x, "x", call)
+  first <- run_forward(self, take_rows(x, seq_len(batch_size)), "x", call = call, who = who)
+  out <- array(0, c(n, dim(first)[-1]))
+  out <- put_rows(out, seq_len(batch_size), first)
+  for (start in seq.int(batch_size + 1, n, by = batch_size)) {
+    rows <- start:min(start + batch_size - 1, n)
+    out <- put_rows(out, rows, forward_rows(self, take_rows(x, rows)))
+  }
+  if (!is.null(rownames(x))) rownames(out) <- rownames(x)
+  out
+}
+
+put_rows <- function(x, rows, value) {
+  d <- dim(x)
+  if (length(d) == 2) {
+    x[rows, ] <- value
+    return(x)
+  }
+  do.call(`[<-`, c(list(x, rows), rep(list(quote(expr = )), length(d) - 1), list(value = value)))
 }
 
 #' Gradients through a layer or a model
@@ -289,7 +321,7 @@ backward <- function(object, x, grad_output, training = FALSE) {
     build_layer(self, data_shape(x), call = call, what = "`x`")
     check_gradient(grad_output, self$output_shape(self, data_shape(x)), call = call)
     cache <- if (self$has_cache) self$forward_cached(self, x, training)$cache
-    return(self$backward(self, x, grad_output, cache))
+    return(self$backward(self, x, grad_output, cache)$x)
   }
   self <- model_state(object)
   run <- run_forward(self, x, "x", call = call, keep = TRUE, training = training,
@@ -297,7 +329,7 @@ backward <- function(object, x, grad_output, training = FALSE) {
   check_gradient(grad_output, data_shape(run$output), call = call)
   grad <- grad_output
   for (i in rev(seq_along(self$steps))) {
-    grad <- self$steps[[i]]$backward(self$steps[[i]], run$inputs[[i]], grad, run$caches[[i]])
+    grad <- self$steps[[i]]$backward(self$steps[[i]], run$inputs[[i]], grad, run$caches[[i]])$x
   }
   grad
 }

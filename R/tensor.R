@@ -36,7 +36,7 @@ layer_input <- function(shape, batch_size = NULL, name = NULL, dtype = NULL) {
     backward = function(self, x, grad, cache) {
       out <- as_double_array(x)
       out[] <- grad
-      out
+      list(x = out)
     }
   )
   new_tensor(shape, layer_state(layer)$dtype, layer_state(layer), NULL)

@@ -19,6 +19,7 @@ static const R_CallMethodDef call_methods[] = {
   CALL_ENTRY(selu_softmax_backward, 3),
   CALL_ENTRY(selu_prelu_forward, 2),
   CALL_ENTRY(selu_prelu_backward, 3),
+  CALL_ENTRY(selu_dense_forward, 3),
   {NULL, NULL, 0}
 };
 

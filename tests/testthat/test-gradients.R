@@ -1,0 +1,139 @@
+# Every layer's backward pass against central finite differences, for its
+# input and for its weights, on the loss sum(layer(x) * r).
+
+check_layer_gradients <- function(make_layer, x, training = FALSE, tolerance = 1e-6) {
+  layer <- make_layer()
+  y <- layer(x, training = training)
+  set.seed(99)
+  r <- array(rnorm(length(y)), dim(y))
+  grads <- layer_gradients(layer, x, r, training)
+  # a layer that draws noise is made afresh for each evaluation: its seed
+  # gives every evaluation the same draw
+  loss <- function(input) sum(make_layer()(input, training = training) * r)
+  expect_equal(grads$x, numeric_gradient(loss, x), tolerance = tolerance)
+  self <- selu:::layer_state(layer)
+  for (name in names(self$weights)) {
+    loss_w <- function(w) with_weight(layer, name, w, sum(layer(x, training = training) * r))
+    expect_equal(grads$weights[[name]], numeric_gradient(loss_w, self$weights[[name]]),
+                 tolerance = tolerance, label = name)
+  }
+  invisible(grads)
+}
+
+# inputs away from the kinks of the piecewise activations
+away_from_kinks <- function(n, rows = 4) {
+  set.seed(3)
+  x <- matrix(rnorm(n * rows), rows, n)
+  x[abs(x) < 0.05] <- 0.3
+  x[abs(x - 1) < 0.05] <- 1.3
+  x
+}
+
+test_that("dense layers' gradients match finite differences, for x and for the weights", {
+  x <- away_from_kinks(5)
+  for (activation in c("linear", "selu", "elu", "relu", "sigmoid", "tanh", "softmax",
+                       "leaky_relu")) {
+    make <- function() {
+      layer_dense(units = 3, activation = activation, input_shape = 5,
+                  kernel_initializer = initializer_lecun_normal(seed = 1),
+                  bias_initializer = initializer_constant(0.1))
+    }
+    grads <- check_layer_gradients(make, x)
+    expect_named(grads$weights, c("kernel", "bias"))
+  }
+  # without a bias, and on input of rank 3 (along the last axis)
+  check_layer_gradients(function() {
+    layer_dense(units = 2, use_bias = FALSE, kernel_initializer = initializer_lecun_normal(seed = 2))
+  }, x)
+  set.seed(4)
+  x3 <- array(rnorm(2 * 3 * 4), c(2, 3, 4))
+  grads <- check_layer_gradients(function() {
+    layer_dense(units = 2, activation = "tanh", kernel_initializer = initializer_lecun_normal(seed = 5))
+  }, x3)
+  expect_identical(dim(grads$x), c(2L, 3L, 4L))
+})
+
+test_that("every activation layer's gradient matches finite differences", {
+  x <- away_from_kinks(6)
+  makers <- list(
+    function() layer_activation_selu(),
+    function() layer_activation("elu"),
+    function() layer_activation("sigmoid"),
+    function() layer_activation("tanh"),
+    function() layer_activation("softmax"),
+    function() layer_activation("linear"),
+    function() layer_activation_elu(alpha = 0.7),
+    function() layer_activation_leaky_relu(alpha = 0.1),
+    function() layer_activation_relu(max_value = 1.5, negative_slope = 0.2, threshold = 0.5),
+    function() layer_activation_thresholded_relu(theta = 0.5),
+    function() layer_activation_softmax(axis = 1),
+    function() layer_activation_softmax()
+  )
+  for (make in makers) check_layer_gradients(make, x)
+})
+
+test_that("PReLU's gradients match finite differences, alpha shared or not", {
+  set.seed(5)
+  x <- array(rnorm(3 * 4 * 2), c(3, 4, 2))
+  x[abs(x) < 0.05] <- 0.3
+  for (shared in list(NULL, 2L, c(2L, 3L))) {
+    grads <- check_layer_gradients(function() {
+      layer_activation_parametric_relu(alpha_initializer = initializer_constant(0.25),
+                                       shared_axes = shared)
+    }, x)
+    expect_named(grads$weights, "alpha")
+  }
+})
+
+test_that("dropout and alpha dropout's gradients go through the forward pass's draw", {
+  x <- away_from_kinks(50, rows = 6)
+  for (make in list(function() layer_dropout(rate = 0.4, seed = 11),
+                    function() layer_alpha_dropout(rate = 0.4, seed = 11),
+                    function() layer_dropout(rate = 0.3, noise_shape = c(1, NA), seed = 2))) {
+    grads <- check_layer_gradients(make, x, training = TRUE)
+    # the draw dropped some units: their gradient is 0
+    expect_true(any(grads$x == 0))
+    expect_true(any(grads$x != 0))
+  }
+  # a different draw gives a different gradient: the mask comes from the cache
+  layer <- layer_alpha_dropout(rate = 0.4, seed = 11)
+  self <- selu:::layer_state(layer)
+  first <- self$forward_cached(self, x, TRUE)
+  second <- self$forward_cached(self, x, TRUE)
+  expect_false(identical(first$cache, second$cache))
+  kept <- function(run) as.vector(self$backward(self, x, 1, run$cache)$x != 0)
+  expect_identical(kept(first), as.vector(first$cache == 1))
+  expect_identical(kept(second), as.vector(second$cache == 1))
+})
+
+test_that("a whole network's gradient matches finite differences of its loss", {
+  set.seed(7)
+  x <- matrix(rnorm(8 * 5), 8, 5)
+  y <- c(0, 1, 2, 1, 0, 2, 2, 1)
+  model <- keras_model_sequential(input_shape = 5) |>
+    layer_dense(6, kernel_initializer = "lecun_normal", activation = "selu",
+                kernel_regularizer = regularizer_l2(0.01)) |>
+    layer_activation_parametric_relu(alpha_initializer = initializer_constant(0.2)) |>
+    layer_dense(4, kernel_initializer = "lecun_normal", activation = "tanh") |>
+    layer_dense(3, kernel_initializer = "lecun_normal", activation = "softmax",
+                bias_initializer = initializer_constant(0.05))
+  compile(model, optimizer = "sgd", loss = "sparse_categorical_crossentropy")
+  self <- selu:::model_state(model)
+  loss <- selu:::as_loss("sparse_categorical_crossentropy", "loss", NULL)
+  targets <- selu:::check_targets(loss, y, c(NA, 3L), "y", NULL)
+  plan <- selu:::training_plan(self, loss)
+  expect_true(plan$fused)
+  step <- selu:::train_step(self, plan, loss, x, targets, NULL)
+  value <- function() {
+    selu:::loss_value_grad(loss, targets, predict(model, x))$value + selu:::plan_penalty(plan)
+  }
+  expect_equal(step$loss, value(), tolerance = 1e-12)
+  expect_named(step$grads, names(plan$slots), ignore.order = TRUE)
+  for (key in names(plan$slots)) {
+    slot <- plan$slots[[key]]
+    layer <- slot$step$object
+    f <- function(w) with_weight(layer, slot$name, w, value())
+    expect_equal(step$grads[[key]], numeric_gradient(f, slot$step$weights[[slot$name]]),
+                 tolerance = 1e-6, label = key)
+  }
+})
