@@ -170,9 +170,10 @@ check_target_data <- function(who, y, output_shape, arg, output, call) {
   if (kind == "classes") {
     if (!(fits(without_last) || fits(c(without_last, 1L)))) {
       if (fits(out_rest)) {
-        abort(paste("`%s` has shape %s, like one-hot targets, but %s takes class indices:",
-                    "use %s, or give the class of each sample (0 to %d)."),
-              arg, format_shape(shape), who, target_counterparts[[who]], classes - 1)
+        abort(paste("`%s` has shape %s, like one-hot targets, but %s takes class indices",
+                    "and %s: use %s, or give the class of each sample (0 to %d)."),
+              arg, format_shape(shape), who, owner_shape(), target_counterparts[[who]],
+              classes - 1)
       }
       abort("`%s` has shape %s, but %s takes class indices of shape %s, as %s.",
             arg, format_shape(shape), who, format_shape(c(NA, without_last)), owner_shape())
@@ -192,9 +193,9 @@ check_target_data <- function(who, y, output_shape, arg, output, call) {
   }
   if (!(fits(out_rest) || (length(out_rest) && out_rest[length(out_rest)] %in% 1 && fits(without_last)))) {
     if (kind == "one_hot" && is_whole(y) && (fits(without_last) || fits(c(without_last, 1L)))) {
-      abort(paste("`%s` looks like class indices, but %s takes one-hot targets of %d columns:",
+      abort(paste("`%s` looks like class indices, but %s takes one-hot targets and %s:",
                   "use %s, or one-hot encode `%s`."),
-            arg, who, classes, target_counterparts[[who]], arg)
+            arg, who, owner_shape(), target_counterparts[[who]], arg)
     }
     abort("`%s` has shape %s, but %s.", arg, format_shape(shape), owner_shape())
   }

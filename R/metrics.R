@@ -344,6 +344,7 @@ as_metrics <- function(metrics, loss, output_shape, call) {
       "and metric objects, not %s."), describe(metrics)), call = call)
   }
   loss_kind <- if (is.null(loss)) NA_character_ else loss_spec(as_loss(loss, call = call))$kind
+  if (!length(metrics)) return(list())
   objects <- lapply(seq_along(metrics), function(i) {
     resolve_metric(metrics[[i]], i, loss_kind, output_shape, call)
   })
