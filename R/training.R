@@ -153,7 +153,7 @@ fit <- function(object, x, y, batch_size = NULL, epochs = 10, verbose = "auto",
   verbose <- check_verbose(verbose, call)
   shuffle <- check_flag(shuffle, "shuffle", call = call)
   callbacks <- as_callbacks(callbacks, call)
-  validation_split <- check_fraction(validation_split, "validation_split", call)
+  validation_split <- check_split_fraction(validation_split, "validation_split", call)
   n <- data$n
   train_rows <- seq_len(n)
   validation <- NULL
@@ -455,7 +455,7 @@ training_data <- function(self, loss, x, y, sample_weight, class_weight, x_arg, 
                        self$name), kind = "shape", call = call)
   }
   check_model_input(self, x, x_arg, call)
-  check_finite(x, x_arg, call)
+  check_all_finite(x, x_arg, call)
   n <- nrow_of(x)
   if (is.data.frame(y)) {
     selu_abort(sprintf("`%s` must be a numeric vector, matrix or array or a factor, not a data frame.",
@@ -505,7 +505,7 @@ validation_set <- function(self, loss, validation_data, call) {
   c(data, list(rows = seq_len(data$n)))
 }
 
-check_finite <- function(x, arg, call) {
+check_all_finite <- function(x, arg, call) {
   # a sum is finite only if every element is (or it overflowed: then look)
   if (!is.finite(sum(x)) && !all(is.finite(x))) {
     first <- which(!is.finite(x))[1]
@@ -558,7 +558,7 @@ check_verbose <- function(verbose, call) {
   as.integer(verbose)
 }
 
-check_fraction <- function(x, arg, call) {
+check_split_fraction <- function(x, arg, call) {
   if (!(is.numeric(x) && !is.object(x) && length(x) == 1 && !is.na(x) && x >= 0 && x < 1)) {
     selu_abort(sprintf("`%s` must be a single number in [0, 1), not %s.", arg, describe(x)),
                call = call)

@@ -189,8 +189,19 @@ required_args <- list(
   weights = function() list(),
   activation = function() "selu",
   rate = function() 0.1,
-  shape = function() 2
+  shape = function() 2,
+  units = function() 2
 )
+
+# A small compiled model, and training data for it.
+compiled_model <- function() {
+  model <- keras_model_sequential(input_shape = 2) |>
+    layer_dense(1, kernel_initializer = initializer_constant(0.5))
+  compile(model, optimizer = "sgd", loss = "mse")
+}
+training_args <- function() {
+  list(object = compiled_model(), x = required_args$x(), y = c(0.5, -0.5))
+}
 
 # Exports whose valid call the names above do not give.
 baseline_exceptions <- list(
@@ -204,6 +215,14 @@ baseline_exceptions <- list(
   },
   # with an input shape, so that the model it returns can be called
   keras_model_sequential = function() list(input_shape = 2),
+  compile = function() list(object = keras_model_sequential(input_shape = 2) |> layer_dense(1),
+                           loss = "mse"),
+  # early stopping ends a run of many epochs after the second
+  fit = function() {
+    c(training_args(), list(verbose = 0, callbacks = callback_early_stopping(
+      monitor = "loss", patience = 0, min_delta = 1e300)))
+  },
+  evaluate = training_args,
   set_weights = function() {
     list(object = layer_activation_parametric_relu(input_shape = 2), weights = list(c(0.1, 0.2)))
   }
