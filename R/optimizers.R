@@ -1,0 +1,636 @@
+# Optimizers: the update rules of keras >= 2.11 (`tf.keras.optimizers.*`,
+# the "new" optimizers), with its names, defaults and configurations.
+#
+# An optimizer is a classed list around an environment, so that every name
+# and model bound to it sees its steps, as with a keras optimizer. Its slot
+# variables (moments, accumulators) are kept by weight name, made the first
+# time a name is stepped. It is not a function: nothing calls it.
+
+# The rules, by keras class name. `slots(state)` names the slot variables
+# the configuration needs (keras's names for them), `initial` is their first
+# value, and `step()` makes one update of one weight `w` from its gradient
+# `g`, its slots `s`, the learning rate and the step count `t` (iterations +
+# 1), returning the new weight and slots. The arithmetic follows keras's
+# `update_step()` term by term.
+optimizer_rules <- list(
+  SGD = list(
+    slots = function(state) if (state$momentum > 0) "m" else character(),
+    initial = function(state) 0,
+    step = function(state, w, g, s, lr, t) {
+      if (state$momentum == 0) return(list(w = w + -g * lr, s = s))
+      m <- -g * lr + s$m * state$momentum
+      w <- if (state$nesterov) w + (-g * lr + m * state$momentum) else w + m
+      list(w = w, s = list(m = m))
+    }
+  ),
+  Adam = list(
+    slots = function(state) c("m", "v", if (state$amsgrad) "vhat"),
+    initial = function(state) 0,
+    step = function(state, w, g, s, lr, t) {
+      alpha <- lr * sqrt(1 - state$beta_2^t) / (1 - state$beta_1^t)
+      s$m <- s$m + (g - s$m) * (1 - state$beta_1)
+      s$v <- s$v + (g^2 - s$v) * (1 - state$beta_2)
+      v <- s$v
+      if (state$amsgrad) {
+        s$vhat <- pmax(s$vhat, s$v)
+        v <- s$vhat
+      }
+      list(w = w - (s$m * alpha) / (sqrt(v) + state$epsilon), s = s)
+    }
+  ),
+  RMSprop = list(
+    slots = function(state) {
+      c("velocity", if (state$momentum > 0) "momentum", if (state$centered) "average_gradient")
+    },
+    initial = function(state) 0,
+    step = function(state, w, g, s, lr, t) {
+      rho <- state$rho
+      s$velocity <- rho * s$velocity + (1 - rho) * g^2
+      denominator <- if (state$centered) {
+        s$average_gradient <- rho * s$average_gradient + (1 - rho) * g
+        s$velocity - s$average_gradient^2 + state$epsilon
+      } else {
+        s$velocity + state$epsilon
+      }
+      # keras multiplies by rsqrt(): the same to within an ulp
+      increment <- lr * g / sqrt(denominator)
+      if (state$momentum > 0) {
+        s$momentum <- state$momentum * s$momentum + increment
+        increment <- s$momentum
+      }
+      list(w = w - increment, s = s)
+    }
+  ),
+  Adagrad = list(
+    slots = function(state) "accumulator",
+    initial = function(state) state$initial_accumulator_value,
+    step = function(state, w, g, s, lr, t) {
+      s$accumulator <- s$accumulator + g * g
+      list(w = w - lr * g / sqrt(s$accumulator + state$epsilon), s = s)
+    }
+  )
+)
+
+# The keys of keras's configuration before the learning rate, and the values
+# keras gives those selu has no use for (no moving average of the weights, no
+# XLA compilation: keras also turns it off without a GPU).
+common_config_keys <- c("name", "weight_decay", "clipnorm", "global_clipnorm", "clipvalue")
+keras_only_config <- list(use_ema = FALSE, ema_momentum = 0.99, ema_overwrite_frequency = NULL,
+                          jit_compile = FALSE, is_legacy_optimizer = FALSE)
+
+# `own`: the optimizer's hyperparameters after the learning rate, checked.
+new_optimizer <- function(class_name, learning_rate, own, name, weight_decay, clipnorm,
+                          clipvalue, global_clipnorm, call) {
+  state <- new.env(parent = emptyenv())
+  state$class_name <- class_name
+  state$name <- as.character(check_string(name, "name", call = call))
+  state$weight_decay <- check_optional_number(weight_decay, "weight_decay", min = 0, call = call)
+  state$clipnorm <- check_clip(clipnorm, "clipnorm", call)
+  state$global_clipnorm <- check_clip(global_clipnorm, "global_clipnorm", call)
+  state$clipvalue <- check_clip(clipvalue, "clipvalue", call)
+  if (!is.null(state$clipnorm) && !is.null(state$global_clipnorm)) {
+    selu_abort(sprintf(
+      "At most one of `clipnorm` and `global_clipnorm` can be set, not both (%s and %s).",
+      format(state$clipnorm), format(state$global_clipnorm)), call = call)
+  }
+  state$learning_rate <- check_learning_rate(learning_rate, call = call)
+  for (key in names(own)) assign(key, own[[key]], envir = state)
+  state$own_keys <- names(own)
+  state$slot_names <- optimizer_rules[[class_name]]$slots(state)
+  reset_state(state)
+  structure(list(state = state),
+            class = c(paste0("selu_optimizer_", tolower(class_name)), "selu_optimizer"))
+}
+
+reset_state <- function(state) {
+  state$iterations <- 0
+  state$slots <- stats::setNames(rep(list(list()), length(state$slot_names)), state$slot_names)
+}
+
+optimizer_state_env <- function(opt) .subset2(opt, "state")
+
+is_optimizer <- function(x) {
+  inherits(x, "selu_optimizer") && is.list(x) && is.environment(.subset2(x, "state")) &&
+    is.character(.subset2(x, "state")$class_name) &&
+    isTRUE(.subset2(x, "state")$class_name %in% names(optimizer_rules))
+}
+
+# A single number in an interval: `min` and `max` included unless named in
+# `open` ("min", "max").
+check_bounded <- function(x, arg, min = -Inf, max = Inf, open = character(), expected, call) {
+  ok <- is.numeric(x) && !is.object(x) && length(x) == 1 && is.finite(x) &&
+    (if ("min" %in% open) x > min else x >= min) &&
+    (if ("max" %in% open) x < max else x <= max)
+  if (!ok) {
+    selu_abort(sprintf("`%s` must be %s, not %s.", arg, expected, describe(x)), call = call)
+  }
+  as.double(x)
+}
+
+check_learning_rate <- function(x, call) {
+  check_bounded(x, "learning_rate", min = 0, open = "min",
+                expected = "a single positive finite number", call = call)
+}
+
+check_decay_rate <- function(x, arg, call) {
+  check_bounded(x, arg, min = 0, max = 1, open = "max",
+                expected = "a single number in [0, 1)", call = call)
+}
+
+check_optional_number <- function(x, arg, min, call) {
+  if (is.null(x)) return(NULL)
+  check_bounded(x, arg, min = min,
+                expected = sprintf("NULL or a single finite number of at least %g", min),
+                call = call)
+}
+
+check_clip <- function(x, arg, call) {
+  if (is.null(x)) return(NULL)
+  check_bounded(x, arg, min = 0, open = "min",
+                expected = "NULL or a single positive finite number", call = call)
+}
+
+check_non_negative <- function(x, arg, call) {
+  check_bounded(x, arg, min = 0, expected = "a single finite number of at least 0",
+                call = call)
+}
+
+#' Optimizers
+#'
+#' The optimizers of keras 2.x (the optimizers of keras 2.11 and later,
+#' `tf.keras.optimizers.*`), with its argument names, defaults and update
+#' rules; `compile()` takes them, or their names `"sgd"`, `"adam"`,
+#' `"rmsprop"` and `"adagrad"` (in any case, as keras). An optimizer keeps
+#' its state (the step count `iterations` and each weight's moments) across
+#' calls to `fit()`; like a keras optimizer it is one object however many
+#' names refer to it. `opt$learning_rate` reads the learning rate and
+#' `opt$learning_rate <- 0.01` sets it; `opt$iterations` is the number of
+#' steps taken; the other arguments read back by name too.
+#'
+#' Each step, for every weight \eqn{w} and its gradient \eqn{g}:
+#' 1. Gradients are clipped, by one rule (the first given, as in keras):
+#'    `clipnorm` scales each gradient to a Euclidean norm of at most
+#'    `clipnorm`, \eqn{g \cdot c / \max(\|g\|, c)} (`tf.clip_by_norm`);
+#'    `global_clipnorm` scales all gradients by one factor, so that the norm
+#'    of all of them together is at most `global_clipnorm`
+#'    (`tf.clip_by_global_norm`; a non-finite norm makes every gradient
+#'    `NaN`, as there); `clipvalue` clips each element to
+#'    \eqn{[-c, c]}.
+#' 2. With `weight_decay` \eqn{\lambda}: \eqn{w \leftarrow w - \lambda \eta w},
+#'    \eqn{\eta} the learning rate (decoupled weight decay).
+#' 3. The update, with slot variables starting at 0:
+#'    * SGD: \eqn{w \leftarrow w - \eta g}; with momentum \eqn{\mu > 0},
+#'      \eqn{v \leftarrow \mu v - \eta g}, then \eqn{w \leftarrow w + v}, or
+#'      with `nesterov` \eqn{w \leftarrow w + \mu v - \eta g}.
+#'    * Adam (Kingma and Ba 2015), at step \eqn{t} (1 for the first):
+#'      \eqn{m \leftarrow m + (1 - \beta_1)(g - m)},
+#'      \eqn{v \leftarrow v + (1 - \beta_2)(g^2 - v)},
+#'      \eqn{w \leftarrow w - \eta_t m / (\sqrt{v} + \epsilon)} with
+#'      \eqn{\eta_t = \eta \sqrt{1 - \beta_2^t} / (1 - \beta_1^t)}; with
+#'      `amsgrad` (Reddi, Kale and Kumar 2018) \eqn{\hat v \leftarrow
+#'      \max(\hat v, v)} takes the place of \eqn{v}. \eqn{\epsilon} is the
+#'      "epsilon hat" of the paper.
+#'    * RMSprop (Hinton 2012): \eqn{a \leftarrow \rho a + (1 - \rho) g^2};
+#'      \eqn{d = a + \epsilon}, or when `centered`, with
+#'      \eqn{b \leftarrow \rho b + (1 - \rho) g}, \eqn{d = a - b^2 +
+#'      \epsilon}; \eqn{w \leftarrow w - \eta g / \sqrt{d}}, or with momentum
+#'      \eqn{\mu > 0}, \eqn{u \leftarrow \mu u + \eta g / \sqrt{d}} and
+#'      \eqn{w \leftarrow w - u}.
+#'    * Adagrad (Duchi, Hazan and Singer 2011): the accumulator starts at
+#'      `initial_accumulator_value`; \eqn{s \leftarrow s + g^2},
+#'      \eqn{w \leftarrow w - \eta g / \sqrt{s + \epsilon}}.
+#'
+#' Computation is in double precision (keras uses float32). keras's
+#' arguments for a moving average of the weights (`use_ema`,
+#' `ema_momentum`, `ema_overwrite_frequency`) and `jit_compile` are not
+#' taken: an unknown argument is an error.
+#'
+#' @param learning_rate The learning rate \eqn{\eta}: a positive number.
+#' @param momentum The momentum \eqn{\mu}, in \[0, 1); 0 for none.
+#' @param nesterov Whether SGD uses Nesterov momentum: `TRUE` or `FALSE`.
+#' @param beta_1,beta_2 Adam's decay rates for the first and second moments,
+#'   in \[0, 1).
+#' @param epsilon The constant \eqn{\epsilon} added for numerical stability,
+#'   at least 0.
+#' @param amsgrad Whether Adam uses the AMSGrad variant: `TRUE` or `FALSE`.
+#' @param rho RMSprop's decay rate \eqn{\rho} for the mean square of the
+#'   gradients, in \[0, 1).
+#' @param centered Whether RMSprop divides by the estimated variance of the
+#'   gradients rather than their mean square: `TRUE` or `FALSE`.
+#' @param initial_accumulator_value Adagrad's starting value of the sum of
+#'   squared gradients, at least 0.
+#' @param weight_decay `NULL` (none) or the weight decay \eqn{\lambda}, at
+#'   least 0.
+#' @param clipnorm `NULL` or a positive number: the largest norm of each
+#'   gradient.
+#' @param clipvalue `NULL` or a positive number: the largest absolute value
+#'   of each gradient element. Ignored when `clipnorm` or `global_clipnorm`
+#'   is given, as in keras.
+#' @param global_clipnorm `NULL` or a positive number: the largest norm of
+#'   all gradients together. Not with `clipnorm`.
+#' @param name The optimizer's name: a string.
+#' @param ... Not used: an argument not listed above is an error.
+#' @return An optimizer, of class `selu_optimizer`.
+#' @references
+#' Kingma, D. P. and Ba, J. (2015). Adam: a method for stochastic
+#' optimization. \doi{10.48550/arXiv.1412.6980}.
+#'
+#' Reddi, S. J., Kale, S. and Kumar, S. (2018). On the convergence of Adam
+#' and beyond. \doi{10.48550/arXiv.1904.09237}.
+#'
+#' Duchi, J., Hazan, E. and Singer, Y. (2011). Adaptive subgradient methods
+#' for online learning and stochastic optimization. Journal of Machine
+#' Learning Research 12, 2121-2159.
+#'
+#' Hinton, G. (2012). Neural networks for machine learning, lecture 6e.
+#' @family optimizers
+#' @name optimizers
+#' @examples
+#' opt <- optimizer_adam(learning_rate = 0.01, clipnorm = 1)
+#' opt
+#' opt$learning_rate
+#' opt$learning_rate <- 0.001
+#' opt$iterations
+#' str(get_config(opt))
+#' optimizer_sgd(momentum = 0.9, nesterov = TRUE)
+#' optimizer_rmsprop(centered = TRUE)
+#' optimizer_adagrad(weight_decay = 0.004)
+NULL
+
+#' @rdname optimizers
+#' @export
+optimizer_sgd <- function(learning_rate = 0.01, momentum = 0, nesterov = FALSE,
+                          weight_decay = NULL, clipnorm = NULL, clipvalue = NULL,
+                          global_clipnorm = NULL, name = "SGD", ...) {
+  call <- sys.call()
+  check_empty_dots(list(...), call = call)
+  own <- list(momentum = check_decay_rate(momentum, "momentum", call),
+              nesterov = isTRUE(check_flag(nesterov, "nesterov", call = call)))
+  new_optimizer("SGD", learning_rate, own, name, weight_decay, clipnorm, clipvalue,
+                global_clipnorm, call)
+}
+
+#' @rdname optimizers
+#' @export
+optimizer_adam <- function(learning_rate = 0.001, beta_1 = 0.9, beta_2 = 0.999,
+                           epsilon = 1e-07, amsgrad = FALSE, weight_decay = NULL,
+                           clipnorm = NULL, clipvalue = NULL, global_clipnorm = NULL,
+                           name = "Adam", ...) {
+  call <- sys.call()
+  check_empty_dots(list(...), call = call)
+  own <- list(beta_1 = check_decay_rate(beta_1, "beta_1", call),
+              beta_2 = check_decay_rate(beta_2, "beta_2", call),
+              epsilon = check_non_negative(epsilon, "epsilon", call),
+              amsgrad = isTRUE(check_flag(amsgrad, "amsgrad", call = call)))
+  new_optimizer("Adam", learning_rate, own, name, weight_decay, clipnorm, clipvalue,
+                global_clipnorm, call)
+}
+
+#' @rdname optimizers
+#' @export
+optimizer_rmsprop <- function(learning_rate = 0.001, rho = 0.9, momentum = 0,
+                              epsilon = 1e-07, centered = FALSE, weight_decay = NULL,
+                              clipnorm = NULL, clipvalue = NULL, global_clipnorm = NULL,
+                              name = "RMSprop", ...) {
+  call <- sys.call()
+  check_empty_dots(list(...), call = call)
+  own <- list(rho = check_decay_rate(rho, "rho", call),
+              momentum = check_decay_rate(momentum, "momentum", call),
+              epsilon = check_non_negative(epsilon, "epsilon", call),
+              centered = isTRUE(check_flag(centered, "centered", call = call)))
+  new_optimizer("RMSprop", learning_rate, own, name, weight_decay, clipnorm, clipvalue,
+                global_clipnorm, call)
+}
+
+#' @rdname optimizers
+#' @export
+optimizer_adagrad <- function(learning_rate = 0.001, initial_accumulator_value = 0.1,
+                              epsilon = 1e-07, weight_decay = NULL, clipnorm = NULL,
+                              clipvalue = NULL, global_clipnorm = NULL, name = "Adagrad",
+                              ...) {
+  call <- sys.call()
+  check_empty_dots(list(...), call = call)
+  own <- list(initial_accumulator_value = check_non_negative(
+                initial_accumulator_value, "initial_accumulator_value", call),
+              epsilon = check_non_negative(epsilon, "epsilon", call))
+  new_optimizer("Adagrad", learning_rate, own, name, weight_decay, clipnorm, clipvalue,
+                global_clipnorm, call)
+}
+
+optimizer_constructors <- list(SGD = optimizer_sgd, Adam = optimizer_adam,
+                               RMSprop = optimizer_rmsprop, Adagrad = optimizer_adagrad)
+
+optimizer_fields <- function(state) {
+  c("name", "learning_rate", "iterations", setdiff(common_config_keys, "name"), state$own_keys)
+}
+
+#' @export
+`$.selu_optimizer` <- function(x, name) {
+  state <- optimizer_state_env(x)
+  if (!name %in% optimizer_fields(state)) {
+    selu_abort(sprintf("An optimizer has no field `%s`; its fields are %s.", name,
+                       paste0("`", optimizer_fields(state), "`", collapse = ", ")),
+               call = sys.call())
+  }
+  get(name, envir = state, inherits = FALSE)
+}
+
+#' @export
+`$<-.selu_optimizer` <- function(x, name, value) {
+  if (!identical(name, "learning_rate")) {
+    selu_abort(sprintf("Only `learning_rate` can be set on an optimizer, not `%s`.", name),
+               call = sys.call())
+  }
+  state <- optimizer_state_env(x)
+  state$learning_rate <- check_learning_rate(value, call = sys.call())
+  x
+}
+
+#' @export
+`[[<-.selu_optimizer` <- function(x, i, value) `$<-.selu_optimizer`(x, i, value)
+
+#' @export
+.DollarNames.selu_optimizer <- function(x, pattern = "") {
+  grep(pattern, optimizer_fields(optimizer_state_env(x)), value = TRUE)
+}
+
+#' @export
+print.selu_optimizer <- function(x, ...) {
+  state <- optimizer_state_env(x)
+  cat(sprintf("<optimizer %s> \"%s\"\n", state$class_name, state$name))
+  show <- function(keys) {
+    keys <- keys[!vapply(keys, function(k) is.null(state[[k]]), TRUE)]
+    if (length(keys)) {
+      cat(sprintf("  %s\n", paste(keys, vapply(keys, function(k) {
+        format_config_value(state[[k]])
+      }, ""), sep = " = ", collapse = ", ")))
+    }
+  }
+  show(c("learning_rate", state$own_keys))
+  show(setdiff(common_config_keys, "name"))
+  cat(sprintf("  iterations: %s\n", format(state$iterations, scientific = FALSE)))
+  invisible(x)
+}
+
+#' @export
+get_config.selu_optimizer <- function(object, ...) {
+  check_optimizer_object(object, "object", call = sys.call())
+  check_empty_dots(list(...))
+  state <- optimizer_state_env(object)
+  keras_only <- keras_only_config
+  # keras's RMSprop alone has a different default here
+  if (state$class_name == "RMSprop") keras_only["ema_overwrite_frequency"] <- list(100)
+  keys <- c(common_config_keys, "learning_rate", state$own_keys)
+  config <- mget(keys, envir = state)
+  config <- c(config[common_config_keys], keras_only, config[c("learning_rate", state$own_keys)])
+  structure(config, class_name = state$class_name)
+}
+
+check_optimizer_object <- function(x, arg, call) {
+  if (!is_optimizer(x)) {
+    selu_abort(sprintf("`%s` must be an optimizer, such as optimizer_adam(), not %s.",
+                       arg, describe(x)), call = call)
+  }
+  invisible(x)
+}
+
+# An optimizer from get_config(), or from the configuration keras writes (the
+# keys it has that selu does not use must have the values that mean none).
+optimizer_from_config <- function(config) {
+  call <- sys.call()
+  class_name <- attr(config, "class_name")
+  if (!is.list(config) || is.object(config) || !is.character(class_name) ||
+      length(class_name) != 1 || !class_name %in% names(optimizer_constructors)) {
+    selu_abort(sprintf(paste(
+      "`config` must be an optimizer's configuration from get_config(): a named list",
+      "with the attribute \"class_name\" one of %s; got %s."),
+      paste0("\"", names(optimizer_constructors), "\"", collapse = ", "), describe(config)),
+      call = call)
+  }
+  constructor <- optimizer_constructors[[class_name]]
+  own <- setdiff(names(formals(constructor)), c(common_config_keys, "..."))
+  keys <- c(common_config_keys, names(keras_only_config), own)
+  names <- names(config)
+  if (length(config) && (is.null(names) || anyNA(names) || any(!nzchar(names)) ||
+                         anyDuplicated(names) || !all(names %in% keys))) {
+    selu_abort(sprintf("`config` of an %s optimizer may only have the keys %s, once each; it has %s.",
+                       class_name, paste0("`", keys, "`", collapse = ", "),
+                       paste0("`", names, "`", collapse = ", ")), call = call)
+  }
+  check_unused_keras_config(config, call)
+  args <- as.list(config)[intersect(c(common_config_keys, own), names(config))]
+  withCallingHandlers(
+    do.call(constructor, args, quote = TRUE),
+    selu_error = function(e) {
+      selu_abort(paste("In `config`:", conditionMessage(e)), kind = error_kind(e), call = call)
+    }
+  )
+}
+
+check_unused_keras_config <- function(config, call) {
+  bad <- function(key, expected) {
+    selu_abort(sprintf("`config$%s` must be %s, not %s.", key, expected, describe(config[[key]])),
+               call = call)
+  }
+  if ("use_ema" %in% names(config) && !identical(config$use_ema, FALSE)) {
+    bad("use_ema", "FALSE (selu keeps no moving average of the weights)")
+  }
+  if ("is_legacy_optimizer" %in% names(config) && !identical(config$is_legacy_optimizer, FALSE)) {
+    bad("is_legacy_optimizer", "FALSE (selu has the update rules of keras >= 2.11 only)")
+  }
+  if ("jit_compile" %in% names(config)) {
+    jit <- config$jit_compile
+    if (!(is.logical(jit) && length(jit) == 1 && !is.na(jit))) bad("jit_compile", "TRUE or FALSE")
+  }
+  if ("ema_momentum" %in% names(config)) {
+    m <- config$ema_momentum
+    if (!(is.numeric(m) && !is.object(m) && length(m) == 1 && !is.na(m) && m >= 0 && m <= 1)) {
+      bad("ema_momentum", "a number in [0, 1]")
+    }
+  }
+  if ("ema_overwrite_frequency" %in% names(config)) {
+    f <- config$ema_overwrite_frequency
+    if (!is.null(f) && !(length(f) == 1 && is_whole(f) && f >= 1)) {
+      bad("ema_overwrite_frequency", "NULL or a whole number of at least 1")
+    }
+  }
+}
+
+# An optimizer, or a new one with keras's defaults from its name.
+as_optimizer <- function(x, arg = "optimizer", call = sys.call(-1)) {
+  if (is_optimizer(x)) return(x)
+  by_name <- stats::setNames(optimizer_constructors, tolower(names(optimizer_constructors)))
+  if (is.character(x) && length(x) == 1 && !is.na(x) && tolower(x) %in% names(by_name)) {
+    return(by_name[[tolower(x)]]())
+  }
+  selu_abort(sprintf(
+    "`%s` must be an optimizer, such as optimizer_adam(), or one of %s, not %s.", arg,
+    paste0("\"", names(by_name), "\"", collapse = ", "), describe(x)), call = call)
+}
+
+# One step on all weights: clipping, weight decay, the update, then
+# iterations + 1. `weights` and `grads` are named lists of numeric arrays,
+# the same names and shapes; the new weights come back with the names and
+# attributes of `weights`. With no weights nothing happens and the count
+# stays, as in keras.
+optimizer_apply <- function(opt, weights, grads) {
+  call <- sys.call()
+  check_optimizer_object(opt, "opt", call)
+  check_step_arrays(weights, "weights", call)
+  check_step_arrays(grads, "grads", call)
+  if (!setequal(names(weights), names(grads)) || length(weights) != length(grads)) {
+    selu_abort(sprintf("`grads` must have the names of `weights` (%s), not %s.",
+                       paste0("\"", names(weights), "\"", collapse = ", "),
+                       paste0("\"", names(grads), "\"", collapse = ", ")), call = call)
+  }
+  state <- optimizer_state_env(opt)
+  keys <- names(weights)
+  for (key in keys) {
+    shape <- data_shape(weights[[key]])
+    if (!identical(data_shape(grads[[key]]), shape)) {
+      selu_abort(sprintf("`grads[[\"%s\"]]` must have the shape of its weight, %s, not %s.",
+                         key, format_dims(shape), format_dims(data_shape(grads[[key]]))),
+                 call = call)
+    }
+    for (slot in state$slot_names) {
+      kept <- state$slots[[slot]][[key]]
+      if (!is.null(kept) && !identical(data_shape(kept), shape)) {
+        selu_abort(sprintf(paste(
+          "`weights[[\"%s\"]]` has shape %s, but the optimizer's `%s` for that name has",
+          "shape %s: reset the optimizer (or give the weight another name)."),
+          key, format_dims(shape), slot, format_dims(data_shape(kept))), call = call)
+      }
+    }
+  }
+  if (!length(keys)) return(weights)
+
+  grads <- clip_gradients(lapply(grads[keys], as.vector), state)
+  rule <- optimizer_rules[[state$class_name]]
+  lr <- state$learning_rate
+  t <- state$iterations + 1
+  slots <- state$slots
+  for (key in keys) {
+    w <- weights[[key]]
+    if (!is.null(state$weight_decay)) w <- w - w * state$weight_decay * lr
+    s <- lapply(stats::setNames(state$slot_names, state$slot_names), function(slot) {
+      kept <- slots[[slot]][[key]]
+      if (is.null(kept)) {
+        kept <- weights[[key]]
+        kept[] <- rule$initial(state)
+        storage.mode(kept) <- "double"
+      }
+      kept
+    })
+    step <- rule$step(state, w, grads[[key]], s, lr, t)
+    for (slot in state$slot_names) slots[[slot]][[key]] <- keep_attributes(step$s[[slot]], weights[[key]])
+    weights[[key]] <- keep_attributes(step$w, weights[[key]])
+  }
+  # committed together, so that an interrupted step leaves the state as it was
+  state$slots <- slots
+  state$iterations <- t
+  weights
+}
+
+# `values` as a double array with the attributes (dim, names, ...) of `like`.
+keep_attributes <- function(values, like) {
+  storage.mode(like) <- "double"
+  like[] <- as.vector(values)
+  like
+}
+
+check_step_arrays <- function(x, arg, call) {
+  names <- names(x)
+  if (!is.list(x) || is.object(x) ||
+      (length(x) && (is.null(names) || anyNA(names) || any(!nzchar(names)) || anyDuplicated(names)))) {
+    selu_abort(sprintf("`%s` must be a list of numeric arrays with unique names, not %s.",
+                       arg, describe(x)), call = call)
+  }
+  for (key in names) {
+    if (!is_numeric_data(x[[key]])) {
+      selu_abort(sprintf("`%s[[\"%s\"]]` must be a numeric array, not %s.", arg, key,
+                         describe(x[[key]])), call = call)
+    }
+  }
+}
+
+# keras's _clip_gradients(): one rule, the first set of clipnorm,
+# global_clipnorm, clipvalue.
+clip_gradients <- function(grads, state) {
+  if (!is.null(state$clipnorm)) {
+    c <- state$clipnorm
+    return(lapply(grads, function(g) g * c / max(sqrt(sum(g^2)), c)))
+  }
+  if (!is.null(state$global_clipnorm)) {
+    c <- state$global_clipnorm
+    norm <- sqrt(sum(vapply(grads, function(g) sum(g^2), 0)))
+    # c / max(norm, c) is exactly 1 within the bound (tf's c * min(1 / norm,
+    # 1 / c) can be an ulp off); a non-finite norm gives NaN, as in tf
+    scale <- c / max(norm, c) + (norm - norm)
+    return(lapply(grads, function(g) g * scale))
+  }
+  if (!is.null(state$clipvalue)) {
+    c <- state$clipvalue
+    return(lapply(grads, function(g) pmin(pmax(g, -c), c)))
+  }
+  grads
+}
+
+# The state that saving a model keeps: `iterations` and each slot variable
+# by weight name, e.g. list(iterations = 3, m = list(`dense/kernel` = ...),
+# v = list(...)).
+optimizer_state <- function(opt) {
+  check_optimizer_object(opt, "opt", call = sys.call())
+  state <- optimizer_state_env(opt)
+  c(list(iterations = state$iterations), state$slots)
+}
+
+optimizer_set_state <- function(opt, state) {
+  call <- sys.call()
+  check_optimizer_object(opt, "opt", call)
+  env <- optimizer_state_env(opt)
+  keys <- c("iterations", env$slot_names)
+  if (!is.list(state) || is.object(state) || is.null(names(state)) ||
+      anyDuplicated(names(state)) || !setequal(names(state), keys)) {
+    selu_abort(sprintf("`state` of this %s optimizer must be a list with the entries %s, not %s.",
+                       env$class_name, paste0("`", keys, "`", collapse = ", "), describe(state)),
+               call = call)
+  }
+  iterations <- state$iterations
+  if (!(length(iterations) == 1 && is_whole(iterations) && iterations >= 0 &&
+        iterations <= 2^53)) {
+    selu_abort(sprintf("`state$iterations` must be a whole number of at least 0, not %s.",
+                       describe(iterations)), call = call)
+  }
+  slots <- lapply(stats::setNames(env$slot_names, env$slot_names), function(slot) {
+    kept <- state[[slot]]
+    check_step_arrays(kept, sprintf("state$%s", slot), call)
+    lapply(kept, function(a) {
+      storage.mode(a) <- "double"
+      a
+    })
+  })
+  if (length(slots)) {
+    first <- slots[[1]]
+    for (slot in names(slots)) {
+      same <- setequal(names(slots[[slot]]), names(first)) && length(slots[[slot]]) == length(first) &&
+        all(vapply(names(first), function(key) {
+          identical(data_shape(slots[[slot]][[key]]), data_shape(first[[key]]))
+        }, TRUE))
+      if (!same) {
+        selu_abort(sprintf(
+          "`state$%s` must have the names and shapes of `state$%s`.", slot, names(slots)[1]),
+          call = call)
+      }
+    }
+  }
+  env$iterations <- as.double(iterations)
+  env$slots <- slots
+  invisible(opt)
+}
+
+# Forgets the steps taken: iterations and every slot variable.
+optimizer_reset <- function(opt) {
+  check_optimizer_object(opt, "opt", call = sys.call())
+  reset_state(optimizer_state_env(opt))
+  invisible(opt)
+}
