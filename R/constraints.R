@@ -80,6 +80,7 @@ axis_norms <- function(w, axis, call) {
 #'   from 0 to 1.
 #' @param axis The axes over which norms are taken: whole numbers, not 0,
 #'   none repeated.
+#' @param ... Not used; an error if given.
 #' @return A constraint: a function of a numeric array `w` giving a double
 #'   array of its shape, with a `get_config()`.
 #' @family constraints
@@ -102,7 +103,8 @@ constraint_maxnorm <- function(max_value = 2, axis = 1) {
 
 #' @rdname constraint_maxnorm
 #' @export
-constraint_nonneg <- function() {
+constraint_nonneg <- function(...) {
+  check_empty_dots(list(...))
   new_constraint("NonNeg", list(), function(w, call) {
     w[which(w < 0)] <- 0
     w
