@@ -104,18 +104,10 @@ prelu_alpha_shape <- function(shape, shared_axes, call, what = "its input") {
   sample
 }
 
-initializer_from_config <- function(config) {
-  switch(attr(config, "class_name"),
-         LecunNormal = initializer_lecun_normal(config$seed),
-         Zeros = initializer_zeros(),
-         Ones = initializer_ones(),
-         Constant = initializer_constant(config$value))
-}
-
 prelu_from_config <- function(config, call) {
   args <- config_args(config, c("name", "trainable", "dtype", "batch_input_shape",
                                 "alpha_initializer", "alpha_regularizer", "alpha_constraint",
                                 "shared_axes"), call = call)
-  args$alpha_initializer <- initializer_from_config(args$alpha_initializer)
+  args$alpha_initializer <- initializer_from_config(args$alpha_initializer, call)
   do.call(layer_activation_parametric_relu, args, quote = TRUE)
 }
