@@ -121,7 +121,7 @@ print.keras_training_history <- function(x, ...) {
 as.data.frame.keras_training_history <- function(x, ...) {
   check_history(x)
   epochs <- history_epochs(x)
-  names <- names(x$metrics)
+  names <- as.character(names(x$metrics))
   metric <- sub("^val_", "", names)
   data <- ifelse(startsWith(names, "val_"), "validation", "training")
   data.frame(
@@ -165,8 +165,9 @@ plot.keras_training_history <- function(x, y, metrics = NULL, method = "base",
   fills <- if (theme_bw) c(NA, NA) else colours
   dev.hold()
   on.exit(dev.flush())
-  old <- par(mfrow = c(length(metrics), 1), mgp = c(2, 0.7, 0))
+  old <- par(c("mfrow", "mgp", "mar"))
   on.exit(par(old), add = TRUE)
+  par(mfrow = c(length(metrics), 1), mgp = c(2, 0.7, 0))
   for (i in seq_along(metrics)) {
     panel <- history[history$metric == metrics[i], ]
     finite <- is.finite(panel$value)
