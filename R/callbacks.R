@@ -1,0 +1,587 @@
+# Callbacks: hooks that fit() calls at the start and end of training, of
+# each epoch and of each batch, as keras 2.x calls its callbacks. A callback
+# is a list of hook functions (each NULL or a function):
+#   on_train_begin(logs), on_train_end(logs),
+#   on_epoch_begin(epoch, logs), on_epoch_end(epoch, logs),
+#   on_batch_begin(batch, logs), on_batch_end(batch, logs),
+# and set_trainer(trainer), which fit() calls once before on_train_begin to
+# hand over the trainer environment (model, stop_training, get_weights(),
+# set_weights(), optimizer, params). `epoch` and `batch` count from 0, as
+# keras passes them. Built-in callbacks keep their state in their closure and
+# reset it in on_train_begin, so that one callback can serve several fits.
+
+callback_hooks <- c("on_train_begin", "on_train_end", "on_epoch_begin", "on_epoch_end",
+                    "on_batch_begin", "on_batch_end", "set_trainer")
+
+new_callback <- function(kind, on_train_begin = NULL, on_train_end = NULL,
+                         on_epoch_begin = NULL, on_epoch_end = NULL,
+                         on_batch_begin = NULL, on_batch_end = NULL, set_trainer = NULL) {
+  structure(
+    list(on_train_begin = on_train_begin, on_train_end = on_train_end,
+         on_epoch_begin = on_epoch_begin, on_epoch_end = on_epoch_end,
+         on_batch_begin = on_batch_begin, on_batch_end = on_batch_end,
+         set_trainer = set_trainer),
+    class = c(paste0("selu_callback_", kind), "selu_callback")
+  )
+}
+
+# Known by its structure as well as its class, like the package's other objects.
+is_callback <- function(x) {
+  inherits(x, "selu_callback") && is.list(x) && all(callback_hooks %in% names(x)) &&
+    all(vapply(x[callback_hooks], function(f) is.null(f) || is.function(f), TRUE))
+}
+
+# fit()'s `callbacks`: NULL, one callback or a list of them, as a list.
+as_callbacks <- function(callbacks, call = sys.call(-1)) {
+  if (is.null(callbacks)) return(list())
+  if (is_callback(callbacks)) return(list(callbacks))
+  expected <- paste("`callbacks` must be NULL, a callback (such as `callback_early_stopping()`)",
+                    "or a list of callbacks")
+  if (!(is.list(callbacks) && !is.object(callbacks))) {
+    selu_abort(sprintf("%s, not %s.", expected, describe(callbacks)), call = call)
+  }
+  ok <- vapply(callbacks, is_callback, TRUE)
+  if (!all(ok)) {
+    bad <- which(!ok)[1]
+    selu_abort(sprintf("%s; element %d is %s.", expected, bad, describe(callbacks[[bad]])),
+               call = call)
+  }
+  unname(callbacks)
+}
+
+# Calls `hook` of each callback in order, skipping those without it.
+run_callbacks <- function(callbacks, hook, ...) {
+  for (callback in callbacks) {
+    fun <- callback[[hook]]
+    if (!is.null(fun)) fun(...)
+  }
+  invisible()
+}
+
+#' @export
+print.selu_callback <- function(x, ...) {
+  kind <- sub("^selu_callback_", "", class(x)[1])
+  hooks <- setdiff(callback_hooks, "set_trainer")
+  given <- hooks[!vapply(unclass(x)[hooks], is.null, TRUE)]
+  cat(sprintf("<callback %s>%s\n", kind,
+              if (kind == "lambda") sprintf(" (%s)", paste(given, collapse = ", ")) else ""))
+  invisible(x)
+}
+
+
+# Argument checks shared by the callbacks.
+
+check_whole_number <- function(x, arg, call) {
+  if (!(length(x) == 1 && is_whole(x) && x >= 0 && x <= .Machine$integer.max)) {
+    selu_abort(sprintf("`%s` must be a whole number of at least 0, not %s.", arg, describe(x)),
+               call = call)
+  }
+  as.integer(x)
+}
+
+check_finite_number <- function(x, arg, min = -Inf, call) {
+  if (!(is.numeric(x) && !is.object(x) && length(x) == 1 && is.finite(x) && x >= min)) {
+    bound <- if (min == -Inf) "" else sprintf(" of at least %g", min)
+    selu_abort(sprintf("`%s` must be a single finite number%s, not %s.", arg, bound, describe(x)),
+               call = call)
+  }
+  as.double(x)
+}
+
+check_mode <- function(mode, call) {
+  modes <- c("auto", "min", "max")
+  if (!(is.character(mode) && length(mode) == 1 && !is.na(mode) && mode %in% modes)) {
+    selu_abort(sprintf("`mode` must be one of \"auto\", \"min\" or \"max\", not %s.",
+                       describe(mode)), call = call)
+  }
+  mode
+}
+
+# The monitored quantity in an epoch's logs, or NULL. keras warns when it is
+# missing; here a message says so, once a training run.
+monitor_reader <- function(monitor, what) {
+  told <- FALSE
+  list(
+    reset = function() told <<- FALSE,
+    read = function(logs) {
+      value <- if (is.list(logs)) logs[[monitor]] else NULL
+      if (is.numeric(value) && length(value) == 1) return(as.double(value))
+      if (!told) {
+        told <<- TRUE
+        message(sprintf("%s is conditioned on metric `%s` which is not available. Available metrics are: %s",
+                        what, monitor, paste(names(logs), collapse = ", ")))
+      }
+      NULL
+    }
+  )
+}
+
+# The trainer, or an internal error: fit() hands it over before training.
+need_trainer <- function(trainer) {
+  if (!is.environment(trainer)) {
+    selu_abort("Internal error: the callback was used before fit() gave it its trainer.",
+               kind = "internal")
+  }
+  trainer
+}
+
+
+#' Stop training when a monitored quantity has stopped improving
+#'
+#' keras 2.13's `EarlyStopping`. At the end of each epoch the monitored
+#' quantity (a key of the epoch's logs, such as `"val_loss"` or
+#' `"accuracy"`) is compared with the best value so far. An epoch improves on
+#' it when it beats the best by more than `min_delta` (in the direction of
+#' `mode`). After `patience` epochs without improvement, training stops at
+#' the end of the epoch.
+#'
+#' `mode = "auto"` maximizes a quantity whose name ends in `acc`, `accuracy`
+#' or `auc` and minimizes any other, as keras does. The sign of `min_delta` is
+#' ignored (keras takes its absolute value). With a `baseline`, the patience
+#' counter restarts only on epochs that beat both the best value and the
+#' baseline, so training stops after `patience` epochs unless the baseline is
+#' beaten. The first `start_from_epoch` epochs are a warm-up that is not
+#' monitored. Training never stops after the first epoch it sees.
+#'
+#' With `restore_best_weights = TRUE` the weights of the best epoch are kept,
+#' and put back into the model when this callback stops training. As in
+#' keras 2.13 they are not put back when training ends in another way (all
+#' epochs run, or another callback stopped it); newer keras versions restore
+#' them then too.
+#'
+#' With `verbose > 0`, stopping prints
+#' "Restoring model weights from the end of the best epoch: M." (when
+#' restoring) and, at the end of training, "Epoch N: early stopping", epochs
+#' counted from 1. A `monitor` missing from the logs gives a message listing
+#' the available ones (keras: a warning), once per training run, and the
+#' epoch is not counted.
+#'
+#' @param monitor The quantity to monitor: the name of a metric in the logs
+#'   of an epoch (`"loss"`, `"val_loss"`, `"accuracy"`, `"val_accuracy"`,
+#'   ...).
+#' @param min_delta The smallest change that counts as an improvement; a
+#'   finite number, whose sign is ignored.
+#' @param patience The number of epochs without improvement after which
+#'   training stops; a whole number of at least 0.
+#' @param verbose 0 (silent) or more (messages when stopping).
+#' @param mode `"auto"`, `"min"` (stop when the quantity stops decreasing) or
+#'   `"max"` (when it stops increasing).
+#' @param baseline `NULL` or a number: training stops if the quantity does
+#'   not beat it within `patience` epochs.
+#' @param restore_best_weights `TRUE` to put the weights of the best epoch
+#'   back into the model when this callback stops training.
+#' @param start_from_epoch The number of epochs to wait before monitoring: a
+#'   whole number of at least 0.
+#' @return A callback, to pass to `fit(callbacks = )`.
+#' @family callbacks
+#' @export
+#' @examples
+#' # stop when the validation loss has not improved for 3 epochs, and go
+#' # back to the weights of the best epoch
+#' early <- callback_early_stopping(monitor = "val_loss", patience = 3,
+#'                                  restore_best_weights = TRUE)
+#' early
+callback_early_stopping <- function(monitor = "val_loss", min_delta = 0, patience = 0,
+                                    verbose = 0, mode = "auto", baseline = NULL,
+                                    restore_best_weights = FALSE, start_from_epoch = 0) {
+  call <- sys.call()
+  monitor <- check_string(monitor, "monitor", call = call)
+  min_delta <- check_finite_number(min_delta, "min_delta", call = call)
+  patience <- check_whole_number(patience, "patience", call)
+  verbose <- check_whole_number(verbose, "verbose", call)
+  mode <- check_mode(mode, call)
+  if (!is.null(baseline)) baseline <- check_number(baseline, "baseline", call = call)
+  restore_best_weights <- check_flag(restore_best_weights, "restore_best_weights", call = call)
+  start_from_epoch <- check_whole_number(start_from_epoch, "start_from_epoch", call)
+
+  maximize <- if (mode == "auto") grepl("(acc|accuracy|auc)$", monitor) else mode == "max"
+  delta <- if (maximize) abs(min_delta) else -abs(min_delta)
+  # keras' test, monitor_op(value - min_delta, reference); NaN never improves
+  improves <- function(value, reference) {
+    isTRUE(if (maximize) value - delta > reference else value - delta < reference)
+  }
+  reader <- monitor_reader(monitor, "Early stopping")
+  trainer <- NULL
+  wait <- 0L
+  stopped_epoch <- 0L
+  best <- NA_real_
+  best_epoch <- 0L
+  best_weights <- NULL
+
+  new_callback(
+    "early_stopping",
+    set_trainer = function(trainer) trainer <<- trainer,
+    on_train_begin = function(logs = NULL) {
+      wait <<- 0L
+      stopped_epoch <<- 0L
+      best <<- if (maximize) -Inf else Inf
+      best_epoch <<- 0L
+      best_weights <<- NULL
+      reader$reset()
+    },
+    on_epoch_end = function(epoch, logs = NULL) {
+      current <- reader$read(logs)
+      if (is.null(current) || epoch < start_from_epoch) return(invisible())
+      trainer <- need_trainer(trainer)
+      # the first monitored epoch's weights, should no epoch ever improve
+      if (restore_best_weights && is.null(best_weights)) {
+        best_weights <<- trainer$get_weights()
+        best_epoch <<- epoch
+      }
+      wait <<- wait + 1L
+      if (improves(current, best)) {
+        best <<- current
+        best_epoch <<- epoch
+        if (restore_best_weights) best_weights <<- trainer$get_weights()
+        if (is.null(baseline) || improves(current, baseline)) wait <<- 0L
+        return(invisible())
+      }
+      if (wait >= patience && epoch > 0) {
+        stopped_epoch <<- epoch
+        trainer$stop_training <- TRUE
+        if (restore_best_weights && !is.null(best_weights)) {
+          if (verbose > 0) {
+            cat(sprintf("Restoring model weights from the end of the best epoch: %d.\n",
+                        best_epoch + 1))
+          }
+          trainer$set_weights(best_weights)
+        }
+      }
+      invisible()
+    },
+    on_train_end = function(logs = NULL) {
+      if (stopped_epoch > 0 && verbose > 0) {
+        cat(sprintf("Epoch %d: early stopping\n", stopped_epoch + 1))
+      }
+      invisible()
+    }
+  )
+}
+
+
+#' Reduce the learning rate when a monitored quantity has stopped improving
+#'
+#' keras 2.13's `ReduceLROnPlateau`. After `patience` epochs without
+#' improvement of the monitored quantity, the optimizer's learning rate is
+#' multiplied by `factor`, down to `min_lr`; then `cooldown` epochs pass
+#' before epochs without improvement are counted again. An epoch improves
+#' when it beats the best value so far by more than `min_delta`.
+#'
+#' `mode = "auto"` maximizes a quantity whose name contains `acc` and
+#' minimizes any other, as keras does (a rule that differs slightly from
+#' [callback_early_stopping()]'s, also as in keras). With `verbose > 0` each
+#' reduction prints "Epoch N: ReduceLROnPlateau reducing learning rate to
+#' X.". keras also adds the learning rate to the epoch's logs (as `lr`);
+#' `fit()` records it in the history itself. A `monitor` missing from the
+#' logs gives a message listing the available ones (keras: a warning), once
+#' per training run.
+#'
+#' @inheritParams callback_early_stopping
+#' @param factor The factor the learning rate is multiplied by: a number in
+#'   \[0, 1).
+#' @param patience The number of epochs without improvement after which the
+#'   learning rate is reduced; a whole number of at least 0.
+#' @param verbose 0 (silent) or more (a message at each reduction).
+#' @param min_delta The smallest change that counts as an improvement: a
+#'   finite number of at least 0.
+#' @param cooldown The number of epochs after a reduction before epochs
+#'   without improvement are counted again: a whole number of at least 0.
+#' @param min_lr The lower bound of the learning rate: a finite number of at
+#'   least 0.
+#' @return A callback, to pass to `fit(callbacks = )`.
+#' @family callbacks
+#' @export
+#' @examples
+#' # halve the learning rate after 5 epochs without a better validation
+#' # loss, but not below 1e-5
+#' reduce <- callback_reduce_lr_on_plateau(factor = 0.5, patience = 5, min_lr = 1e-5)
+#' reduce
+callback_reduce_lr_on_plateau <- function(monitor = "val_loss", factor = 0.1, patience = 10,
+                                          verbose = 0, mode = "auto", min_delta = 1e-04,
+                                          cooldown = 0, min_lr = 0) {
+  call <- sys.call()
+  monitor <- check_string(monitor, "monitor", call = call)
+  if (!(is.numeric(factor) && !is.object(factor) && length(factor) == 1 && !is.na(factor) &&
+        factor >= 0 && factor < 1)) {
+    selu_abort(sprintf("`factor` must be a single number in [0, 1), not %s.", describe(factor)),
+               call = call)
+  }
+  factor <- as.double(factor)
+  patience <- check_whole_number(patience, "patience", call)
+  verbose <- check_whole_number(verbose, "verbose", call)
+  mode <- check_mode(mode, call)
+  min_delta <- check_finite_number(min_delta, "min_delta", min = 0, call = call)
+  cooldown <- check_whole_number(cooldown, "cooldown", call)
+  min_lr <- check_finite_number(min_lr, "min_lr", min = 0, call = call)
+
+  maximize <- if (mode == "auto") grepl("acc", monitor, fixed = TRUE) else mode == "max"
+  improves <- function(value, reference) {
+    isTRUE(if (maximize) value > reference + min_delta else value < reference - min_delta)
+  }
+  reader <- monitor_reader(monitor, "Learning rate reduction")
+  trainer <- NULL
+  best <- NA_real_
+  wait <- 0L
+  cooldown_counter <- 0L
+
+  new_callback(
+    "reduce_lr_on_plateau",
+    set_trainer = function(trainer) trainer <<- trainer,
+    on_train_begin = function(logs = NULL) {
+      best <<- if (maximize) -Inf else Inf
+      wait <<- 0L
+      cooldown_counter <<- 0L
+      reader$reset()
+    },
+    on_epoch_end = function(epoch, logs = NULL) {
+      current <- reader$read(logs)
+      if (is.null(current)) return(invisible())
+      if (cooldown_counter > 0) {
+        cooldown_counter <<- cooldown_counter - 1L
+        wait <<- 0L
+      }
+      if (improves(current, best)) {
+        best <<- current
+        wait <<- 0L
+      } else if (cooldown_counter == 0) {
+        wait <<- wait + 1L
+        if (wait >= patience) {
+          trainer <- need_trainer(trainer)
+          old_lr <- trainer$optimizer$learning_rate
+          if (old_lr > min_lr) {
+            new_lr <- max(old_lr * factor, min_lr)
+            trainer$optimizer$learning_rate <- new_lr
+            if (verbose > 0) {
+              cat(sprintf("\nEpoch %d: ReduceLROnPlateau reducing learning rate to %s.\n",
+                          epoch + 1, format(new_lr, digits = 7)))
+            }
+            cooldown_counter <<- cooldown
+            wait <<- 0L
+          }
+        }
+      }
+      invisible()
+    }
+  )
+}
+
+
+#' Stop training when a batch's loss is not a number
+#'
+#' keras' `TerminateOnNaN`: when the loss of a batch is `NaN`, `NA` or
+#' infinite, prints "Batch N: Invalid loss, terminating training" (`N`
+#' counted from 0, as keras prints it) and stops training after that batch.
+#'
+#' @param ... Nothing: there are no options.
+#' @return A callback, to pass to `fit(callbacks = )`.
+#' @family callbacks
+#' @export
+#' @examples
+#' callback_terminate_on_naan()
+callback_terminate_on_naan <- function(...) {
+  check_empty_dots(list(...))
+  trainer <- NULL
+  new_callback(
+    "terminate_on_naan",
+    set_trainer = function(trainer) trainer <<- trainer,
+    on_batch_end = function(batch, logs = NULL) {
+      loss <- if (is.list(logs)) logs[["loss"]] else NULL
+      if (is.numeric(loss) && length(loss) == 1 && !is.finite(loss)) {
+        cat(sprintf("Batch %d: Invalid loss, terminating training\n", batch))
+        trainer <- need_trainer(trainer)
+        trainer$stop_training <- TRUE
+      }
+      invisible()
+    }
+  )
+}
+
+
+#' A callback from your own functions
+#'
+#' keras' `LambdaCallback`: each argument is `NULL` or a function that
+#' `fit()` calls at that point of training, with positional arguments:
+#' * `on_epoch_begin(epoch, logs)` and `on_epoch_end(epoch, logs)`;
+#' * `on_batch_begin(batch, logs)` and `on_batch_end(batch, logs)`;
+#' * `on_train_begin(logs)` and `on_train_end(logs)`.
+#'
+#' As in R keras, `epoch` and `batch` count from 0 (the first epoch is epoch
+#' 0), and `logs` is a named list of numbers:
+#' * at the end of a batch, `batch`, `size` (its number of samples), `loss`
+#'   and the metrics, the loss and metrics being running averages over the
+#'   epoch so far;
+#' * at the end of an epoch, `loss`, the metrics, and with validation data
+#'   `val_loss` and the validation metrics;
+#' * elsewhere an empty list.
+#'
+#' @param on_epoch_begin,on_epoch_end `NULL` or a function of `(epoch, logs)`.
+#' @param on_batch_begin,on_batch_end `NULL` or a function of `(batch, logs)`.
+#' @param on_train_begin,on_train_end `NULL` or a function of `(logs)`.
+#' @return A callback, to pass to `fit(callbacks = )`.
+#' @family callbacks
+#' @export
+#' @examples
+#' losses <- numeric(0)
+#' keep_loss <- callback_lambda(
+#'   on_epoch_end = function(epoch, logs) losses[epoch + 1] <<- logs$loss
+#' )
+#' keep_loss
+callback_lambda <- function(on_epoch_begin = NULL, on_epoch_end = NULL, on_batch_begin = NULL,
+                            on_batch_end = NULL, on_train_begin = NULL, on_train_end = NULL) {
+  call <- sys.call()
+  check_hook(on_epoch_begin, "on_epoch_begin", c("epoch", "logs"), call)
+  check_hook(on_epoch_end, "on_epoch_end", c("epoch", "logs"), call)
+  check_hook(on_batch_begin, "on_batch_begin", c("batch", "logs"), call)
+  check_hook(on_batch_end, "on_batch_end", c("batch", "logs"), call)
+  check_hook(on_train_begin, "on_train_begin", "logs", call)
+  check_hook(on_train_end, "on_train_end", "logs", call)
+  new_callback(
+    "lambda",
+    on_epoch_begin = on_epoch_begin, on_epoch_end = on_epoch_end,
+    on_batch_begin = on_batch_begin, on_batch_end = on_batch_end,
+    on_train_begin = on_train_begin, on_train_end = on_train_end
+  )
+}
+
+# A user's hook: NULL, or a function that takes the hook's positional
+# arguments (checked here rather than failing in the middle of training).
+check_hook <- function(fun, arg, params, call) {
+  if (is.null(fun)) return(invisible())
+  signature <- sprintf("(%s)", paste(params, collapse = ", "))
+  if (!is.function(fun)) {
+    selu_abort(sprintf("`%s` must be NULL or a function of %s, not %s.", arg, signature,
+                       describe(fun)), call = call)
+  }
+  if (is.primitive(fun)) return(invisible())
+  formal_names <- names(formals(fun))
+  if (!("..." %in% formal_names) && length(formal_names) < length(params)) {
+    selu_abort(sprintf("`%s` must be a function of %s, not of %d argument%s.", arg, signature,
+                       length(formal_names), if (length(formal_names) == 1) "" else "s"),
+               call = call)
+  }
+  invisible()
+}
+
+
+# The progress display (keras' ProgbarLogger and Progbar), the callback that
+# fit() adds after the user's ones. verbose 0: nothing; 1: "Epoch i/n", then
+# a bar redrawn in place after each batch, at most every `interval` seconds
+# (and at the last batch), and finished at the end of the epoch with the
+# validation metrics and the time per step; 2: "Epoch i/n" and one line at
+# the end of each epoch. As in keras, "Epoch i/n" is printed at the start of
+# the epoch and only when there is more than one. `clock` gives seconds.
+callback_progress <- function(verbose, clock = elapsed_seconds) {
+  if (verbose == 0) return(new_callback("progress"))
+  bar_width <- 30L
+  interval <- 0.05
+  trainer <- NULL
+  steps <- NULL
+  epoch_start <- 0
+  first_step_end <- NA_real_
+  last_draw <- -Inf
+  seen <- 0L
+  drawn_width <- 0L
+
+  target <- function() {
+    s <- steps
+    if (is.numeric(s) && length(s) == 1 && is.finite(s) && s >= 1) as.integer(s) else max(seen, 1L)
+  }
+  # keras' estimate: the first step (often slow) left out when there are others
+  step_time <- function(current, now) {
+    if (current == 0) return(0)
+    if (current > 1 && !is.na(first_step_end)) (now - first_step_end) / (current - 1)
+    else (now - epoch_start) / current
+  }
+  draw <- function(text, final) {
+    width <- nchar(text)
+    if (drawn_width > width) text <- paste0(text, strrep(" ", drawn_width - width))
+    drawn_width <<- if (final) 0L else width
+    cat("\r", text, if (final) "\n", sep = "")
+    utils::flush.console()
+  }
+  bar <- function(current, total) {
+    digits <- floor(log10(total)) + 1
+    done <- min(as.integer(bar_width * current / total), bar_width)
+    arrow <- if (done > 0) paste0(strrep("=", done - 1), if (current < total) ">" else "=") else ""
+    sprintf("%*d/%d [%s%s]", digits, current, total, arrow, strrep(".", bar_width - done))
+  }
+
+  new_callback(
+    "progress",
+    set_trainer = function(trainer) {
+      trainer <<- trainer
+      steps <<- trainer$params$steps
+    },
+    on_epoch_begin = function(epoch, logs = NULL) {
+      epoch_start <<- clock()
+      first_step_end <<- NA_real_
+      last_draw <<- -Inf
+      seen <<- 0L
+      drawn_width <<- 0L
+      epochs <- if (is.environment(trainer)) trainer$params$epochs else NULL
+      if (is.numeric(epochs) && length(epochs) == 1 && epochs > 1) {
+        cat(sprintf("Epoch %d/%d\n", epoch + 1, epochs))
+      }
+      invisible()
+    },
+    on_batch_end = function(batch, logs = NULL) {
+      seen <<- as.integer(batch) + 1L
+      if (verbose != 1) return(invisible())
+      now <- clock()
+      if (seen == 1) first_step_end <<- now
+      total <- target()
+      if (now - last_draw < interval && seen < total) return(invisible())
+      last_draw <<- now
+      eta <- step_time(seen, now) * (total - seen)
+      metrics <- logs[setdiff(names(logs), c("batch", "size"))]
+      draw(paste0(bar(seen, total), " - ETA: ", format_eta(eta), format_logs(metrics)),
+           final = FALSE)
+      invisible()
+    },
+    on_epoch_end = function(epoch, logs = NULL) {
+      now <- clock()
+      total <- target()
+      elapsed <- sprintf(" - %.0fs", now - epoch_start)
+      if (verbose == 1) {
+        draw(paste0(bar(total, total), elapsed, format_time(step_time(total, now), "step"),
+                    format_logs(logs)), final = TRUE)
+      } else {
+        epoch_time <- now - epoch_start
+        cat(sprintf("%*d/%d", floor(log10(total)) + 1, total, total), elapsed, format_logs(logs),
+            " -", format_time(epoch_time, "epoch"), " -", format_time(epoch_time / total, "step"),
+            "\n", sep = "")
+        utils::flush.console()
+      }
+      invisible()
+    }
+  )
+}
+
+elapsed_seconds <- function() proc.time()[["elapsed"]]
+
+# " - loss: 0.5123 - accuracy: 0.8012", with keras' choice of 4 decimals or,
+# for values of at most 1e-3 in size, 4 significant digits in scientific
+# notation. (keras' one-line display tests the value rather than its size, so
+# prints negative values in scientific notation: here both displays use the
+# size.)
+format_logs <- function(logs) {
+  if (!length(logs)) return("")
+  values <- vapply(logs, function(v) if (is.numeric(v) && length(v) == 1) as.double(v) else NA_real_, 0)
+  text <- ifelse(is.finite(values) & abs(values) > 1e-3, sprintf("%.4f", values),
+                 sprintf("%.4e", values))
+  paste0(" - ", names(logs), ": ", text, collapse = "")
+}
+
+# keras' durations: " 3s/step", " 41ms/step" or " 800us/step".
+format_time <- function(seconds, unit) {
+  if (seconds >= 1 || seconds == 0) sprintf(" %.0fs/%s", seconds, unit)
+  else if (seconds >= 1e-3) sprintf(" %.0fms/%s", seconds * 1e3, unit)
+  else sprintf(" %.0fus/%s", seconds * 1e6, unit)
+}
+
+format_eta <- function(eta) {
+  eta <- floor(eta)
+  if (eta > 3600) sprintf("%d:%02d:%02d", eta %/% 3600, (eta %% 3600) %/% 60, eta %% 60)
+  else if (eta > 60) sprintf("%d:%02d", eta %/% 60, eta %% 60)
+  else sprintf("%ds", eta)
+}
