@@ -68,7 +68,6 @@ print.selu_callback <- function(x, ...) {
   invisible(x)
 }
 
-
 # Argument checks shared by the callbacks.
 
 check_whole_number <- function(x, arg, call) {
@@ -77,15 +76,6 @@ check_whole_number <- function(x, arg, call) {
                call = call)
   }
   as.integer(x)
-}
-
-check_finite_number <- function(x, arg, min = -Inf, call) {
-  if (!(is.numeric(x) && !is.object(x) && length(x) == 1 && is.finite(x) && x >= min)) {
-    bound <- if (min == -Inf) "" else sprintf(" of at least %g", min)
-    selu_abort(sprintf("`%s` must be a single finite number%s, not %s.", arg, bound, describe(x)),
-               call = call)
-  }
-  as.double(x)
 }
 
 check_mode <- function(mode, call) {
@@ -124,7 +114,6 @@ need_trainer <- function(trainer) {
   }
   trainer
 }
-
 
 #' Stop training when a monitored quantity has stopped improving
 #'
@@ -258,7 +247,6 @@ callback_early_stopping <- function(monitor = "val_loss", min_delta = 0, patienc
   )
 }
 
-
 #' Reduce the learning rate when a monitored quantity has stopped improving
 #'
 #' keras 2.13's `ReduceLROnPlateau`. After `patience` epochs without
@@ -365,7 +353,6 @@ callback_reduce_lr_on_plateau <- function(monitor = "val_loss", factor = 0.1, pa
   )
 }
 
-
 #' Stop training when a batch's loss is not a number
 #'
 #' keras' `TerminateOnNaN`: when the loss of a batch is `NaN`, `NA` or
@@ -395,7 +382,6 @@ callback_terminate_on_naan <- function(...) {
     }
   )
 }
-
 
 #' A callback from your own functions
 #'
@@ -461,7 +447,6 @@ check_hook <- function(fun, arg, params, call) {
   }
   invisible()
 }
-
 
 # The progress display (keras' ProgbarLogger and Progbar), the callback that
 # fit() adds after the user's ones. verbose 0: nothing; 1: "Epoch i/n", then

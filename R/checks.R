@@ -215,3 +215,22 @@ check_weight_size <- function(shape, what, call = sys.call(-1)) {
   }
   invisible(shape)
 }
+
+# One finite number, at least (or above) `min` and at most `max`.
+check_finite_number <- function(x, arg, min = -Inf, max = Inf, above = FALSE,
+                                call = sys.call(-1)) {
+  ok <- is.numeric(x) && !is.object(x) && length(x) == 1 && is.finite(x) &&
+    (if (above) x > min else x >= min) && x <= max
+  if (!ok) {
+    range <- if (is.finite(min) && is.finite(max)) {
+      sprintf(" from %g to %g", min, max)
+    } else if (above) {
+      sprintf(" above %g", min)
+    } else if (is.finite(min)) {
+      sprintf(" of at least %g", min)
+    } else ""
+    selu_abort(sprintf("`%s` must be a single finite number%s, not %s.", arg, range,
+                       describe(x)), call = call)
+  }
+  as.double(x)
+}

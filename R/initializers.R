@@ -66,25 +66,6 @@ check_seed <- function(seed, call = sys.call(-1)) {
   as.integer(seed)
 }
 
-# A single finite number from `min` (excluded when `above`) to `max`.
-check_finite_number <- function(x, arg, min = -Inf, max = Inf, above = FALSE,
-                                call = sys.call(-1)) {
-  ok <- is.numeric(x) && !is.object(x) && length(x) == 1 && is.finite(x) &&
-    (if (above) x > min else x >= min) && x <= max
-  if (!ok) {
-    range <- if (is.finite(min) && is.finite(max)) {
-      sprintf(" from %g to %g", min, max)
-    } else if (above) {
-      sprintf(" above %g", min)
-    } else if (is.finite(min)) {
-      sprintf(" of at least %g", min)
-    } else ""
-    selu_abort(sprintf("`%s` must be a single finite number%s, not %s.", arg, range,
-                       describe(x)), call = call)
-  }
-  as.double(x)
-}
-
 # keras' fans. Rank 1: the length, in and out. Rank 2: a dense kernel,
 # inputs x units. Higher ranks (convolution kernels, ..., in, out): the last
 # two dimensions times the receptive field, the product of the others.

@@ -264,7 +264,7 @@ metric_binary_accuracy <- function(y_true, y_pred, threshold = 0.5, ...,
                                    name = "binary_accuracy") {
   call <- sys.call()
   check_empty_dots(list(...), call = call)
-  params <- list(threshold = check_finite_number(threshold, "threshold", call))
+  params <- list(threshold = check_finite_number(threshold, "threshold", call = call))
   make_metric("binary_accuracy", params, name, y_true, y_pred, call)
 }
 
@@ -321,14 +321,6 @@ metric_auc <- function(num_thresholds = 200, curve = "ROC", from_logits = FALSE,
                  from_logits = check_flag(from_logits, "from_logits", call = call))
   name <- if (is.null(name)) "auc" else check_string(name, "name", call = call)
   new_metric("auc", name, params)
-}
-
-check_finite_number <- function(x, arg, call) {
-  if (!(is.numeric(x) && !is.object(x) && length(x) == 1 && isTRUE(is.finite(x)))) {
-    selu_abort(sprintf("`%s` must be a single finite number, not %s.", arg, describe(x)),
-               call = call)
-  }
-  as.double(x)
 }
 
 # --- metrics for compile() ---------------------------------------------------

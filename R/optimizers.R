@@ -97,12 +97,12 @@ new_optimizer <- function(class_name, learning_rate, own, name, weight_decay, cl
   for (key in names(own)) assign(key, own[[key]], envir = state)
   state$own_keys <- names(own)
   state$slot_names <- optimizer_rules[[class_name]]$slots(state)
-  reset_state(state)
+  reset_optimizer_slots(state)
   structure(list(state = state),
             class = c(paste0("selu_optimizer_", tolower(class_name)), "selu_optimizer"))
 }
 
-reset_state <- function(state) {
+reset_optimizer_slots <- function(state) {
   state$iterations <- 0
   state$slots <- stats::setNames(rep(list(list()), length(state$slot_names)), state$slot_names)
 }
@@ -631,6 +631,6 @@ optimizer_set_state <- function(opt, state) {
 # Forgets the steps taken: iterations and every slot variable.
 optimizer_reset <- function(opt) {
   check_optimizer_object(opt, "opt", call = sys.call())
-  reset_state(optimizer_state_env(opt))
+  reset_optimizer_slots(optimizer_state_env(opt))
   invisible(opt)
 }

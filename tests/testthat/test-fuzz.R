@@ -228,6 +228,21 @@ baseline_exceptions <- list(
   }
 )
 
+# Losses and metrics give their object when called without data; the object
+# is then called with these.
+loss_metric_data <- function(y_true) {
+  function() list(y_true = y_true, y_pred = matrix(c(0.8, 0.3, 0.2, 0.7), 2))
+}
+for (export in c("loss_mean_squared_error", "loss_mean_absolute_error", "loss_huber",
+                 "loss_binary_crossentropy", "loss_categorical_crossentropy",
+                 "metric_binary_accuracy", "metric_categorical_accuracy",
+                 "metric_mean_squared_error", "metric_mean_absolute_error", "metric_auc")) {
+  baseline_exceptions[[paste0(export, "() result")]] <- loss_metric_data(diag(2))
+}
+for (export in c("loss_sparse_categorical_crossentropy", "metric_sparse_categorical_accuracy")) {
+  baseline_exceptions[[paste0(export, "() result")]] <- loss_metric_data(c(0, 1))
+}
+
 # Arguments that `...` takes, besides which it is fuzzed with `unknown_arg`.
 dots_args <- list(keras_model_sequential = c("batch_input_shape", "batch_size"))
 
