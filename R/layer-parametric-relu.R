@@ -58,7 +58,10 @@ layer_activation_parametric_relu <- function(object, alpha_initializer = "zeros"
     },
     backward = function(self, x, grad, cache) {
       grads <- .Call(C_selu_prelu_backward, x, self$weights[[1]], grad)
-      list(x = round_if(grads$x, single(self)), weights = list(alpha = grads$alpha))
+      # shaped as alpha is (a vector stays a vector)
+      dalpha <- grads$alpha
+      attributes(dalpha) <- attributes(self$weights$alpha)
+      list(x = round_if(grads$x, single(self)), weights = list(alpha = dalpha))
     },
     build = function(self, shape, call, what) {
       alpha_shape <- prelu_alpha_shape(shape, shared_axes, call, what)

@@ -117,7 +117,7 @@ check_compiled <- function(self, what, call) {
 #' @param initial_epoch The epoch to start from (to continue an earlier
 #'   run's epoch numbers).
 #' @param ... Not used; an error if given.
-#' @return A training history, of class `keras_training_history`, with
+#' @return Invisibly, a training history, of class `keras_training_history`, with
 #'   `print()`, `plot()` and `as.data.frame()` methods: `$params` and
 #'   `$metrics` (the loss and each metric per epoch, `val_` for the
 #'   validation data).
@@ -213,7 +213,7 @@ fit <- function(object, x, y, batch_size = NULL, epochs = 10, verbose = "auto",
       trainer$position$epoch, length(history$loss), if (length(history$loss) == 1) "" else "s"))
   }
   params$epochs <- epochs
-  new_history(params, history)
+  invisible(new_history(params, history))
 }
 
 # One epoch over `rows` in batches; the logs of the epoch (loss and metrics),
@@ -432,14 +432,28 @@ evaluate_rows <- function(self, loss, metrics, data, rows, batch_size) {
     xb <- take_rows(data$x, batch_rows)
     yb <- take_rows(data$y, batch_rows)
     wb <- if (!is.null(data$weights)) data$weights[batch_rows]
-    output <- forward_rows(self, xb)
-    total <- total + loss_value_grad(loss, yb, output, wb)$value * length(batch_rows)
+    run <- inference_output(self, plan, xb)
+    total <- total + loss_value_grad(loss, yb, run$output, wb, run$logits)$value *
+      length(batch_rows)
+    output <- run$output
     for (key in names(metrics)) {
       states[[key]] <- metric_update(metrics[[key]], states[[key]], yb, output, wb)
     }
   }
   c(loss = total / length(rows) + plan_penalty(plan),
     vapply(names(metrics), function(key) metric_result(metrics[[key]], states[[key]]), 0))
+}
+
+# The output in inference mode, with the logits of an output activation that
+# fuses with the loss, so that the loss is the one fit() computes.
+inference_output <- function(self, plan, x) {
+  steps <- self$steps
+  count <- length(steps)
+  for (step in steps[-count]) x <- step$forward(step, x, FALSE)
+  last <- steps[[count]]
+  if (!plan$fused) return(list(output = last$forward(last, x, FALSE)))
+  run <- last$forward_cached(last, x, FALSE)
+  list(output = run$output, logits = last$logits(last, x, run$cache))
 }
 
 forward_rows <- function(self, x) {

@@ -2,16 +2,18 @@
 # input and for its weights, on the loss sum(layer(x) * r).
 
 check_layer_gradients <- function(make_layer, x, training = FALSE, tolerance = 1e-6) {
-  layer <- make_layer()
-  y <- layer(x, training = training)
+  y <- make_layer()(x, training = training)
   set.seed(99)
   r <- array(rnorm(length(y)), dim(y))
+  # a fresh layer, built, whose first draw the backward pass goes through
+  layer <- make_layer()
+  self <- selu:::layer_state(layer)
+  selu:::build_layer(self, dim(x), call = NULL)
   grads <- layer_gradients(layer, x, r, training)
   # a layer that draws noise is made afresh for each evaluation: its seed
   # gives every evaluation the same draw
   loss <- function(input) sum(make_layer()(input, training = training) * r)
   expect_equal(grads$x, numeric_gradient(loss, x), tolerance = tolerance)
-  self <- selu:::layer_state(layer)
   for (name in names(self$weights)) {
     loss_w <- function(w) with_weight(layer, name, w, sum(layer(x, training = training) * r))
     expect_equal(grads$weights[[name]], numeric_gradient(loss_w, self$weights[[name]]),
@@ -57,11 +59,11 @@ test_that("every activation layer's gradient matches finite differences", {
   x <- away_from_kinks(6)
   makers <- list(
     function() layer_activation_selu(),
-    function() layer_activation("elu"),
-    function() layer_activation("sigmoid"),
-    function() layer_activation("tanh"),
-    function() layer_activation("softmax"),
-    function() layer_activation("linear"),
+    function() layer_activation(activation = "elu"),
+    function() layer_activation(activation = "sigmoid"),
+    function() layer_activation(activation = "tanh"),
+    function() layer_activation(activation = "softmax"),
+    function() layer_activation(activation = "linear"),
     function() layer_activation_elu(alpha = 0.7),
     function() layer_activation_leaky_relu(alpha = 0.1),
     function() layer_activation_relu(max_value = 1.5, negative_slope = 0.2, threshold = 0.5),

@@ -19,7 +19,7 @@ test_that("a dense layer computes activation(x %*% kernel + bias) with keras' we
   no_bias <- layer_dense(units = 2, use_bias = FALSE, weights = list(kernel))
   expect_equal(no_bias(x), x %*% kernel, tolerance = 1e-15)
   expect_identical(count_params(no_bias), 6L)
-  expect_identical(layer_dense(units = 1)$name, "dense_3")
+  expect_identical(layer_dense(units = 1)$name, "dense_4")
 })
 
 test_that("input of rank above 2 is transformed along its last axis", {

@@ -257,7 +257,7 @@ test_that("a loss that is not finite stops training before the update", {
   expect_identical(get_weights(model), before)
   expect_length(history$metrics$loss, 0)
   # an update that overflows the weights is refused too
-  compile(model, optimizer = optimizer_sgd(1e306), loss = "mse")
+  compile(model, optimizer = optimizer_sgd(1e308), loss = "mse")
   expect_warning(fit(model, x, c(10, 10, 10, 10), epochs = 1, verbose = 0),
                  "the update makes weights that are not finite", class = "selu_warning")
   expect_identical(get_weights(model), before)
@@ -311,8 +311,8 @@ test_that("bad training input is refused before any weight changes", {
   expect_error(fit(model, data$x, data$y, batch_size = -1), "`batch_size`", class = "selu_error")
   expect_error(fit(model, data$x, data$y, validation_split = 1), "`validation_split`",
                class = "selu_error")
-  expect_error(fit(model, data$x, data$y, validation_split = 0.001),
-               "`validation_split` = 0.001 of 150 rows leaves no validation rows",
+  expect_error(fit(model, data$x, data$y, validation_split = 0.999),
+               "`validation_split` = 0.999 of 150 rows leaves no training rows",
                class = "selu_error")
   expect_error(fit(model, data$x, data$y, validation_data = list(data$x)), "`validation_data`",
                class = "selu_error")
