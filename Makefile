@@ -1,5 +1,5 @@
-# Everyday tasks. `make demo` on a fresh machine installs selu and what its
-# tests use, then runs the demo; `make test` runs the test suite.
+# Everyday tasks. `make demo` on a fresh machine installs selu and trains a
+# network; `make deps` installs what the tests use; `make test` runs them.
 R ?= R
 RSCRIPT ?= Rscript
 # No network here: skip the checks that need it. The PDF manual uses Times
@@ -15,8 +15,8 @@ install:
 deps:
 	$(RSCRIPT) tools/install-deps.R
 
-demo: deps install
-	$(RSCRIPT) -e 'demo("self-normalizing", package = "selu", ask = FALSE)'
+demo: install
+	$(RSCRIPT) -e 'demo("train", package = "selu", ask = FALSE)'
 
 test: install
 	$(RSCRIPT) tools/test.R

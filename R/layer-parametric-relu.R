@@ -15,8 +15,9 @@
 #' @inheritParams layer_activation_selu
 #' @param alpha_initializer An initializer (see [initializer_lecun_normal()])
 #'   or a name: `"zeros"` (the default), `"ones"`, `"lecun_normal"`.
-#' @param alpha_regularizer,alpha_constraint `NULL`: `selu` has no
-#'   regularizers or constraints yet, and anything else is an error.
+#' @param alpha_regularizer,alpha_constraint `NULL`, or a regularizer
+#'   ([regularizer_l2()], ...) and a constraint ([constraint_nonneg()], ...)
+#'   that [fit()] applies to alpha.
 #' @param shared_axes `NULL` or whole numbers: the axes (not the batch axis,
 #'   1) along which \eqn{\alpha} is shared.
 #' @return A layer, a model (invisibly), a symbolic tensor or an array, by
@@ -38,13 +39,8 @@ layer_activation_parametric_relu <- function(object, alpha_initializer = "zeros"
                                              weights = NULL) {
   call <- sys.call()
   initializer <- as_initializer(alpha_initializer, "alpha_initializer", call)
-  for (arg in c("alpha_regularizer", "alpha_constraint")) {
-    value <- get(arg)
-    if (!is.null(value)) {
-      selu_abort(sprintf("`%s` must be NULL: selu has no regularizers or constraints yet, not %s.",
-                         arg, describe(value)), call = call)
-    }
-  }
+  regularizer <- as_regularizer(alpha_regularizer, "alpha_regularizer", call)
+  constraint <- as_constraint(alpha_constraint, "alpha_constraint", call)
   if (!is.null(shared_axes) && !(is_whole(shared_axes) && length(shared_axes) >= 1 &&
                                  all(shared_axes != 0))) {
     selu_abort(sprintf("`shared_axes` must be NULL or whole numbers other than 0, not %s.",
@@ -69,10 +65,14 @@ layer_activation_parametric_relu <- function(object, alpha_initializer = "zeros"
       # as keras' input_spec: later inputs must fit alpha
       self$input_spec <- c(NA, ifelse(alpha_shape == 1, NA, alpha_shape))
     },
-    config = list(alpha_initializer = get_config(initializer), alpha_regularizer = NULL,
-                  alpha_constraint = NULL, shared_axes = shared_axes),
+    config = list(alpha_initializer = get_config(initializer),
+                  alpha_regularizer = config_or_null(regularizer),
+                  alpha_constraint = config_or_null(constraint), shared_axes = shared_axes),
     n_weights = 1L, call = call
   )), quote = TRUE)
+  self <- layer_state(layer)
+  self$regularizers <- list(alpha = regularizer)
+  self$constraints <- list(alpha = constraint)
   finish_layer(missing(object), object, layer, call)
 }
 
@@ -112,5 +112,7 @@ prelu_from_config <- function(config, call) {
                                 "alpha_initializer", "alpha_regularizer", "alpha_constraint",
                                 "shared_axes"), call = call)
   args$alpha_initializer <- initializer_from_config(args$alpha_initializer, call)
+  args$alpha_regularizer <- regularizer_from_config(args$alpha_regularizer, call)
+  args$alpha_constraint <- constraint_from_config(args$alpha_constraint, call)
   do.call(layer_activation_parametric_relu, args, quote = TRUE)
 }

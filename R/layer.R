@@ -299,8 +299,9 @@ get_config <- function(object, ...) {
 
 #' @export
 get_config.default <- function(object, ...) {
-  selu_abort(sprintf("`object` must be a layer or a model, not %s.", describe(object)),
-             call = sys.call(-1))
+  selu_abort(sprintf(paste(
+    "`object` must be a layer, a model, an initializer, a regularizer, a constraint,",
+    "a loss, a metric or an optimizer, not %s."), describe(object)), call = sys.call(-1))
 }
 
 #' @export

@@ -190,7 +190,8 @@ required_args <- list(
   activation = function() "selu",
   rate = function() 0.1,
   shape = function() 2,
-  units = function() 2
+  units = function() 2,
+  w = function() matrix(c(-2, -0.5, 0.5, 2), 2, 2)
 )
 
 # A small compiled model, and training data for it.
