@@ -1,19 +1,6 @@
 # Losses: values against hand computations from the published formulas,
 # gradients against central finite differences, targets' checks.
 
-# Central differences of f (one number) with respect to every entry of x.
-numeric_gradient <- function(f, x, h = 1e-6) {
-  g <- x
-  for (i in seq_along(x)) {
-    up <- x
-    down <- x
-    up[i] <- x[i] + h
-    down[i] <- x[i] - h
-    g[i] <- (f(up) - f(down)) / (2 * h)
-  }
-  g
-}
-
 softmax_rows <- function(z) exp(z) / rowSums(exp(z))
 
 test_that("each loss gives the hand-computed loss of each sample", {

@@ -22,19 +22,6 @@ test_that("penalties by hand", {
   expect_equal(regularizer_l2(1)(arr), 24 * 25 * 49 / 6, tolerance = 1e-15)
 })
 
-# Central differences of the penalty, one weight at a time.
-numeric_gradient <- function(reg, w, h = 1e-5) {
-  g <- w
-  for (i in seq_along(w)) {
-    up <- w
-    down <- w
-    up[i] <- up[i] + h
-    down[i] <- down[i] - h
-    g[i] <- (reg(up) - reg(down)) / (2 * h)
-  }
-  g
-}
-
 test_that("gradients agree with central differences", {
   set.seed(3)
   x <- array(rnorm(24), c(2, 3, 4))
