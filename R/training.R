@@ -78,7 +78,7 @@ check_compiled <- function(self, what, call) {
 #' taken from `x` by rows, and the validation rows of `validation_split` are
 #' the last rows of `x` and `y`, before any shuffling, as in keras.
 #'
-#' A loss that is not finite (NaN or infinite) stops training with a warning
+#' A loss that is not finite (NaN or infinite) stops training with a message
 #' before the update it would make, so the weights stay those of the last
 #' finished batch. An interrupt (Ctrl-C) stops training the same way: the
 #' model keeps the weights of the last finished batch, and `fit()` returns
@@ -187,7 +187,7 @@ fit <- function(object, x, y, batch_size = NULL, epochs = 10, verbose = "auto",
   position <- list(epoch = initial_epoch, batch = 0L)
   run_callbacks(callbacks, "on_train_begin", list())
   outcome <- tryCatch({
-    for (epoch in seq.int(initial_epoch + 1, length.out = epochs - initial_epoch)) {
+    for (epoch in seq.int(initial_epoch + 1L, epochs)) {
       position$epoch <- epoch
       run_callbacks(callbacks, "on_epoch_begin", epoch - 1L, list())
       rows <- if (shuffle) train_rows[sample.int(length(train_rows))] else train_rows
@@ -234,12 +234,12 @@ run_epoch <- function(self, plan, compiled, metrics, data, rows, batch_size, cal
     wb <- if (!is.null(data$weights)) data$weights[batch_rows]
     step <- train_step(self, plan, compiled$loss, xb, yb, wb)
     if (!is.finite(step$loss)) {
-      warn_not_finite(sprintf("the loss is %s", format(step$loss)), position$epoch, b)
+      message_not_finite(sprintf("the loss is %s", format(step$loss)), position$epoch, b)
       return(NULL)
     }
     updated <- optimizer_apply(compiled$optimizer, plan_weights(plan), step$grads)
     if (!all(vapply(updated, function(w) is.finite(sum(w)), TRUE))) {
-      warn_not_finite("the update makes weights that are not finite", position$epoch, b)
+      message_not_finite("the update makes weights that are not finite", position$epoch, b)
       return(NULL)
     }
     # all the weights change together, or none do
@@ -260,12 +260,13 @@ run_epoch <- function(self, plan, compiled, metrics, data, rows, batch_size, cal
   logs
 }
 
-warn_not_finite <- function(what, epoch, batch) {
-  warning(structure(class = c("selu_warning_not_finite", "selu_warning", "warning", "condition"),
+# A message, as keras' TerminateOnNaN prints one: training ends normally.
+message_not_finite <- function(what, epoch, batch) {
+  message(structure(class = c("selu_message_not_finite", "selu_message", "message", "condition"),
     list(message = sprintf(paste(
       "Training stopped in epoch %d, batch %d: %s. The model keeps the weights of",
       "the last finished batch; a lower learning rate, scaled inputs or gradient",
-      "clipping (`clipnorm`) may help."), epoch, batch, what), call = NULL)))
+      "clipping (`clipnorm`) may help.\n"), epoch, batch, what), call = NULL)))
 }
 
 # The forward pass in training mode, the loss and the backward pass for one

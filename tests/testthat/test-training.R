@@ -43,6 +43,21 @@ test_that("a self-normalizing network learns iris, and evaluate() and predict() 
   expect_identical(predict(model, data$x, batch_size = 7), predict(model, data$x, batch_size = 150))
 })
 
+test_that("fit(), evaluate() and predict() leave the caller's data as it was", {
+  data <- iris_data()
+  x <- data$x
+  y <- data$y
+  x_copy <- x + 0
+  y_copy <- y + 0L
+  model <- snn(seed = 3)
+  compile(model, optimizer = "adam", loss = "sparse_categorical_crossentropy")
+  fit(model, x, y, epochs = 1, verbose = 0, sample_weight = rep(1, 150))
+  evaluate(model, x, y)
+  predict(model, x)
+  expect_identical(x, x_copy)
+  expect_identical(y, y_copy)
+})
+
 test_that("validation_split holds out the last rows, before shuffling", {
   data <- iris_data()
   model <- snn(seed = 2)
@@ -149,6 +164,11 @@ test_that("frozen layers keep their weights", {
   now <- get_weights(model)
   expect_identical(now[1:2], after[1:2])
   expect_false(identical(now[5:6], after[5:6]))
+  dense <- layer_dense(units = 2)
+  expect_identical(freeze_weights(dense)$trainable, FALSE)
+  expect_identical(unfreeze_weights(dense)$trainable, TRUE)
+  expect_error(freeze_weights(dense, from = 1), "`from` and `to` must be NULL",
+               class = "selu_error")
   expect_error(freeze_weights(model, from = "nope"), "`from` must be NULL, a layer's name",
                class = "selu_error")
 })
@@ -251,15 +271,15 @@ test_that("a loss that is not finite stops training before the update", {
   compile(model, optimizer = optimizer_sgd(1e10), loss = "mse")
   before <- get_weights(model)
   y <- c(1e300, 1, 1, 1)
-  expect_warning(history <- fit(model, x, y, epochs = 3, batch_size = 4, verbose = 0),
+  expect_message(history <- fit(model, x, y, epochs = 3, batch_size = 4, verbose = 0),
                  "Training stopped in epoch 1, batch 1: the loss is Inf",
-                 class = "selu_warning")
+                 class = "selu_message")
   expect_identical(get_weights(model), before)
   expect_length(history$metrics$loss, 0)
   # an update that overflows the weights is refused too
   compile(model, optimizer = optimizer_sgd(1e308), loss = "mse")
-  expect_warning(fit(model, x, c(10, 10, 10, 10), epochs = 1, verbose = 0),
-                 "the update makes weights that are not finite", class = "selu_warning")
+  expect_message(fit(model, x, c(10, 10, 10, 10), epochs = 1, verbose = 0),
+                 "the update makes weights that are not finite", class = "selu_message")
   expect_identical(get_weights(model), before)
 })
 
