@@ -181,7 +181,9 @@ write_atomically <- function(data, filepath, call) {
 }
 
 # The one place a file is written, so that tests can make it fail.
-write_rds_file <- function(data, path) saveRDS(data, path, version = 3)
+# Uncompressed, so that every byte is needed to read it back: a file cut
+# short anywhere fails to load (a gzip stream cut in its trailer still reads).
+write_rds_file <- function(data, path) saveRDS(data, path, version = 3, compress = FALSE)
 
 saved_model_data <- function(model) {
   self <- model_state(model)
