@@ -70,9 +70,21 @@ nested_modules <- c(kernel_initializer = "keras.initializers",
 #' twin <- model_from_json(json)
 #' summary(twin)
 #'
-#' # a model written by keras 2.13
-#' path <- system.file("extdata", "keras-sequential.json", package = "selu")
-#' if (nzchar(path)) model_from_json(paste(readLines(path), collapse = "\n"))
+#' # a model written by keras 2.13's model.to_json()
+#' keras_json <- paste0(
+#'   '{"class_name": "Sequential", "config": {"name": "sequential", "layers": [',
+#'   '{"class_name": "InputLayer", "config": {"batch_input_shape": [null, 4], ',
+#'   '"dtype": "float32", "sparse": false, "ragged": false, "name": "dense_input"}}, ',
+#'   '{"class_name": "Dense", "config": {"name": "dense", "trainable": true, ',
+#'   '"dtype": "float32", "units": 2, "activation": "softmax", "use_bias": true, ',
+#'   '"kernel_initializer": {"module": "keras.initializers", "class_name": ',
+#'   '"GlorotUniform", "config": {"seed": null}, "registered_name": null}, ',
+#'   '"bias_initializer": {"module": "keras.initializers", "class_name": "Zeros", ',
+#'   '"config": {}, "registered_name": null}, "kernel_regularizer": null, ',
+#'   '"bias_regularizer": null, "activity_regularizer": null, ',
+#'   '"kernel_constraint": null, "bias_constraint": null}}]}, ',
+#'   '"keras_version": "2.13.1", "backend": "tensorflow"}')
+#' model_from_json(keras_json)
 model_to_json <- function(model) {
   call <- sys.call()
   check_model_arg(model, call)
