@@ -129,9 +129,14 @@ model_from_json <- function(json) {
     selu_abort(sprintf("`json` must be keras's JSON of a model, one string, not %s.",
                        describe(json)), call = call)
   }
-  parsed <- tryCatch(jsonlite::fromJSON(paste(json, collapse = "\n"), simplifyVector = FALSE),
+  parsed <- tryCatch(jsonlite::parse_json(paste(json, collapse = "\n"), simplifyVector = FALSE),
                      error = function(e) e, warning = function(w) w)
   if (inherits(parsed, "condition")) {
+    if (length(json) == 1 && nchar(json, type = "bytes") < 4096 && file.exists(json)) {
+      selu_abort(sprintf(paste(
+        "`json` must be JSON, not the path of a file (\"%s\"): read the file first,",
+        "`paste(readLines(path), collapse = \"\\n\")`."), json), call = call)
+    }
     selu_abort(sprintf("`json` is not valid JSON: %s", trimws(conditionMessage(parsed))),
                call = call)
   }

@@ -259,6 +259,16 @@ read_saved_file <- function(filepath, call) {
       "architecture with `model.to_json()` (R: model_to_json()) and read it here with",
       "model_from_json(); move the weights with get_weights() and set_weights()."))
   }
+  start <- readBin(filepath, "raw", 4L)
+  if (identical(start, as.raw(c(0x50, 0x4b, 0x03, 0x04)))) {
+    bad_file(paste(
+      "is a zip archive, such as keras's .keras format, which selu does not read. In",
+      "keras, write the architecture with `model.to_json()` and read it here with",
+      "model_from_json()."))
+  }
+  if (start[1] == charToRaw("{")) {
+    bad_file("looks like JSON: for keras's JSON of a model, use model_from_json().")
+  }
   read <- tryCatch(list(value = readRDS(filepath)),
                    error = function(e) e, warning = function(w) w)
   if (inherits(read, "condition")) {
@@ -334,7 +344,7 @@ in_file <- function(filepath, call, code) {
 
 model_from_saved <- function(data, filepath, call) {
   model <- from_config(data$config)
-  set_named_weights(model, data$weights, filepath, call)
+  set_named_weights(model, data$weights, filepath, call, who = "the model it holds")
   settings <- data$compile
   if (!is.null(settings)) {
     optimizer <- optimizer_from_config(settings$optimizer)
@@ -354,7 +364,8 @@ model_from_saved <- function(data, filepath, call) {
 
 # Sets every weight of `model` from `weights` ("layer/weight" -> array), by
 # name and shape; all or none.
-set_named_weights <- function(model, weights, filepath, call) {
+# `who` names the model in errors.
+set_named_weights <- function(model, weights, filepath, call, who = "`model`") {
   bad <- function(what) {
     selu_abort(sprintf("`filepath` \"%s\" %s", filepath, what), kind = "file", call = call)
   }
@@ -366,11 +377,11 @@ set_named_weights <- function(model, weights, filepath, call) {
       expected <- c(expected, key)
       value <- weights[[key]]
       if (is.null(value)) {
-        bad(sprintf("has no weight \"%s\" for layer \"%s\" of `model`.", name, self$name))
+        bad(sprintf("has no weight \"%s\" for layer \"%s\" of %s.", name, self$name, who))
       }
       if (!identical(data_shape(value), data_shape(self$weights[[name]]))) {
-        bad(sprintf("has the weight \"%s\" of layer \"%s\" in shape %s, but `model` needs %s.",
-                    name, self$name, format_dims(data_shape(value)),
+        bad(sprintf("has the weight \"%s\" of layer \"%s\" in shape %s, but %s needs %s.",
+                    name, self$name, format_dims(data_shape(value)), who,
                     format_dims(data_shape(self$weights[[name]]))))
       }
     }
@@ -378,8 +389,8 @@ set_named_weights <- function(model, weights, filepath, call) {
   extra <- setdiff(names(weights), expected)
   if (length(extra)) {
     layer <- sub("/[^/]*$", "", extra[1])
-    bad(sprintf("has the weight \"%s\" of layer \"%s\", which `model` does not have.",
-                sub("^.*/", "", extra[1]), layer))
+    bad(sprintf("has the weight \"%s\" of layer \"%s\", which %s does not have.",
+                sub("^.*/", "", extra[1]), layer, who))
   }
   for (self in states) {
     for (name in names(self$weights)) {

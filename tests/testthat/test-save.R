@@ -22,6 +22,10 @@ trained_model <- function(compiled = TRUE) {
   model
 }
 
+# The fixtures follow the JSON of keras 2.13's `model.to_json()`
+# (see fixtures/README.md).
+read_fixture <- function(name) paste(readLines(test_path("fixtures", name)), collapse = "\n")
+
 # A temporary path (a directory with `dir = TRUE`), removed after the test.
 local_path <- function(dir = FALSE, env = parent.frame()) {
   path <- tempfile(fileext = if (!dir) ".rds" else "")
@@ -204,6 +208,17 @@ test_that("bad files are errors that name the file and what is wrong", {
   expect_error(load_model_weights(trained_model(), hdf5), class = "selu_error",
                regexp = "keras HDF5")
 
+  zip <- file.path(dir, "model.keras")
+  writeBin(c(as.raw(c(0x50, 0x4b, 0x03, 0x04)), as.raw(rep(0, 100))), zip)
+  expect_error(load_model(zip), class = "selu_error",
+               regexp = "`filepath`.*model.keras.*zip archive.*model_from_json")
+  json <- file.path(dir, "model.json")
+  writeLines(read_fixture("keras-sequential.json"), json)
+  expect_error(load_model(json), class = "selu_error",
+               regexp = "`filepath`.*model.json.*JSON.*model_from_json")
+  expect_error(model_from_json(json), class = "selu_error",
+               regexp = "`json` must be JSON, not the path of a file.*readLines")
+
   weights_only <- file.path(dir, "weights.rds")
   save_model_weights(trained_model(), weights_only)
   expect_error(load_model(weights_only), class = "selu_error",
@@ -351,9 +366,6 @@ test_that("saveRDS() of a model gives a working, independent copy", {
 
 # --- keras's JSON -------------------------------------------------------------
 
-# The fixtures follow the JSON of keras 2.13's `model.to_json()`
-# (see fixtures/README.md).
-read_fixture <- function(name) paste(readLines(test_path("fixtures", name)), collapse = "\n")
 
 test_that("a keras Sequential model's JSON builds the same model", {
   model <- model_from_json(read_fixture("keras-sequential.json"))
