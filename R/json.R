@@ -147,10 +147,20 @@ model_from_json <- function(json) {
   }
   class_name <- parsed$class_name
   config <- parsed$config
-  if (class_name == "Sequential") return(sequential_from_keras(config, bad, call))
-  if (class_name %in% c("Functional", "Model")) return(functional_from_keras(config, bad, call))
-  bad(sprintf("holds a model of class \"%s\"; selu reads \"Sequential\" and \"Functional\" models.",
-              class_name[1]))
+  build <- if (identical(class_name, "Sequential")) {
+    sequential_from_keras
+  } else if (identical(class_name, "Functional") || identical(class_name, "Model")) {
+    functional_from_keras
+  } else {
+    bad(sprintf("holds a model of class %s; selu reads \"Sequential\" and \"Functional\" models.",
+                describe(class_name)))
+  }
+  # whatever else goes wrong is in `json`
+  withCallingHandlers(build(config, bad, call), error = function(e) {
+    if (!grepl("`json`", conditionMessage(e), fixed = TRUE)) {
+      bad(sprintf("holds a model selu cannot build: %s", conditionMessage(e)))
+    }
+  })
 }
 
 # --- writing ------------------------------------------------------------------
@@ -205,8 +215,14 @@ keras_axis <- function(axis) {
   if (length(axis) == 1) axis else as.list(axis)
 }
 
+# Python's axes (from 0) as R's; anything else is left for the layer to refuse.
 r_axis <- function(axis) {
-  axis <- as.integer(unlist(axis))
+  values <- unlist(axis)
+  if (!(is.numeric(values) && length(values) == length(axis) && is_whole(values) &&
+        all(abs(values) < .Machine$integer.max))) {
+    return(axis)
+  }
+  axis <- as.integer(values)
   axis[axis >= 0] <- axis[axis >= 0] + 1L
   axis
 }

@@ -71,7 +71,17 @@ save_model <- function(model, filepath, overwrite = TRUE) {
     selu_abort(sprintf("`filepath` \"%s\" exists already: give `overwrite = TRUE` to replace it.",
                        filepath), kind = "file", call = call)
   }
-  write_atomically(saved_model_data(model), filepath, call)
+  data <- saved_model_data(model)
+  for (entry in data$config$layers) {
+    if (!is_plain_data(entry$config)) {
+      selu_abort(sprintf(paste(
+        "`model` holds the layer \"%s\", whose configuration has an R function (an",
+        "activation given as a function?): save_model() writes data only. Use a named",
+        "activation, or saveRDS() within one version of selu."), entry$config$name),
+        call = call)
+    }
+  }
+  write_atomically(data, filepath, call)
   invisible(model)
 }
 

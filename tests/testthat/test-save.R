@@ -346,6 +346,10 @@ test_that("the arguments are checked", {
   expect_error(save_model_weights("model", path), class = "selu_error", regexp = "`model`")
   expect_error(load_model_weights(model), class = "selu_error", regexp = "`filepath`")
   expect_error(load_model_weights(NULL, path), class = "selu_error", regexp = "`model`")
+  custom <- keras_model_sequential(input_shape = 2) |>
+    layer_dense(2, activation = function(x) x, name = "own")
+  expect_error(save_model(custom, path), class = "selu_error",
+               regexp = "`model`.*layer \"own\".*R function")
   expect_false(file.exists(path))
 })
 
