@@ -13,7 +13,7 @@ trained_model <- function(compiled = TRUE) {
   model <- keras_model_sequential(input_shape = 4, name = "net") |>
     layer_dense(6, activation = "selu", kernel_initializer = "lecun_normal", name = "hidden") |>
     layer_alpha_dropout(0.1, seed = 5, name = "noise") |>
-    layer_activation_parametric_relu(name = "prelu") |>
+    layer_activation_parametric_relu(name = "prelu", trainable = FALSE) |>
     layer_dense(2, name = "out", kernel_constraint = constraint_maxnorm(3))
   if (compiled) {
     compile(model, optimizer = optimizer_adam(0.01), loss = "mse",
@@ -64,6 +64,7 @@ test_that("a loaded model predicts what the saved one did, with its settings", {
   expect_identical(predict(loaded, data$x), predict(model, data$x))
   expect_identical(get_config(loaded), get_config(model))
   expect_identical(get_weights(loaded), get_weights(model))
+  expect_false(loaded$layers[[3]]$trainable)
   old <- model_state(model)$compiled
   new <- model_state(loaded)$compiled
   expect_identical(get_config(new$optimizer), get_config(old$optimizer))
