@@ -162,7 +162,7 @@ check_model_arg <- function(model, call) {
 
 check_write_path <- function(filepath, call) {
   if (missing(filepath)) abort_missing("filepath", "the path of the file to write", call = call)
-  filepath <- check_string(filepath, "filepath", call = call)
+  filepath <- check_path(filepath, call)
   if (dir.exists(filepath)) {
     selu_abort(sprintf("`filepath` \"%s\" is a directory, not a file.", filepath),
                kind = "file", call = call)
@@ -172,6 +172,18 @@ check_write_path <- function(filepath, call) {
                        filepath, dirname(filepath)), kind = "file", call = call)
   }
   filepath
+}
+
+# A path the file system takes: R warns about longer ones before failing.
+MAX_PATH_BYTES <- 4095L
+
+check_path <- function(filepath, call) {
+  filepath <- check_string(filepath, "filepath", call = call)
+  if (nchar(filepath, type = "bytes") > MAX_PATH_BYTES) {
+    selu_abort(sprintf("`filepath` must be a path of at most %d bytes, not one of %d.",
+                       MAX_PATH_BYTES, nchar(filepath, type = "bytes")), call = call)
+  }
+  as.vector(filepath)
 }
 
 # Writes to a temporary file beside the target, then renames it over the
@@ -255,7 +267,7 @@ dropout_stream <- function(step) {
 # The R data in a file, or an error naming the file and what is wrong.
 read_saved_file <- function(filepath, call) {
   if (missing(filepath)) abort_missing("filepath", "the path of a file to read", call = call)
-  filepath <- check_string(filepath, "filepath", call = call)
+  filepath <- check_path(filepath, call)
   bad_file <- function(what) {
     selu_abort(sprintf("`filepath` \"%s\" %s", filepath, what), kind = "file", call = call)
   }

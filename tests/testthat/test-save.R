@@ -344,6 +344,9 @@ test_that("the arguments are checked", {
   expect_error(save_model(model, path, overwrite = NA), class = "selu_error", regexp = "`overwrite`")
   expect_error(load_model(), class = "selu_error", regexp = "`filepath`")
   expect_error(load_model(NA_character_), class = "selu_error", regexp = "`filepath`")
+  expect_error(load_model(strrep("n", 5000)), class = "selu_error",
+               regexp = "`filepath` must be a path of at most 4095 bytes, not one of 5000")
+  expect_error(save_model(model, strrep("n", 5000)), class = "selu_error", regexp = "`filepath`")
   expect_error(save_model_weights("model", path), class = "selu_error", regexp = "`model`")
   expect_error(load_model_weights(model), class = "selu_error", regexp = "`filepath`")
   expect_error(load_model_weights(NULL, path), class = "selu_error", regexp = "`model`")
