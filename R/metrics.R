@@ -414,3 +414,27 @@ print.selu_metric <- function(x, ...) {
   cat(sprintf("<metric %s>(%s)\n", attr(config, "class_name"), args))
   invisible(x)
 }
+
+# A metric from get_config(), for load_model().
+metric_from_config <- function(config, call = sys.call(-1)) {
+  class_name <- attr(config, "class_name")
+  if (!(is.list(config) && !is.object(config) && is.character(class_name) &&
+        length(class_name) == 1 && class_name %in% metric_classes)) {
+    selu_abort(sprintf(paste(
+      "`config` must be a metric configuration from get_config(): a list with the",
+      "attribute \"class_name\" one of %s, not %s."),
+      paste0("\"", metric_classes, "\"", collapse = ", "), describe(config)), call = call)
+  }
+  kind <- names(metric_classes)[metric_classes == class_name]
+  keys <- c("name", metric_parameters[[kind]])
+  known <- c(keys, "dtype", if (kind == "auc") c("summation_method", "multi_label"))
+  if (!("name" %in% names(config)) || !all(names(config) %in% known)) {
+    selu_abort(sprintf("`config` of a %s metric must have the key name and may have %s.",
+                       class_name, paste(setdiff(known, "name"), collapse = ", ")), call = call)
+  }
+  constructor <- get(paste0("metric_", kind), mode = "function")
+  tryCatch(do.call(constructor, as.list(config)[intersect(keys, names(config))], quote = TRUE),
+           selu_error = function(e) {
+             selu_abort(sprintf("`config` holds a bad value: %s", conditionMessage(e)), call = call)
+           })
+}
