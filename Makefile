@@ -9,7 +9,9 @@ CHECK_ENV = _R_CHECK_CRAN_INCOMING_REMOTE_=false _R_CHECK_SYSTEM_CLOCK_=false \
 
 .PHONY: install deps demo test document check lint check-memory check-sanitizers
 
+# selu imports jsonlite (for keras' JSON); it is installed first where missing.
 install:
+	$(RSCRIPT) -e 'if (!requireNamespace("jsonlite", quietly = TRUE)) install.packages("jsonlite")'
 	$(R) CMD INSTALL --preclean .
 
 deps:

@@ -244,6 +244,22 @@ for (export in c("loss_sparse_categorical_crossentropy", "metric_sparse_categori
   baseline_exceptions[[paste0(export, "() result")]] <- loss_metric_data(c(0, 1))
 }
 
+# Saving and loading: a small model, a file for it, its JSON.
+required_args$model <- function() keras_model_sequential(input_shape = 2) |> layer_dense(1)
+required_args$filepath <- function() tempfile(fileext = ".rds")
+required_args$json <- function() model_to_json(required_args$model())
+baseline_exceptions$load_model <- function() {
+  path <- tempfile(fileext = ".rds")
+  save_model(required_args$model(), path)
+  list(filepath = path)
+}
+baseline_exceptions$load_model_weights <- function() {
+  model <- required_args$model()
+  path <- tempfile(fileext = ".rds")
+  save_model_weights(model, path)
+  list(model = model, filepath = path)
+}
+
 # Arguments that `...` takes, besides which it is fuzzed with `unknown_arg`.
 dots_args <- list(keras_model_sequential = c("batch_input_shape", "batch_size"))
 
