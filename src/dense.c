@@ -19,12 +19,12 @@ SEXP selu_dense_forward(SEXP x, SEXP kernel, SEXP bias) {
     Rf_error("internal error: selu_dense_forward takes doubles and a kernel matrix");
   }
   int inputs = INTEGER(kdim)[0], units = INTEGER(kdim)[1];
-  R_xlen_t n = XLENGTH(x);
-  if (inputs == 0 || n % inputs != 0 || n / inputs > INT_MAX ||
+  R_xlen_t n = XLENGTH(x), whole_rows = inputs > 0 ? n / inputs : 0;
+  if (inputs <= 0 || whole_rows * inputs != n || whole_rows > INT_MAX ||
       (bias != R_NilValue && XLENGTH(bias) != units)) {
     Rf_error("internal error: selu_dense_forward's shapes do not fit");
   }
-  int rows = (int) (n / inputs);
+  int rows = (int) whole_rows;
   SEXP y = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) rows * units));
   double *restrict out = REAL(y);
   double beta = 0.0, one = 1.0;
