@@ -418,7 +418,7 @@ summary_lines <- function(self, width = 80L) {
   }, "")
   weights <- unique_weight_counts(self)
   total <- sum(weights$count)
-  trainable <- sum(weights$count[weights$trainable])
+  trainable <- sum(weights$trainable)
   c(title,
     strrep("_", width),
     row(c("Layer (type)", "Output Shape", "Param #")),
@@ -434,7 +434,9 @@ summary_lines <- function(self, width = 80L) {
 unique_weight_counts <- function(self) {
   steps <- self$steps[!duplicated(vapply(self$steps, env_address, ""))]
   list(count = vapply(steps, function(step) sum(lengths(step$weights)), numeric(1)),
-       trainable = vapply(steps, function(step) step$trainable, logical(1)))
+       trainable = vapply(steps, function(step) {
+         sum(lengths(step$weights[trainable_weight_names(step)]))
+       }, numeric(1)))
 }
 
 #' @export
