@@ -214,6 +214,7 @@ layer_batch_normalization <- function(object, axis = -1L, momentum = 0.99, epsil
 #'   `"ones"` for `gamma`.
 #' @param weights `NULL`, or `list(gamma, beta)` (without those `scale` and
 #'   `center` leave out) to set when the layer is built.
+#' @param ... Not used; an error if given.
 #' @return A layer, a model (invisibly), a symbolic tensor or an array, by
 #'   `object` (see [layer_activation_selu()]).
 #' @section Shape:
@@ -239,9 +240,10 @@ layer_layer_normalization <- function(object, axis = -1L, epsilon = 0.001, cente
                                       gamma_regularizer = NULL, beta_constraint = NULL,
                                       gamma_constraint = NULL, input_shape = NULL,
                                       batch_input_shape = NULL, batch_size = NULL, dtype = NULL,
-                                      name = NULL, trainable = NULL, weights = NULL) {
+                                      name = NULL, trainable = NULL, weights = NULL, ...) {
   call <- sys.call()
   if (!missing(object)) force(object)
+  check_empty_dots(list(...), call = call)
   axis <- check_normalization_axis(axis, call)
   epsilon <- check_finite_number(epsilon, "epsilon", min = 0, above = TRUE, call = call)
   parts <- normalization_parts(center, scale, beta_initializer, gamma_initializer,
