@@ -127,7 +127,9 @@ layer_batch_normalization <- function(object, axis = -1L, momentum = 0.99, epsil
       stats <- list(mean = as.vector(self$weights$moving_mean),
                     variance = as.vector(self$weights$moving_variance))
     }
-    inv_sd <- 1 / sqrt(stats$variance + epsilon)
+    # `^`, not sqrt(): a negative moving variance (set by hand or by an
+    # initializer) gives NaN without a warning, as in keras
+    inv_sd <- (stats$variance + epsilon)^-0.5
     x_hat <- (m - rep(stats$mean, each = nrow(m))) * rep(inv_sd, each = nrow(m))
     y <- scale_and_shift(self, x_hat)
     list(output = round_if(from_feature_matrix(y, data_shape(x), self$axes),
@@ -231,7 +233,7 @@ layer_batch_normalization <- function(object, axis = -1L, momentum = 0.99, epsil
 #'
 #' x3 <- array(1:24, c(2, 3, 4))
 #' ln2 <- layer_layer_normalization(axis = c(2, 3))
-#' dim(get_weights(ln2)[[1]])   # not built yet: no weights
+#' length(get_weights(ln2))     # not built yet: no weights
 #' y <- ln2(x3)
 #' dim(get_weights(ln2)[[1]])   # gamma: 3 x 4
 layer_layer_normalization <- function(object, axis = -1L, epsilon = 0.001, center = TRUE,
@@ -254,7 +256,7 @@ layer_layer_normalization <- function(object, axis = -1L, epsilon = 0.001, cente
     # a row per position of the other axes, a column per normalized feature
     m <- as_feature_matrix(x, self$axes)
     centered <- m - rowMeans(m)
-    inv_sd <- 1 / sqrt(rowMeans(centered^2) + epsilon)
+    inv_sd <- (rowMeans(centered^2) + epsilon)^-0.5
     x_hat <- centered * inv_sd
     y <- scale_and_shift(self, x_hat)
     list(output = round_if(from_feature_matrix(y, data_shape(x), self$axes),

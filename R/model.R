@@ -404,7 +404,8 @@ summary_lines <- function(self, width = 80L) {
     line <- ""
     for (i in seq_along(fields)) {
       line <- paste0(if (i == 1) " " else "", line, fields[i])
-      if (i < length(fields)) line <- formatC(line, width = -positions[i])
+      # a field too long for its column still ends with a space
+      if (i < length(fields)) line <- formatC(paste0(line, " "), width = -positions[i])
     }
     line
   }

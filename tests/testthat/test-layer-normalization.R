@@ -98,6 +98,10 @@ test_that("a frozen batch normalization runs in inference mode, as in keras 2", 
   y <- bn(x, training = TRUE)
   expect_equal(y, sweep(sweep(x, 2, c(1, 2)), 2, sqrt(c(4, 9) + 0.001), "/"), tolerance = 1e-14)
   expect_identical(get_weights(bn)[3:4], list(c(1, 2), c(4, 9)))
+  # a negative moving variance gives NaN, quietly, as in keras
+  set_weights(bn, list(c(1, 1), c(0, 0), c(0, 0), c(-1, 1)))
+  expect_no_warning(y <- bn(x))
+  expect_true(all(is.nan(y[, 1])))
 })
 
 test_that("layer normalization normalizes each sample over its axes", {
@@ -302,6 +306,8 @@ test_that("summary() counts the moving statistics as non-trainable", {
     layer_batch_normalization() |>
     layer_dense(1)
   expect_identical(totals(model), c(40 + 32 + 9, 40 + 16 + 9, 16))
+  # the long "name (class)" is kept apart from the shape
+  expect_match(capture.output(summary(model)), "\\(BatchNormalization\\) \\(None, 8\\) +32$", all = FALSE)
   no_beta <- keras_model_sequential(input_shape = 4) |> layer_batch_normalization(center = FALSE)
   expect_identical(totals(no_beta), c(12, 4, 8))
   frozen <- keras_model_sequential(input_shape = 4) |> layer_batch_normalization(trainable = FALSE)
