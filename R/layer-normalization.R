@@ -10,8 +10,8 @@
 #' `axis` is normalized with a mean and a variance taken over all the other
 #' axes (the batch axis included), then scaled and shifted by the learned
 #' \eqn{\gamma} (`gamma`) and \eqn{\beta} (`beta`):
-#' \deqn{y = \gamma \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}} + \beta.}{y =
-#' gamma * (x - mean) / sqrt(var + epsilon) + beta.}
+#' \deqn{y = \gamma \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}} + \beta.}{
+#' y = gamma * (x - mean) / sqrt(var + epsilon) + beta.}
 #'
 #' * In training (in [fit()], or a layer called as `layer(x, training =
 #'   TRUE)`), \eqn{\mu} and \eqn{\sigma^2} are the batch's mean and biased
@@ -42,7 +42,9 @@
 #' features or channels) is the same here; keras' `axis = 1` for
 #' channels-first data (batch, channels, height, width) is `axis = 2` here.
 #' Several axes normalize each combination of them separately (gamma and
-#' beta then have keras' shape: 1 along the other axes).
+#' beta then have keras' shape: 1 along the other axes). [get_config()]
+#' keeps `axis` as it was given (keras turns it into a list of positive
+#' Python axes when the layer is built).
 #'
 #' keras' TensorFlow-only arguments `renorm`, `renorm_clipping`,
 #' `renorm_momentum`, `virtual_batch_size`, `adjustment` and `synchronized`
@@ -193,13 +195,13 @@ layer_batch_normalization <- function(object, axis = -1L, momentum = 0.99, epsil
 #' normalized with the mean and the (biased) variance of its values along
 #' `axis`, then scaled and shifted by the learned \eqn{\gamma} (`gamma`) and
 #' \eqn{\beta} (`beta`), which have the shape of those axes:
-#' \deqn{y = \gamma \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}} + \beta,
-#' \quad \mu = \frac{1}{n} \sum_{i=1}^{n} x_i, \quad
-#' \sigma^2 = \frac{1}{n} \sum_{i=1}^{n} (x_i - \mu)^2,}{y = gamma * (x -
-#' mean) / sqrt(var + epsilon) + beta, mean and var over the n values along
-#' `axis`,}
+#' \deqn{y = \gamma \frac{x - \mu}{\sqrt{\sigma^2 + \epsilon}} + \beta,}{
+#' y = gamma * (x - mean) / sqrt(var + epsilon) + beta,}
+#' with \eqn{\mu = \frac{1}{n} \sum_i x_i}{mean = mean(x)} and
+#' \eqn{\sigma^2 = \frac{1}{n} \sum_i (x_i - \mu)^2}{var = mean((x - mean)^2)} over
+#' the \eqn{n} values of a sample along `axis`,
 #' the same in training and inference (there are no moving statistics). The
-#' gradient goes through \eqn{\mu} and \eqn{\sigma^2}. The weights are
+#' gradient goes through the mean and the variance. The weights are
 #' `gamma` (when `scale`) then `beta` (when `center`), both trainable.
 #'
 #' Axes count R's dimensions from 1, the batch axis being 1, and negative
