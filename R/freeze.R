@@ -37,7 +37,8 @@ set_trainable <- function(object, from, to, trainable, call) {
     if (!is.null(from) || !is.null(to)) {
       selu_abort("`from` and `to` must be NULL when `object` is a layer.", call = call)
     }
-    layer_state(object)$trainable <- trainable
+    self <- layer_state(object)
+    self$trainable <- trainable
     return(invisible(object))
   }
   steps <- model_state(object)$steps

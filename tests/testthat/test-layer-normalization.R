@@ -98,6 +98,14 @@ test_that("a frozen batch normalization runs in inference mode, as in keras 2", 
   y <- bn(x, training = TRUE)
   expect_equal(y, sweep(sweep(x, 2, c(1, 2)), 2, sqrt(c(4, 9) + 0.001), "/"), tolerance = 1e-14)
   expect_identical(get_weights(bn)[3:4], list(c(1, 2), c(4, 9)))
+  # freeze_weights() on the layer itself, and back
+  live <- layer_batch_normalization(input_shape = 2)
+  freeze_weights(live)
+  live(x, training = TRUE)
+  expect_identical(get_weights(live)[3:4], list(c(0, 0), c(1, 1)))
+  unfreeze_weights(live)
+  live(x, training = TRUE)
+  expect_equal(get_weights(live)[[3]], c(0.03, 0.02), tolerance = 1e-14)
   # a negative moving variance gives NaN, quietly, as in keras
   set_weights(bn, list(c(1, 1), c(0, 0), c(0, 0), c(-1, 1)))
   expect_no_warning(y <- bn(x))
