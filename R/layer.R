@@ -362,6 +362,8 @@ config_builders <- list(
   Dropout = function(config, call) dropout_from_config(config, call),
   PReLU = function(config, call) prelu_from_config(config, call),
   AlphaDropout = function(config, call) alpha_dropout_from_config(config, call),
+  BatchNormalization = function(config, call) batch_normalization_from_config(config, call),
+  LayerNormalization = function(config, call) layer_normalization_from_config(config, call),
   Sequential = function(config, call) sequential_from_config(config, call),
   Functional = function(config, call) functional_from_config(config, call)
 )

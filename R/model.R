@@ -404,7 +404,8 @@ summary_lines <- function(self, width = 80L) {
     line <- ""
     for (i in seq_along(fields)) {
       line <- paste0(if (i == 1) " " else "", line, fields[i])
-      if (i < length(fields)) line <- formatC(line, width = -positions[i])
+      # a field too long for its column still ends with a space
+      if (i < length(fields)) line <- formatC(paste0(line, " "), width = -positions[i])
     }
     line
   }
@@ -418,7 +419,7 @@ summary_lines <- function(self, width = 80L) {
   }, "")
   weights <- unique_weight_counts(self)
   total <- sum(weights$count)
-  trainable <- sum(weights$count[weights$trainable])
+  trainable <- sum(weights$trainable)
   c(title,
     strrep("_", width),
     row(c("Layer (type)", "Output Shape", "Param #")),
@@ -434,7 +435,9 @@ summary_lines <- function(self, width = 80L) {
 unique_weight_counts <- function(self) {
   steps <- self$steps[!duplicated(vapply(self$steps, env_address, ""))]
   list(count = vapply(steps, function(step) sum(lengths(step$weights)), numeric(1)),
-       trainable = vapply(steps, function(step) step$trainable, logical(1)))
+       trainable = vapply(steps, function(step) {
+         sum(lengths(step$weights[trainable_weight_names(step)]))
+       }, numeric(1)))
 }
 
 #' @export

@@ -329,18 +329,25 @@ training_plan <- function(self, loss) {
   states <- unique_steps(self$steps)
   slots <- list()
   for (step in states) {
-    if (!step$trainable) next
-    for (name in names(step$weights)) {
+    for (name in trainable_weight_names(step)) {
       slots[[weight_key(step, name)]] <- list(step = step, name = name)
     }
   }
-  has_weights <- vapply(self$steps, function(step) step$trainable && length(step$weights) > 0,
+  has_weights <- vapply(self$steps, function(step) length(trainable_weight_names(step)) > 0,
                         logical(1))
   last <- self$steps[[length(self$steps)]]
   list(slots = slots, regularized = Filter(function(step) length(step$regularizers) > 0, states),
        first_trainable = if (any(has_weights)) which(has_weights)[1] else length(self$steps) + 1,
        fused = is.null(last$activity_regularizer) &&
          loss_fuses_with(loss, last$output_activation))
+}
+
+# The weights the optimizer updates: none of a frozen layer, and never those
+# a layer keeps as state (`non_trainable`, such as batch normalization's
+# moving statistics).
+trainable_weight_names <- function(step) {
+  if (!step$trainable) return(character(0))
+  setdiff(names(step$weights), step$non_trainable)
 }
 
 unique_steps <- function(steps) steps[!duplicated(vapply(steps, env_address, ""))]
