@@ -261,7 +261,10 @@ baseline_exceptions$load_model_weights <- function() {
 }
 
 # Arguments that `...` takes, besides which it is fuzzed with `unknown_arg`.
-dots_args <- list(keras_model_sequential = c("batch_input_shape", "batch_size"))
+dots_args <- list(keras_model_sequential = c("batch_input_shape", "batch_size"),
+                  layer_batch_normalization = c("renorm", "renorm_clipping", "renorm_momentum",
+                                                "fused", "virtual_batch_size", "adjustment",
+                                                "synchronized"))
 
 is_missing_default <- function(value) identical(value, quote(expr = ))
 

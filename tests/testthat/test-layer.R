@@ -33,7 +33,7 @@ test_that("get_config() has keras' keys and from_config() round-trips", {
 
 test_that("from_config() rejects what get_config() cannot give", {
   expect_error(from_config(list(name = "a")), "`config` must be a configuration")
-  expect_error(from_config(structure(list(), class_name = "Dense")), "\"Activation\"")
+  expect_error(from_config(structure(list(), class_name = "Conv2D")), "\"Activation\"")
   bad <- structure(list(name = "a", colour = "red", activation = "selu"),
                    class_name = "Activation")
   expect_error(from_config(bad), "may only have the keys")
@@ -60,7 +60,7 @@ test_that("layer fields, weights and output shapes", {
   expect_error(compute_output_shape(act, c(NA, 6)), "expects input of shape \\(None, 5\\)")
   expect_error(compute_output_shape(act, "a"), "`input_shape`")
   expect_error(get_weights(1), "`object` must be a layer or a model, not a double")
-  expect_error(get_config("a"), "`object` must be a layer or a model")
+  expect_error(get_config("a"), "`object` must be a layer, a model")
 })
 
 test_that("a layer is one object: every name sees a change", {

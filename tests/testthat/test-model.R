@@ -34,7 +34,7 @@ test_that("shape mismatches are errors when the model is built", {
                "The model \"sequential.*\" expects input of shape \\(None, 4\\), but `x` has shape \\(2, 5\\)")
   expect_error(predict(m, c(1, 2, 3, 4)), "one-row matrix")
   expect_error(predict(m, "a"), "`x` must be a numeric")
-  expect_error(predict(m, matrix(0, 1, 4), batch_size = 2), "Unknown argument: `batch_size`")
+  expect_error(predict(m, matrix(0, 1, 4), steps = 2), "Unknown argument: `steps`")
   unbuilt <- keras_model_sequential() |> layer_activation_selu()
   expect_error(predict(unbuilt, 1), "has no input shape yet")
   # the first layer's input shape builds the model
