@@ -467,10 +467,9 @@ all_weights <- function(object) {
 }
 
 # Each layer once, though a model may call it more than once.
-unique_states <- function(object) {
-  steps <- model_steps(object)
-  steps[!duplicated(vapply(steps, env_address, ""))]
-}
+unique_states <- function(object) unique_steps(model_steps(object))
+
+unique_steps <- function(steps) steps[!duplicated(vapply(steps, env_address, ""))]
 
 env_address <- function(env) format(env)
 

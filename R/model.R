@@ -433,7 +433,7 @@ summary_lines <- function(self, width = 80L) {
 }
 
 unique_weight_counts <- function(self) {
-  steps <- self$steps[!duplicated(vapply(self$steps, env_address, ""))]
+  steps <- unique_steps(self$steps)
   list(count = vapply(steps, function(step) sum(lengths(step$weights)), numeric(1)),
        trainable = vapply(steps, function(step) {
          sum(lengths(step$weights[trainable_weight_names(step)]))

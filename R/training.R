@@ -350,8 +350,6 @@ trainable_weight_names <- function(step) {
   setdiff(names(step$weights), step$non_trainable)
 }
 
-unique_steps <- function(steps) steps[!duplicated(vapply(steps, env_address, ""))]
-
 plan_weights <- function(plan) {
   lapply(plan$slots, function(slot) slot$step$weights[[slot$name]])
 }
