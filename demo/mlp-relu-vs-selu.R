@@ -8,7 +8,7 @@
 # The keras example uses the Reuters newswires, which are downloaded; this
 # demo uses a data set that is offline: mlbench's LetterRecognition (20000
 # letters, 16 features, 26 classes; the mlbench package must be installed).
-# By default it is a short run, 10 epochs on 6000 letters (about a minute);
+# By default it is a short run, 10 epochs on 6000 letters (under a minute);
 # set `max_rows <- Inf` and `epochs <- 40` for the example's full run.
 #
 # Klambauer, G., Unterthiner, T., Mayr, A., & Hochreiter, S. (2017).
