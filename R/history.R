@@ -76,11 +76,12 @@ format_count <- function(n) format(n, big.mark = ",", scientific = FALSE, trim =
 #' @name training_history
 #' @examples
 #' # a history as fit() returns it
-#' history <- selu:::new_history(
+#' history <- structure(class = "keras_training_history", list(
 #'   params = list(verbose = 1, epochs = 12, steps = 32, samples = 1000,
-#'                 batch_size = 32, validation_samples = NULL),
-#'   metrics = list(loss = 1 / (1:12), accuracy = 1 - 0.5 / (1:12))
-#' )
+#'                 batch_size = 32, validation_samples = 200),
+#'   metrics = list(loss = 1 / (1:12), accuracy = 1 - 0.5 / (1:12),
+#'                  val_loss = 1.2 / (1:12), val_accuracy = 0.9 - 0.5 / (1:12))
+#' ))
 #' history
 #' head(as.data.frame(history))
 #' plot(history)
