@@ -376,22 +376,6 @@ make_loss <- function(kind, params, name, y_true, y_pred, call) {
   }, "loss", call)
 }
 
-check_fraction <- function(x, arg, call) {
-  if (!(is.numeric(x) && !is.object(x) && length(x) == 1 && isTRUE(x >= 0 && x <= 1))) {
-    selu_abort(sprintf("`%s` must be a single number between 0 and 1, not %s.", arg,
-                       describe(x)), call = call)
-  }
-  as.double(x)
-}
-
-check_positive <- function(x, arg, call) {
-  if (!(is.numeric(x) && !is.object(x) && length(x) == 1 && isTRUE(is.finite(x) && x > 0))) {
-    selu_abort(sprintf("`%s` must be a single finite number above 0, not %s.", arg,
-                       describe(x)), call = call)
-  }
-  as.double(x)
-}
-
 #' Losses
 #'
 #' The losses of keras 2.x, by the same names and with the same arguments.
@@ -487,7 +471,7 @@ loss_binary_crossentropy <- function(y_true, y_pred, from_logits = FALSE, label_
   call <- sys.call()
   check_empty_dots(list(...), call = call)
   params <- list(from_logits = check_flag(from_logits, "from_logits", call = call),
-                 label_smoothing = check_fraction(label_smoothing, "label_smoothing", call))
+                 label_smoothing = check_finite_number(label_smoothing, "label_smoothing", max = 1, min = 0, call = call))
   make_loss("binary_crossentropy", params, name, y_true, y_pred, call)
 }
 
@@ -499,7 +483,7 @@ loss_categorical_crossentropy <- function(y_true, y_pred, from_logits = FALSE,
   call <- sys.call()
   check_empty_dots(list(...), call = call)
   params <- list(from_logits = check_flag(from_logits, "from_logits", call = call),
-                 label_smoothing = check_fraction(label_smoothing, "label_smoothing", call))
+                 label_smoothing = check_finite_number(label_smoothing, "label_smoothing", max = 1, min = 0, call = call))
   make_loss("categorical_crossentropy", params, name, y_true, y_pred, call)
 }
 
@@ -518,7 +502,7 @@ loss_sparse_categorical_crossentropy <- function(y_true, y_pred, from_logits = F
 loss_huber <- function(y_true, y_pred, delta = 1, ..., name = "huber") {
   call <- sys.call()
   check_empty_dots(list(...), call = call)
-  params <- list(delta = check_positive(delta, "delta", call))
+  params <- list(delta = check_finite_number(delta, "delta", min = 0, above = TRUE, call = call))
   make_loss("huber", params, name, y_true, y_pred, call)
 }
 
