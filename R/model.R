@@ -257,6 +257,13 @@ predict.selu_model <- function(object, x, batch_size = NULL, verbose = 0, ...) {
   self <- model_state(object)
   who <- sprintf("`object`, the model \"%s\",", object$name)
   n <- nrow_of(x)
+  stack <- stack_layers(self)
+  if (!is.null(stack) && !is.null(self$batch_input_shape) && stack_takes(x)) {
+    check_model_input(self, x, "x", call)
+    out <- stack_forward(self, stack, x, batch_size)
+    if (!is.null(rownames(x))) rownames(out) <- rownames(x)
+    return(out)
+  }
   if (is.null(dim(x)) || n <= batch_size) return(run_forward(self, x, "x", call = call, who = who))
   check_numeric_data(x, "x", call = call)
   if (!is.null(self$batch_input_shape)) check_model_input(self, x, "x", call)

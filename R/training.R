@@ -178,6 +178,11 @@ fit <- function(object, x, y, batch_size = NULL, epochs = 10, verbose = "auto",
                  samples = length(train_rows), batch_size = batch_size,
                  validation_samples = validation_samples)
   trainer <- new_trainer(object, compiled$optimizer, params)
+  stack <- stack_trainer(self, plan, compiled, data, batch_size)
+  # callbacks that run per batch see the weights of each step
+  per_batch <- any(vapply(callbacks, function(callback) {
+    !is.null(callback$on_batch_begin) || !is.null(callback$on_batch_end)
+  }, TRUE))
   callbacks <- c(list(callback_progress(verbose)), callbacks)
   for (callback in callbacks) if (!is.null(callback$set_trainer)) callback$set_trainer(trainer)
 
@@ -192,7 +197,7 @@ fit <- function(object, x, y, batch_size = NULL, epochs = 10, verbose = "auto",
       run_callbacks(callbacks, "on_epoch_begin", epoch - 1L, list())
       rows <- if (shuffle) train_rows[sample.int(length(train_rows))] else train_rows
       logs <- run_epoch(self, plan, compiled, metrics, data, rows, batch_size, callbacks,
-                        trainer, position, call)
+                        trainer, position, stack, per_batch)
       if (is.null(logs)) break
       if (!is.null(validation)) {
         scores <- evaluate_rows(self, compiled$loss, metrics, validation, validation$rows,
@@ -217,9 +222,16 @@ fit <- function(object, x, y, batch_size = NULL, epochs = 10, verbose = "auto",
 }
 
 # One epoch over `rows` in batches; the logs of the epoch (loss and metrics),
-# or NULL when a loss that is not finite stopped training.
+# or NULL when a loss that is not finite stopped training. With `stack` (a
+# trainer of the C stack), the steps run in C on the trainer's copy of the
+# weights, which the model gets back when the epoch ends, however it ends
+# (and after each step for callbacks that run per batch: `per_batch`).
 run_epoch <- function(self, plan, compiled, metrics, data, rows, batch_size, callbacks,
-                      trainer, position, call) {
+                      trainer, position, stack = NULL, per_batch = FALSE) {
+  if (!is.null(stack)) {
+    stack_load(stack)
+    on.exit(stack_store(stack))
+  }
   states <- lapply(metrics, metric_reset)
   loss_sum <- 0
   seen <- 0
@@ -229,21 +241,21 @@ run_epoch <- function(self, plan, compiled, metrics, data, rows, batch_size, cal
     trainer$position <- list(epoch = position$epoch, batch = b)
     run_callbacks(callbacks, "on_batch_begin", b - 1L, list(batch = b - 1L,
                                                              size = length(batch_rows)))
-    xb <- take_rows(data$x, batch_rows)
-    yb <- take_rows(data$y, batch_rows)
-    wb <- if (!is.null(data$weights)) data$weights[batch_rows]
-    step <- train_step(self, plan, compiled$loss, xb, yb, wb)
-    if (!is.finite(step$loss)) {
-      message_not_finite(sprintf("the loss is %s", format(step$loss)), position$epoch, b)
+    if (length(metrics)) {
+      yb <- take_rows(data$y, batch_rows)
+      wb <- if (!is.null(data$weights)) data$weights[batch_rows]
+    }
+    if (is.null(stack)) {
+      step <- update_step(self, plan, compiled, data, batch_rows)
+    } else {
+      if (per_batch) stack_load(stack, slots = FALSE)
+      step <- stack_step(stack, data, batch_rows, output = length(metrics) > 0)
+      if (per_batch) stack_store(stack, slots = FALSE)
+    }
+    if (!is.null(step$failure)) {
+      message_not_finite(step$failure, position$epoch, b)
       return(NULL)
     }
-    updated <- optimizer_apply(compiled$optimizer, plan_weights(plan), step$grads)
-    if (!all(vapply(updated, function(w) is.finite(sum(w)), TRUE))) {
-      message_not_finite("the update makes weights that are not finite", position$epoch, b)
-      return(NULL)
-    }
-    # all the weights change together, or none do
-    suspendInterrupts(set_plan_weights(plan, updated))
     n <- length(batch_rows)
     loss_sum <- loss_sum + step$loss * n
     seen <- seen + n
@@ -258,6 +270,25 @@ run_epoch <- function(self, plan, compiled, metrics, data, rows, batch_size, cal
   }
   logs[c("batch", "size")] <- NULL
   logs
+}
+
+# One batch through the R path: train_step() and the optimizer's update,
+# made only if the loss and the new weights are finite; list(loss, output,
+# failure), the failure NULL or why no update was made.
+update_step <- function(self, plan, compiled, data, rows) {
+  wb <- if (!is.null(data$weights)) data$weights[rows]
+  step <- train_step(self, plan, compiled$loss, take_rows(data$x, rows),
+                     take_rows(data$y, rows), wb)
+  if (!is.finite(step$loss)) {
+    return(list(loss = step$loss, failure = sprintf("the loss is %s", format(step$loss))))
+  }
+  updated <- optimizer_apply(compiled$optimizer, plan_weights(plan), step$grads)
+  if (!all(vapply(updated, function(w) is.finite(sum(w)), TRUE))) {
+    return(list(loss = step$loss, failure = "the update makes weights that are not finite"))
+  }
+  # all the weights change together, or none do
+  suspendInterrupts(set_plan_weights(plan, updated))
+  list(loss = step$loss, output = step$output)
 }
 
 # A message, as keras' TerminateOnNaN prints one: training ends normally.
@@ -339,7 +370,8 @@ training_plan <- function(self, loss) {
   list(slots = slots, regularized = Filter(function(step) length(step$regularizers) > 0, states),
        first_trainable = if (any(has_weights)) which(has_weights)[1] else length(self$steps) + 1,
        fused = is.null(last$activity_regularizer) &&
-         loss_fuses_with(loss, last$output_activation))
+         loss_fuses_with(loss, last$output_activation),
+       stack = stack_layers(self))
 }
 
 # The weights the optimizer updates: none of a frozen layer, and never those
@@ -453,6 +485,10 @@ evaluate_rows <- function(self, loss, metrics, data, rows, batch_size) {
 # The output in inference mode, with the logits of an output activation that
 # fuses with the loss, so that the loss is the one fit() computes.
 inference_output <- function(self, plan, x) {
+  if (!is.null(plan$stack) && stack_takes(x)) {
+    run <- stack_forward(self, plan$stack, x, nrow(x), logits = plan$fused)
+    return(if (plan$fused) list(output = run[[1]], logits = run[[2]]) else list(output = run))
+  }
   steps <- self$steps
   count <- length(steps)
   for (step in steps[-count]) x <- step$forward(step, x, FALSE)

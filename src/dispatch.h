@@ -311,6 +311,14 @@ void run_units(unit_work work, const void *context, R_xlen_t n, R_xlen_t size);
 /* Leaky ReLU over x into y (activations.c), for parametric ReLU. */
 void run_leaky_relu(const double *x, double *y, R_xlen_t n, double alpha);
 
+/* The kernels' double loops for the training step (train.c): SELU's
+ * (selu.c), an activation's by its layer name (activations.c; 0 if it has
+ * no elementwise kernel), and softmax along the rows of a matrix. */
+void selu_loops(unary_loop *forward, binary_loop *backward);
+int activation_loops(const char *name, unary_loop *forward, binary_loop *backward,
+                     kernel_params *params);
+void softmax_rows(const double *x, double *y, R_xlen_t rows, R_xlen_t classes);
+
 /* The number of threads for n elements: 1 below the size where threads pay. */
 int threads_for(R_xlen_t n);
 

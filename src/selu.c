@@ -131,3 +131,9 @@ SEXP selu_backward(SEXP x, SEXP grad_output, SEXP single) {
   UNPROTECT(3);
   return out;
 }
+
+/* SELU's double loops, for the training step (train.c). */
+void selu_loops(unary_loop *forward, binary_loop *backward) {
+  *forward = selu_forward_loop;
+  *backward = selu_grad_loops[selu_isa_in_use];
+}

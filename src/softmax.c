@@ -492,3 +492,9 @@ SEXP selu_prelu_backward(SEXP x, SEXP alpha, SEXP grad_output) {
   UNPROTECT(8);
   return out;
 }
+
+/* Softmax along the rows of a column-major rows x classes matrix, for the
+ * training step (train.c). */
+void softmax_rows(const double *x, double *y, R_xlen_t rows, R_xlen_t classes) {
+  softmax_into(x, NULL, 0, y, rows, classes, 1);
+}
