@@ -1,0 +1,208 @@
+# The C stack (R/stack.R, src/train.c): a chain of Dense layers trains and
+# predicts in C. Each case trains a model twice from the same weights and
+# seed: as Dense layers with their activations (the C stack) and as linear
+# Dense layers followed by Activation layers, which the R path runs. The
+# two must agree bit for bit.
+
+stack_data <- function(n = 90, inputs = 6, seed = 5) {
+  set.seed(seed)
+  x <- matrix(rnorm(n * inputs), n)
+  list(x = x, classes = as.integer((x[, 1] > 0) + (x[, 2] > 0.5)))
+}
+
+# The same network both ways; `split = TRUE` takes the R path.
+stack_net <- function(split, activations, units, inputs = 6, use_bias = TRUE,
+                      trainable = rep(TRUE, length(units))) {
+  model <- keras_model_sequential(input_shape = inputs)
+  for (i in seq_along(units)) {
+    if (split) {
+      model <- layer_dense(model, units[i], use_bias = use_bias, trainable = trainable[i])
+      if (activations[i] != "linear") model <- layer_activation(model, activations[i])
+    } else {
+      model <- layer_dense(model, units[i], activation = activations[i], use_bias = use_bias,
+                           trainable = trainable[i])
+    }
+  }
+  model
+}
+
+runs_in_c <- function(model) !is.null(selu:::stack_layers(selu:::model_state(model)))
+
+# Trains both ways; the weights, the optimizer state and the history of each.
+train_both <- function(activations, units, loss, optimizer, y, epochs = 2, batch_size = 16,
+                       data = stack_data(), ..., use_bias = TRUE,
+                       trainable = rep(TRUE, length(units))) {
+  force(data) # stack_data() sets the seed
+  set.seed(11)
+  start <- get_weights(stack_net(FALSE, activations, units, use_bias = use_bias))
+  lapply(c(stack = FALSE, r = TRUE), function(split) {
+    model <- stack_net(split, activations, units, use_bias = use_bias, trainable = trainable)
+    set_weights(model, start)
+    opt <- optimizer()
+    compile(model, optimizer = opt, loss = loss, metrics = "mae")
+    set.seed(12)
+    history <- fit(model, data$x, y, epochs = epochs, batch_size = batch_size, verbose = 0, ...)
+    state <- selu:::optimizer_state(opt)
+    list(c = runs_in_c(model), weights = get_weights(model), history = history$metrics,
+         iterations = state$iterations,
+         slots = lapply(state[-1], function(slot) unname(slot)), model = model)
+  })
+}
+
+expect_same_training <- function(runs) {
+  expect_true(runs$stack$c)
+  expect_false(runs$r$c)
+  expect_identical(runs$stack$weights, runs$r$weights)
+  expect_identical(runs$stack$history, runs$r$history)
+  expect_identical(runs$stack$iterations, runs$r$iterations)
+  expect_identical(runs$stack$slots, runs$r$slots)
+}
+
+test_that("every loss the C stack takes trains as the R path does", {
+  d <- stack_data()
+  one_hot <- diag(3)[d$classes + 1, ]
+  binary <- matrix(as.double(d$x[, 1:2] > 0), ncol = 2)
+  adam <- function() optimizer_adam(0.01)
+  expect_same_training(train_both(c("selu", "softmax"), c(8, 3),
+                                  "sparse_categorical_crossentropy", adam, d$classes))
+  expect_same_training(train_both(c("elu", "softmax"), c(8, 3), "categorical_crossentropy",
+                                  adam, one_hot))
+  expect_same_training(train_both(c("tanh", "sigmoid"), c(8, 2), "binary_crossentropy", adam,
+                                  binary))
+  expect_same_training(train_both(c("relu", "linear"), c(8, 1), "mse", adam, d$x[, 3]))
+  # mean squared error after an activation: its gradient goes back through it
+  expect_same_training(train_both(c("leaky_relu", "tanh"), c(8, 2), "mse", adam, d$x[, 3:4] / 4))
+})
+
+test_that("every optimizer and option trains as the R path does", {
+  d <- stack_data()
+  optimizers <- list(
+    function() optimizer_sgd(0.1),
+    function() optimizer_sgd(0.05, momentum = 0.9),
+    function() optimizer_sgd(0.05, momentum = 0.9, nesterov = TRUE, weight_decay = 0.01),
+    function() optimizer_adam(0.01, amsgrad = TRUE),
+    function() optimizer_adam(0.01, clipnorm = 0.05),
+    function() optimizer_adam(0.01, global_clipnorm = 0.05),
+    function() optimizer_rmsprop(0.01, clipvalue = 0.01),
+    function() optimizer_rmsprop(0.01, momentum = 0.5, centered = TRUE),
+    function() optimizer_adagrad(0.05, weight_decay = 0.1))
+  for (optimizer in optimizers) {
+    expect_same_training(train_both(c("selu", "sigmoid", "softmax"), c(8, 5, 3),
+                                    "sparse_categorical_crossentropy", optimizer, d$classes))
+  }
+})
+
+test_that("frozen layers, layers without bias, row weights and validation match the R path", {
+  d <- stack_data()
+  adam <- function() optimizer_adam(0.01)
+  runs <- train_both(c("selu", "selu", "softmax"), c(8, 8, 3), "sparse_categorical_crossentropy",
+                     adam, d$classes, trainable = c(FALSE, TRUE, TRUE))
+  expect_same_training(runs)
+  set.seed(11)
+  frozen <- get_weights(stack_net(FALSE, c("selu", "selu", "softmax"), c(8, 8, 3)))[1:2]
+  expect_identical(runs$stack$weights[1:2], frozen)
+  # a frozen layer in the middle passes the gradient through
+  expect_same_training(train_both(c("selu", "tanh", "softmax"), c(8, 8, 3),
+                                  "sparse_categorical_crossentropy", adam, d$classes,
+                                  trainable = c(TRUE, FALSE, TRUE)))
+  expect_same_training(train_both(c("selu", "softmax"), c(8, 3), "sparse_categorical_crossentropy",
+                                  adam, d$classes, use_bias = FALSE))
+  weights <- seq(0.5, 2, length.out = nrow(d$x))
+  expect_same_training(train_both(c("selu", "softmax"), c(8, 3), "sparse_categorical_crossentropy",
+                                  adam, d$classes, sample_weight = weights,
+                                  class_weight = c("0" = 1, "2" = 3), validation_split = 0.2))
+  # a last batch of one row, and one batch of all rows
+  expect_same_training(train_both(c("selu", "softmax"), c(8, 3), "sparse_categorical_crossentropy",
+                                  adam, d$classes, batch_size = 89))
+  expect_same_training(train_both(c("selu", "softmax"), c(8, 3), "sparse_categorical_crossentropy",
+                                  adam, d$classes, batch_size = 500))
+})
+
+test_that("callbacks that run per batch see the weights of every step", {
+  d <- stack_data()
+  seen <- lapply(c(stack = FALSE, r = TRUE), function(split) {
+    set.seed(11)
+    model <- stack_net(split, c("selu", "softmax"), c(8, 3))
+    kernels <- list()
+    record <- callback_lambda(on_batch_end = function(batch, logs) {
+      kernels[[length(kernels) + 1]] <<- get_weights(model)[[1]]
+    })
+    compile(model, optimizer = optimizer_adam(0.01), loss = "sparse_categorical_crossentropy")
+    set.seed(12)
+    fit(model, d$x, d$classes, epochs = 2, batch_size = 30, verbose = 0, callbacks = record)
+    kernels
+  })
+  expect_length(seen$stack, 6)
+  expect_identical(seen$stack, seen$r)
+  expect_false(identical(seen$stack[[1]], seen$stack[[2]]))
+})
+
+test_that("a second fit() continues the C stack's training where it stopped", {
+  d <- stack_data()
+  train <- function(epochs) {
+    set.seed(11)
+    model <- stack_net(FALSE, c("selu", "softmax"), c(8, 3))
+    compile(model, optimizer = optimizer_adam(0.01), loss = "sparse_categorical_crossentropy")
+    set.seed(12)
+    for (e in epochs) fit(model, d$x, d$classes, epochs = e, batch_size = 16, verbose = 0)
+    get_weights(model)
+  }
+  expect_identical(train(c(2, 2)), train(4))
+})
+
+test_that("a loss that is not finite stops the C stack before the update", {
+  d <- stack_data()
+  runs <- lapply(c(stack = FALSE, r = TRUE), function(split) {
+    set.seed(11)
+    model <- stack_net(split, c("linear", "linear"), c(8, 1))
+    compile(model, optimizer = optimizer_sgd(1e6), loss = "mse")
+    set.seed(12)
+    expect_message(fit(model, d$x, d$x[, 1] * 1e100, epochs = 3, batch_size = 30, verbose = 0),
+                   class = "selu_message_not_finite")
+    get_weights(model)
+  })
+  expect_identical(runs$stack, runs$r)
+  expect_true(all(is.finite(unlist(runs$stack))))
+})
+
+test_that("predict() and evaluate() through the C stack are the layers' own forward pass", {
+  d <- stack_data(n = 101)
+  set.seed(11)
+  model <- stack_net(FALSE, c("selu", "relu", "softmax"), c(8, 5, 3))
+  split <- stack_net(TRUE, c("selu", "relu", "softmax"), c(8, 5, 3))
+  set_weights(split, get_weights(model))
+  expect_true(runs_in_c(model))
+  p <- predict(model, d$x)
+  expect_identical(p, model(d$x))
+  expect_identical(p, predict(split, d$x))
+  for (batch_size in c(1, 7, 100, 101, 1000)) {
+    expect_identical(predict(model, d$x, batch_size = batch_size), p)
+  }
+  named <- d$x
+  rownames(named) <- paste0("r", seq_len(nrow(named)))
+  expect_identical(rownames(predict(model, named)), rownames(named))
+  expect_identical(predict(model, d$x[1, , drop = FALSE]), p[1, , drop = FALSE])
+  for (m in list(model, split)) {
+    compile(m, optimizer = "adam", loss = "sparse_categorical_crossentropy", metrics = "accuracy")
+  }
+  expect_identical(evaluate(model, d$x, d$classes, batch_size = 16),
+                   evaluate(split, d$x, d$classes, batch_size = 16))
+  expect_error(predict(model, d$x[, 1:5]), class = "selu_error", regexp = "shape")
+})
+
+test_that("models the C stack does not take still train, through the R path", {
+  d <- stack_data()
+  set.seed(11)
+  regularized <- keras_model_sequential(input_shape = 6) |>
+    layer_dense(8, activation = "selu", kernel_regularizer = regularizer_l2(0.01)) |>
+    layer_dense(3, activation = "softmax")
+  expect_false(runs_in_c(regularized))
+  compile(regularized, optimizer = "adam", loss = "sparse_categorical_crossentropy")
+  expect_silent(fit(regularized, d$x, d$classes, epochs = 1, verbose = 0))
+  # an integer input and label smoothing take the R path too
+  plain <- stack_net(FALSE, c("selu", "softmax"), c(8, 3))
+  compile(plain, optimizer = "adam", loss = loss_categorical_crossentropy(label_smoothing = 0.1))
+  before <- get_weights(plain)
+  fit(plain, round(d$x * 10), diag(3)[d$classes + 1, ], epochs = 1, verbose = 0)
+  expect_false(identical(get_weights(plain), before))
+})
