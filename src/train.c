@@ -306,8 +306,8 @@ static double loss_and_gradient(trainer *t, int rows) {
       for (int i = 0; i < rows; i++)
         if (z[i + (R_xlen_t) j * rows] > mx[i]) mx[i] = z[i + (R_xlen_t) j * rows];
     for (int i = 0; i < rows; i++) {
-      long double s = 0, ysum = 0, loss = 0;
-      for (int j = 0; j < units; j++) s += exp(z[i + (R_xlen_t) j * rows] - mx[i]);
+      long double s = exp(z[i] - mx[i]), ysum = 0, loss = 0;
+      for (int j = 1; j < units; j++) s += exp(z[i + (R_xlen_t) j * rows] - mx[i]);
       double lse = log((double) s), scale = w[i] / rows;
       if (t->loss == LOSS_CCE)
         for (int j = 0; j < units; j++) ysum += y[i + (R_xlen_t) j * rows];
