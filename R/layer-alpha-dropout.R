@@ -73,6 +73,12 @@ layer_alpha_dropout <- function(object, rate, noise_shape = NULL, seed = NULL,
     },
     config = list(rate = rate, noise_shape = noise_shape, seed = seed), call = call
   )), quote = TRUE)
+  # what the C stack (R/stack.R) needs to run the layer: the mask of this
+  # step, or NULL when nothing is dropped, and the affine map
+  self <- layer_state(layer)
+  self$draw_mask <- function(shape) if (rate > 0) draw_keep(shape)
+  self$alpha_dropout_a <- a
+  self$alpha_dropout_b <- b
   finish_layer(missing(object), object, layer, call)
 }
 

@@ -46,6 +46,10 @@ layer_dropout <- function(object, rate, noise_shape = NULL, seed = NULL, input_s
     },
     config = list(rate = rate, noise_shape = noise_shape, seed = seed), call = call
   )), quote = TRUE)
+  # the C stack (R/stack.R) takes the scaled mask of each step, or NULL
+  # when nothing is dropped
+  self <- layer_state(layer)
+  self$draw_mask <- function(shape) if (rate > 0) draw_keep(shape) / (1 - rate)
   finish_layer(missing(object), object, layer, call)
 }
 

@@ -260,7 +260,7 @@ predict.selu_model <- function(object, x, batch_size = NULL, verbose = 0, ...) {
   stack <- stack_layers(self)
   if (!is.null(stack) && !is.null(self$batch_input_shape) && stack_takes(x)) {
     check_model_input(self, x, "x", call)
-    out <- stack_forward(self, stack, x, batch_size)
+    out <- stack_forward(stack, x, batch_size)
     if (!is.null(rownames(x))) rownames(out) <- rownames(x)
     return(out)
   }

@@ -10,39 +10,52 @@ stack_activations <- c("linear", "selu", "elu", "relu", "leaky_relu", "sigmoid",
                        "softmax")
 
 # The model's layers as the C stack takes them, list(layers = an integer
-# matrix of (inputs, units, use_bias, trainable) per layer, activations,
-# keys = the weights' keys, kernel then bias), or NULL when it cannot run
-# the model.
+# matrix of (inputs, units, use_bias, trainable, dropout) per Dense layer,
+# the dropout after it being 0 (none), 1 (dropout) or 2 (alpha dropout),
+# activations, dropout = the dropout layers' states by Dense layer (NULL
+# where none), keys = the weights' keys, kernel then bias), or NULL when it
+# cannot run the model.
 stack_layers <- function(self) {
   steps <- self$steps
-  count <- length(steps)
-  if (!count || length(unique_steps(steps)) != count) return(NULL)
-  layers <- matrix(0L, count, 4)
-  activations <- character(count)
-  keys <- character()
-  for (i in seq_len(count)) {
+  if (!length(steps) || length(unique_steps(steps)) != length(steps)) return(NULL)
+  layers <- matrix(0L, 0, 5)
+  activations <- keys <- character()
+  dropout <- list()
+  for (i in seq_along(steps)) {
     step <- steps[[i]]
+    if (step$class_name %in% c("Dropout", "AlphaDropout")) {
+      count <- nrow(layers)
+      if (!count || layers[count, 5] != 0L || i == length(steps) ||
+          !is.null(step$config$noise_shape) || !identical(step$dtype, "float64")) {
+        return(NULL)
+      }
+      layers[count, 5] <- if (step$class_name == "Dropout") 1L else 2L
+      dropout[[count]] <- step
+      next
+    }
     activation <- step$config$activation
     if (!identical(step$class_name, "Dense") || !identical(step$dtype, "float64") ||
         !step$built || !is.character(activation) || !activation %in% stack_activations ||
-        (activation == "softmax" && i < count) || !is.null(step$activity_regularizer) ||
+        (activation == "softmax" && i < length(steps)) || !is.null(step$activity_regularizer) ||
         !all(vapply(step$regularizers, is.null, TRUE)) ||
         !all(vapply(step$constraints, is.null, TRUE))) {
       return(NULL)
     }
     kernel <- step$weights$kernel
     has_bias <- !is.null(step$weights$bias)
-    layers[i, ] <- c(nrow(kernel), ncol(kernel), has_bias, isTRUE(step$trainable))
-    activations[i] <- activation
+    layers <- rbind(layers, c(nrow(kernel), ncol(kernel), has_bias, isTRUE(step$trainable), 0L))
+    activations <- c(activations, activation)
+    dropout[nrow(layers)] <- list(NULL)
     keys <- c(keys, weight_key(step, c("kernel", if (has_bias) "bias")))
   }
-  list(layers = layers, activations = activations, keys = keys)
+  list(layers = layers, activations = activations, dropout = dropout, keys = keys,
+       dense = Filter(function(step) step$class_name == "Dense", steps))
 }
 
 # The stack's weights, kernel then bias of each layer, as the C stack reads them.
-stack_weights <- function(self) {
+stack_weights <- function(stack) {
   weights <- list()
-  for (step in self$steps) {
+  for (step in stack$dense) {
     weights <- c(weights, unname(step$weights[intersect(c("kernel", "bias"), names(step$weights))]))
   }
   lapply(weights, function(w) {
@@ -53,8 +66,8 @@ stack_weights <- function(self) {
 
 # The output of the stack for every row of the double matrix x, in batches;
 # with `logits`, list(output, the last layer's z).
-stack_forward <- function(self, stack, x, batch_size, logits = FALSE) {
-  .Call(C_selu_stack_forward, stack$layers, stack$activations, stack_weights(self), x,
+stack_forward <- function(stack, x, batch_size, logits = FALSE) {
+  .Call(C_selu_stack_forward, stack$layers, stack$activations, stack_weights(stack), x,
         as.integer(batch_size), logits)
 }
 
@@ -98,8 +111,14 @@ stack_trainer <- function(self, plan, compiled, data, batch_size) {
   settings <- c(hyper, if (is.null(state$weight_decay)) NA else state$weight_decay,
                 if (clip) clips[1] else 0,
                 if (state$class_name == "Adagrad") state$initial_accumulator_value else 0, 0)
-  ptr <- .Call(C_selu_trainer_new, stack$layers, stack$activations, codes, as.double(settings))
-  trainer <- list(ptr = ptr, stack = stack, self = self, state = state,
+  # alpha dropout's affine map, a (x + ...) + b, as layer_alpha_dropout() has it
+  affine <- t(vapply(stack$dropout, function(step) {
+    if (is.null(step) || step$class_name != "AlphaDropout") return(c(0, 0))
+    c(step$alpha_dropout_a, step$alpha_dropout_b)
+  }, c(0, 0)))
+  ptr <- .Call(C_selu_trainer_new, stack$layers, stack$activations, codes, as.double(settings),
+               affine)
+  trainer <- list(ptr = ptr, stack = stack, state = state,
                   trainable = rep(stack$layers[, 4] == 1L, 1L + stack$layers[, 3]))
   stack_load(trainer)
   trainer
@@ -117,7 +136,7 @@ stack_load <- function(trainer, slots = TRUE) {
       v
     }))
   })
-  .Call(C_selu_trainer_load, trainer$ptr, stack_weights(trainer$self), kept,
+  .Call(C_selu_trainer_load, trainer$ptr, stack_weights(trainer$stack), kept,
         if (slots) as.double(state$iterations))
   invisible(trainer)
 }
@@ -128,7 +147,7 @@ stack_store <- function(trainer, slots = TRUE) {
   stored <- .Call(C_selu_trainer_store, trainer$ptr, slots)
   state <- trainer$state
   keys <- trainer$stack$keys
-  steps <- rep(trainer$self$steps, 1L + trainer$stack$layers[, 3])
+  steps <- rep(trainer$stack$dense, 1L + trainer$stack$layers[, 3])
   names <- sub(".*/", "", keys)
   suspendInterrupts({
     for (k in which(trainer$trainable)) {
@@ -147,8 +166,14 @@ stack_store <- function(trainer, slots = TRUE) {
 # One batch: list(loss, output, failure), the failure NULL or why no update
 # was made (as train_step() and run_epoch() find it).
 stack_step <- function(trainer, data, rows, output) {
+  # the masks drawn as the layers draw them in the R path, in layer order
+  stack <- trainer$stack
+  masks <- lapply(seq_along(stack$dropout), function(i) {
+    step <- stack$dropout[[i]]
+    if (!is.null(step)) step$draw_mask(c(length(rows), stack$layers[i, 2]))
+  })
   step <- .Call(C_selu_trainer_step, trainer$ptr, data$x, data$y, data$weights, as.integer(rows),
-                as.double(trainer$state$learning_rate), output)
+                as.double(trainer$state$learning_rate), masks, output)
   failure <- switch(step[[2]] + 1L, NULL, sprintf("the loss is %s", format(step[[1]])),
                     "the update makes weights that are not finite")
   list(loss = step[[1]], output = step[[3]], failure = failure)

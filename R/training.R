@@ -486,7 +486,7 @@ evaluate_rows <- function(self, loss, metrics, data, rows, batch_size) {
 # fuses with the loss, so that the loss is the one fit() computes.
 inference_output <- function(self, plan, x) {
   if (!is.null(plan$stack) && stack_takes(x)) {
-    run <- stack_forward(self, plan$stack, x, nrow(x), logits = plan$fused)
+    run <- stack_forward(plan$stack, x, nrow(x), logits = plan$fused)
     return(if (plan$fused) list(output = run[[1]], logits = run[[2]]) else list(output = run))
   }
   steps <- self$steps

@@ -20,10 +20,10 @@ static const R_CallMethodDef call_methods[] = {
   CALL_ENTRY(selu_prelu_forward, 2),
   CALL_ENTRY(selu_prelu_backward, 3),
   CALL_ENTRY(selu_dense_forward, 3),
-  CALL_ENTRY(selu_trainer_new, 4),
+  CALL_ENTRY(selu_trainer_new, 5),
   CALL_ENTRY(selu_trainer_load, 4),
   CALL_ENTRY(selu_trainer_store, 2),
-  CALL_ENTRY(selu_trainer_step, 7),
+  CALL_ENTRY(selu_trainer_step, 8),
   CALL_ENTRY(selu_stack_forward, 6),
   {NULL, NULL, 0}
 };

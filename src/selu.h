@@ -19,11 +19,12 @@ SEXP selu_softmax_backward(SEXP x, SEXP grad_output, SEXP axis);
 SEXP selu_prelu_forward(SEXP x, SEXP alpha);
 SEXP selu_prelu_backward(SEXP x, SEXP alpha, SEXP grad_output);
 SEXP selu_dense_forward(SEXP x, SEXP kernel, SEXP bias);
-SEXP selu_trainer_new(SEXP layers, SEXP activations, SEXP codes, SEXP settings);
+SEXP selu_trainer_new(SEXP layers, SEXP activations, SEXP codes, SEXP settings,
+                      SEXP dropout);
 SEXP selu_trainer_load(SEXP ptr, SEXP weights, SEXP slots, SEXP iterations);
 SEXP selu_trainer_store(SEXP ptr, SEXP with_slots);
 SEXP selu_trainer_step(SEXP ptr, SEXP x, SEXP y, SEXP sample_weight, SEXP rows, SEXP lr,
-                       SEXP output);
+                       SEXP masks, SEXP output);
 SEXP selu_stack_forward(SEXP layers, SEXP activations, SEXP weights, SEXP x, SEXP batch_size,
                         SEXP logits);
 

@@ -26,8 +26,11 @@ enum { OPT_NONE = -1, OPT_SGD = 0, OPT_ADAM = 1, OPT_RMSPROP = 2, OPT_ADAGRAD = 
 enum { CLIP_NONE = 0, CLIP_NORM = 1, CLIP_GLOBAL = 2, CLIP_VALUE = 3 };
 #define MAX_SLOTS 3
 
+enum { DROP_NONE = 0, DROP_PLAIN = 1, DROP_ALPHA = 2 };
+
 typedef struct {
   int inputs, units, bias, trainable;
+  int dropout;         /* DROP_*: the dropout after the layer, in training */
   int linear, softmax; /* no activation (a is z); a softmax output */
   unary_loop forward;
   binary_loop backward;
@@ -44,6 +47,9 @@ typedef struct {
   layer_spec spec;
   param *kernel, *bias;
   double *z, *a, *dz, *dx; /* rows x units, and dx rows x inputs */
+  double *dropped;         /* the output after dropout, rows x units */
+  double drop_a, drop_b;   /* alpha dropout's affine map */
+  const double *mask;      /* this step's mask, or NULL (the layer's output is a) */
 } layer;
 
 typedef struct {
@@ -58,7 +64,8 @@ typedef struct {
 /* --- the layers -------------------------------------------------------- */
 
 /* layers: an integer matrix, a row per layer (inputs, units, use_bias,
- * trainable); activations: their names. Checked in R; guarded here. */
+ * trainable, dropout after it); activations: their names. Checked in R;
+ * guarded here. */
 static void read_layers(SEXP layers, SEXP activations, layer_spec *out, int n) {
   const int *m = INTEGER(layers);
   for (int l = 0; l < n; l++) {
@@ -68,10 +75,12 @@ static void read_layers(SEXP layers, SEXP activations, layer_spec *out, int n) {
     s->units = m[l + n];
     s->bias = m[l + 2 * n];
     s->trainable = m[l + 3 * n];
+    s->dropout = m[l + 4 * n];
     const char *name = CHAR(STRING_ELT(activations, l));
     s->linear = strcmp(name, "linear") == 0;
     s->softmax = strcmp(name, "softmax") == 0;
     if (s->inputs <= 0 || s->units <= 0 || (l > 0 && s->inputs != out[l - 1].units) ||
+        s->dropout < DROP_NONE || s->dropout > DROP_ALPHA || (s->dropout && l == n - 1) ||
         (s->softmax && l != n - 1) ||
         (!s->softmax && !activation_loops(name, &s->forward, &s->backward, &s->params)))
       Rf_error("internal error: a stack the C training step cannot take");
@@ -80,7 +89,7 @@ static void read_layers(SEXP layers, SEXP activations, layer_spec *out, int n) {
 
 static void check_layers(SEXP layers, SEXP activations) {
   SEXP dim = Rf_getAttrib(layers, R_DimSymbol);
-  if (TYPEOF(layers) != INTSXP || XLENGTH(dim) != 2 || INTEGER(dim)[1] != 4 ||
+  if (TYPEOF(layers) != INTSXP || XLENGTH(dim) != 2 || INTEGER(dim)[1] != 5 ||
       INTEGER(dim)[0] < 1 || TYPEOF(activations) != STRSXP ||
       XLENGTH(activations) != INTEGER(dim)[0])
     Rf_error("internal error: the C training step takes a layer matrix and activations");
@@ -125,14 +134,15 @@ static int slot_count(int optimizer, const double *hyper) {
 /* A trainer for the stack, for batches of at most max_rows rows, with the
  * loss (LOSS_*) and optimizer (OPT_*) codes, the optimizer's numbers
  * (settings: its four own numbers as R/stack.R orders them, weight decay or
- * NA, the clipping rule and its bound). Its weights and slots are loaded
- * with selu_trainer_load(). */
-SEXP selu_trainer_new(SEXP layers, SEXP activations, SEXP codes, SEXP settings) {
+ * NA, the clipping rule and its bound) and alpha dropout's a and b for each
+ * layer (a layers x 2 matrix). Its weights and slots are loaded with
+ * selu_trainer_load(). */
+SEXP selu_trainer_new(SEXP layers, SEXP activations, SEXP codes, SEXP settings, SEXP dropout) {
   check_layers(layers, activations);
-  if (TYPEOF(codes) != INTSXP || XLENGTH(codes) != 4 || TYPEOF(settings) != REALSXP ||
-      XLENGTH(settings) != 8)
-    Rf_error("internal error: selu_trainer_new's codes and settings");
   int n = INTEGER(Rf_getAttrib(layers, R_DimSymbol))[0];
+  if (TYPEOF(codes) != INTSXP || XLENGTH(codes) != 4 || TYPEOF(settings) != REALSXP ||
+      XLENGTH(settings) != 8 || TYPEOF(dropout) != REALSXP || XLENGTH(dropout) != 2 * n)
+    Rf_error("internal error: selu_trainer_new's codes and settings");
   const int *c = INTEGER(codes);
   int max_rows = c[0], loss = c[1], optimizer = c[2], clip = c[3];
   const double *set = REAL(settings);
@@ -174,7 +184,8 @@ SEXP selu_trainer_new(SEXP layers, SEXP activations, SEXP codes, SEXP settings) 
     const layer_spec *s = &specs[l];
     double per = 3.0 + 2.0 * t->n_slots;
     arena_size += per * ((double) s->inputs * s->units + (s->bias ? s->units : 0));
-    arena_size += 3.0 * max_rows * s->units + (l > 0 ? (double) max_rows * s->inputs : 0);
+    arena_size += (3.0 + (s->dropout != 0)) * max_rows * s->units +
+                  (l > 0 ? (double) max_rows * s->inputs : 0);
     np += 1 + s->bias;
     if (s->trainable && l < t->first_trainable) t->first_trainable = l;
   }
@@ -207,6 +218,9 @@ SEXP selu_trainer_new(SEXP layers, SEXP activations, SEXP codes, SEXP settings) 
     ly->a = s->linear ? ly->z : TAKE(out);
     ly->dz = TAKE(out);
     ly->dx = l > 0 ? TAKE((R_xlen_t) max_rows * s->inputs) : NULL;
+    ly->dropped = s->dropout ? TAKE(out) : NULL;
+    ly->drop_a = REAL(dropout)[l];
+    ly->drop_b = REAL(dropout)[l + n];
   }
   t->xb = TAKE((R_xlen_t) max_rows * specs[0].inputs);
   t->yb = TAKE((R_xlen_t) max_rows * last->units);
@@ -473,21 +487,32 @@ static int update(const trainer *t, param *p, double lr, double step) {
 }
 
 /* One step on the batch rows (1-based, of x and y and the row weights
- * `sample_weight`, or NULL) at learning rate lr: a list of the loss, the
+ * `sample_weight`, or NULL) at learning rate lr, with the dropout masks
+ * (a list by layer: NULL, or the keep mask of rows x units, divided by 1 -
+ * rate for plain dropout, as R/layer-dropout.R draws it): a list of the loss, the
  * status (0: done; 1: the loss is not finite; 2: the update makes weights
  * that are not finite: nothing changed for either) and, with `output`
  * TRUE, the last layer's output for the batch. */
 SEXP selu_trainer_step(SEXP ptr, SEXP x, SEXP y, SEXP sample_weight, SEXP rows_, SEXP lr_,
-                       SEXP output) {
+                       SEXP masks, SEXP output) {
   trainer *t = trainer_of(ptr);
   layer *first = &t->layers[0], *last = &t->layers[t->n_layers - 1];
   SEXP xdim = Rf_getAttrib(x, R_DimSymbol);
   if (TYPEOF(x) != REALSXP || XLENGTH(xdim) != 2 || INTEGER(xdim)[1] != first->spec.inputs ||
       TYPEOF(rows_) != INTSXP || XLENGTH(rows_) < 1 || XLENGTH(rows_) > t->max_rows ||
-      TYPEOF(lr_) != REALSXP || XLENGTH(lr_) != 1 || !is_flag(output))
+      TYPEOF(lr_) != REALSXP || XLENGTH(lr_) != 1 || !is_flag(output) ||
+      TYPEOF(masks) != VECSXP || XLENGTH(masks) != t->n_layers)
     Rf_error("internal error: selu_trainer_step's arguments");
   R_xlen_t n = INTEGER(xdim)[0];
   int m = (int) XLENGTH(rows_), units = last->spec.units;
+  for (int l = 0; l < t->n_layers; l++) {
+    layer *ly = &t->layers[l];
+    SEXP mask = VECTOR_ELT(masks, l);
+    if (mask != R_NilValue && (!ly->spec.dropout || TYPEOF(mask) != REALSXP ||
+                               XLENGTH(mask) != (R_xlen_t) m * ly->spec.units))
+      Rf_error("internal error: a dropout mask");
+    ly->mask = mask == R_NilValue ? NULL : REAL(mask);
+  }
   const int *rows = INTEGER(rows_);
   for (int i = 0; i < m; i++)
     if (rows[i] < 1 || rows[i] > n) Rf_error("internal error: a row outside x");
@@ -516,6 +541,17 @@ SEXP selu_trainer_step(SEXP ptr, SEXP x, SEXP y, SEXP sample_weight, SEXP rows_,
     if (fused_out) s.linear = 1, s.softmax = 0; /* the loss takes z */
     dense_forward(&s, ly->kernel->w, ly->bias ? ly->bias->w : NULL, in, m, m, ly->z, ly->a);
     in = ly->a;
+    if (ly->mask) {
+      /* as R/layer-alpha-dropout.R and R/layer-dropout.R compute it */
+      const double *k = ly->mask, *a = ly->a, alpha_p = -1.7580993408473768599402175208123;
+      double *d = ly->dropped, ca = ly->drop_a, cb = ly->drop_b;
+      R_xlen_t size = (R_xlen_t) m * s.units;
+      if (s.dropout == DROP_ALPHA)
+        for (R_xlen_t i = 0; i < size; i++) d[i] = ca * (k[i] * a[i] + (1 - k[i]) * alpha_p) + cb;
+      else
+        for (R_xlen_t i = 0; i < size; i++) d[i] = a[i] * k[i];
+      in = d;
+    }
   }
   double loss = loss_and_gradient(t, m);
   int status = R_FINITE(loss) ? 0 : 1;
@@ -531,7 +567,8 @@ SEXP selu_trainer_step(SEXP ptr, SEXP x, SEXP y, SEXP sample_weight, SEXP rows_,
     for (int l = t->n_layers - 1; l >= t->first_trainable; l--) {
       layer *ly = &t->layers[l];
       int inputs = ly->spec.inputs, out = ly->spec.units;
-      const double *x_l = l == 0 ? t->xb : t->layers[l - 1].a;
+      const layer *prev = l == 0 ? NULL : &t->layers[l - 1];
+      const double *x_l = !prev ? t->xb : prev->mask ? prev->dropped : prev->a;
       if (ly->spec.trainable) {
         F77_CALL(dgemm)("T", "N", &inputs, &out, &m, &one, x_l, &m, ly->dz, &m, &zero,
                         ly->kernel->grad, &inputs FCONE FCONE);
@@ -546,10 +583,22 @@ SEXP selu_trainer_step(SEXP ptr, SEXP x, SEXP y, SEXP sample_weight, SEXP rows_,
       }
       if (l == t->first_trainable) break;
       layer *below = &t->layers[l - 1];
-      /* the gradient for a of the layer below, into its dz directly when it is linear */
-      double *dx = below->spec.linear ? below->dz : ly->dx;
+      /* the gradient for the output of the layer below, into its dz
+       * directly when it is linear and has no dropout */
+      int direct = below->spec.linear && !below->mask;
+      double *dx = direct ? below->dz : ly->dx;
       F77_CALL(dgemm)("N", "T", &m, &inputs, &out, &one, ly->dz, &m, ly->kernel->w, &inputs,
                       &zero, dx, &m FCONE FCONE);
+      if (below->mask) {
+        /* through the dropout: the gradient for a, in place (into dz when linear) */
+        const double *k = below->mask;
+        double *ga = below->spec.linear ? below->dz : dx, ca = below->drop_a;
+        R_xlen_t size = (R_xlen_t) m * inputs;
+        if (below->spec.dropout == DROP_ALPHA)
+          for (R_xlen_t i = 0; i < size; i++) ga[i] = dx[i] * ca * k[i];
+        else
+          for (R_xlen_t i = 0; i < size; i++) ga[i] = dx[i] * k[i];
+      }
       if (!below->spec.linear)
         run_binary(below->spec.backward, below->z, dx, 1, below->dz, (R_xlen_t) m * inputs,
                    below->spec.params);

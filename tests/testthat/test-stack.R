@@ -11,8 +11,9 @@ stack_data <- function(n = 90, inputs = 6, seed = 5) {
 }
 
 # The same network both ways; `split = TRUE` takes the R path.
+# `dropout`: a list by layer of NULL or a function adding a dropout layer.
 stack_net <- function(split, activations, units, inputs = 6, use_bias = TRUE,
-                      trainable = rep(TRUE, length(units))) {
+                      trainable = rep(TRUE, length(units)), dropout = list()) {
   model <- keras_model_sequential(input_shape = inputs)
   for (i in seq_along(units)) {
     if (split) {
@@ -22,6 +23,7 @@ stack_net <- function(split, activations, units, inputs = 6, use_bias = TRUE,
       model <- layer_dense(model, units[i], activation = activations[i], use_bias = use_bias,
                            trainable = trainable[i])
     }
+    if (i <= length(dropout) && !is.null(dropout[[i]])) model <- dropout[[i]](model)
   }
   model
 }
@@ -31,12 +33,13 @@ runs_in_c <- function(model) !is.null(selu:::stack_layers(selu:::model_state(mod
 # Trains both ways; the weights, the optimizer state and the history of each.
 train_both <- function(activations, units, loss, optimizer, y, epochs = 2, batch_size = 16,
                        data = stack_data(), ..., use_bias = TRUE,
-                       trainable = rep(TRUE, length(units))) {
+                       trainable = rep(TRUE, length(units)), dropout = list()) {
   force(data) # stack_data() sets the seed
   set.seed(11)
   start <- get_weights(stack_net(FALSE, activations, units, use_bias = use_bias))
   lapply(c(stack = FALSE, r = TRUE), function(split) {
-    model <- stack_net(split, activations, units, use_bias = use_bias, trainable = trainable)
+    model <- stack_net(split, activations, units, use_bias = use_bias, trainable = trainable,
+                       dropout = dropout)
     set_weights(model, start)
     opt <- optimizer()
     compile(model, optimizer = opt, loss = loss, metrics = "mae")
@@ -116,6 +119,34 @@ test_that("frozen layers, layers without bias, row weights and validation match 
                                   adam, d$classes, batch_size = 89))
   expect_same_training(train_both(c("selu", "softmax"), c(8, 3), "sparse_categorical_crossentropy",
                                   adam, d$classes, batch_size = 500))
+})
+
+test_that("dropout and alpha dropout train in the C stack as in the R path", {
+  d <- stack_data()
+  adam <- function() optimizer_adam(0.01)
+  alpha <- function(rate, ...) function(model) layer_alpha_dropout(model, rate, ...)
+  plain <- function(rate, ...) function(model) layer_dropout(model, rate, ...)
+  for (dropout in list(list(alpha(0.2), alpha(0.1)), list(plain(0.3)), list(NULL, plain(0.5)),
+                       list(alpha(0.1, seed = 4), plain(0.2, seed = 9)), list(alpha(0)))) {
+    expect_same_training(train_both(c("selu", "linear", "softmax"), c(8, 6, 3),
+                                    "sparse_categorical_crossentropy", adam, d$classes,
+                                    dropout = dropout))
+  }
+  # the same masks as the R path drew: the user's random stream moved alike
+  runs <- lapply(c(FALSE, TRUE), function(split) {
+    set.seed(11)
+    model <- stack_net(split, c("selu", "softmax"), c(8, 3), dropout = list(alpha(0.2)))
+    compile(model, optimizer = "adam", loss = "sparse_categorical_crossentropy")
+    set.seed(12)
+    fit(model, d$x, d$classes, epochs = 1, batch_size = 16, verbose = 0)
+    runif(1)
+  })
+  expect_identical(runs[[1]], runs[[2]])
+  # dropout is off in predict()
+  set.seed(11)
+  model <- stack_net(FALSE, c("selu", "softmax"), c(8, 3), dropout = list(alpha(0.5)))
+  expect_true(runs_in_c(model))
+  expect_identical(predict(model, d$x), predict(model, d$x))
 })
 
 test_that("callbacks that run per batch see the weights of every step", {
