@@ -12,6 +12,7 @@ stack_activations <- c("linear", "selu", "elu", "relu", "leaky_relu", "sigmoid",
 # The model's layers as the C stack takes them, list(layers = an integer
 # matrix of (inputs, units, use_bias, trainable, dropout) per Dense layer,
 # the dropout after it being 0 (none), 1 (dropout) or 2 (alpha dropout),
+# an Activation layer after a linear Dense layer taken as its activation,
 # activations, dropout = the dropout layers' states by Dense layer (NULL
 # where none), keys = the weights' keys, kernel then bias), or NULL when it
 # cannot run the model.
@@ -31,6 +32,18 @@ stack_layers <- function(self) {
       }
       layers[count, 5] <- if (step$class_name == "Dropout") 1L else 2L
       dropout[[count]] <- step
+      next
+    }
+    if (identical(step$class_name, "Activation")) {
+      # the activation of the linear Dense layer before it
+      count <- nrow(layers)
+      activation <- step$config$activation
+      if (!count || activations[count] != "linear" || layers[count, 5] != 0L ||
+          !is.character(activation) || !activation %in% stack_activations ||
+          (activation == "softmax" && i < length(steps)) || !identical(step$dtype, "float64")) {
+        return(NULL)
+      }
+      activations[count] <- activation
       next
     }
     activation <- step$config$activation

@@ -87,6 +87,21 @@ check_compiled <- function(self, what, call) {
 #' With `set.seed()` before building and fitting a model, training is
 #' reproducible bit for bit, whatever [selu_threads()] is.
 #'
+#' A model that is a chain of Dense layers, each with one of the activations
+#' `"linear"`, `"selu"`, `"elu"`, `"relu"`, `"leaky_relu"`, `"sigmoid"`,
+#' `"tanh"` (or `"softmax"` on the last), given to the layer or as an
+#' Activation layer after it ([layer_activation_selu()], [layer_activation()]),
+#' and optionally a dropout or alpha dropout layer after that, trained on a
+#' double matrix with mean squared error or a cross-entropy fused with its
+#' output, runs each batch in one call into C: the forward pass, the loss, the
+#' backward pass and the optimizer's update, on buffers made once per `fit()`,
+#' so that a step allocates little more than its output. [predict()] and
+#' [evaluate()] run the forward pass of such a model in C as well. The
+#' numbers are bit for bit those of the general path, which every other
+#' model takes (layers with regularizers or constraints, normalization
+#' layers, parametric activation layers, label smoothing, integer input,
+#' ...).
+#'
 #' @param object A compiled model.
 #' @param x The inputs: a numeric matrix or array whose first dimension is
 #'   the batch axis, matching the model's input shape.

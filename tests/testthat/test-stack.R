@@ -1,8 +1,8 @@
 # The C stack (R/stack.R, src/train.c): a chain of Dense layers trains and
 # predicts in C. Each case trains a model twice from the same weights and
-# seed: as Dense layers with their activations (the C stack) and as linear
-# Dense layers followed by Activation layers, which the R path runs. The
-# two must agree bit for bit.
+# seed: as it is (the C stack) and with a regularizer of weight 0 on its
+# first kernel, which changes no number but takes the R path. The two must
+# agree bit for bit.
 
 stack_data <- function(n = 90, inputs = 6, seed = 5) {
   set.seed(seed)
@@ -10,18 +10,21 @@ stack_data <- function(n = 90, inputs = 6, seed = 5) {
   list(x = x, classes = as.integer((x[, 1] > 0) + (x[, 2] > 0.5)))
 }
 
-# The same network both ways; `split = TRUE` takes the R path.
-# `dropout`: a list by layer of NULL or a function adding a dropout layer.
-stack_net <- function(split, activations, units, inputs = 6, use_bias = TRUE,
-                      trainable = rep(TRUE, length(units)), dropout = list()) {
+# `r_path = TRUE` gives the first kernel a regularizer of weight 0; `split`
+# makes each activation a layer of its own; `dropout`: a list by layer of
+# NULL or a function adding a dropout layer.
+stack_net <- function(r_path, activations, units, inputs = 6, use_bias = TRUE,
+                      trainable = rep(TRUE, length(units)), dropout = list(), split = FALSE) {
   model <- keras_model_sequential(input_shape = inputs)
   for (i in seq_along(units)) {
+    reg <- if (r_path && i == 1) regularizer_l2(0)
     if (split) {
-      model <- layer_dense(model, units[i], use_bias = use_bias, trainable = trainable[i])
+      model <- layer_dense(model, units[i], use_bias = use_bias, trainable = trainable[i],
+                           kernel_regularizer = reg)
       if (activations[i] != "linear") model <- layer_activation(model, activations[i])
     } else {
       model <- layer_dense(model, units[i], activation = activations[i], use_bias = use_bias,
-                           trainable = trainable[i])
+                           trainable = trainable[i], kernel_regularizer = reg)
     }
     if (i <= length(dropout) && !is.null(dropout[[i]])) model <- dropout[[i]](model)
   }
@@ -37,8 +40,8 @@ train_both <- function(activations, units, loss, optimizer, y, epochs = 2, batch
   force(data) # stack_data() sets the seed
   set.seed(11)
   start <- get_weights(stack_net(FALSE, activations, units, use_bias = use_bias))
-  lapply(c(stack = FALSE, r = TRUE), function(split) {
-    model <- stack_net(split, activations, units, use_bias = use_bias, trainable = trainable,
+  lapply(c(stack = FALSE, r = TRUE), function(r_path) {
+    model <- stack_net(r_path, activations, units, use_bias = use_bias, trainable = trainable,
                        dropout = dropout)
     set_weights(model, start)
     opt <- optimizer()
@@ -133,9 +136,9 @@ test_that("dropout and alpha dropout train in the C stack as in the R path", {
                                     dropout = dropout))
   }
   # the same masks as the R path drew: the user's random stream moved alike
-  runs <- lapply(c(FALSE, TRUE), function(split) {
+  runs <- lapply(c(FALSE, TRUE), function(r_path) {
     set.seed(11)
-    model <- stack_net(split, c("selu", "softmax"), c(8, 3), dropout = list(alpha(0.2)))
+    model <- stack_net(r_path, c("selu", "softmax"), c(8, 3), dropout = list(alpha(0.2)))
     compile(model, optimizer = "adam", loss = "sparse_categorical_crossentropy")
     set.seed(12)
     fit(model, d$x, d$classes, epochs = 1, batch_size = 16, verbose = 0)
@@ -149,11 +152,37 @@ test_that("dropout and alpha dropout train in the C stack as in the R path", {
   expect_identical(predict(model, d$x), predict(model, d$x))
 })
 
+test_that("an Activation layer after a linear Dense layer runs in the C stack as its activation", {
+  d <- stack_data()
+  one_hot <- diag(3)[d$classes + 1, ]
+  runs <- lapply(c(FALSE, TRUE), function(split) {
+    set.seed(11)
+    model <- stack_net(FALSE, c("selu", "tanh", "softmax"), c(8, 6, 3), split = split,
+                       dropout = list(function(model) layer_alpha_dropout(model, 0.1)))
+    compile(model, optimizer = "adam", loss = "categorical_crossentropy")
+    set.seed(12)
+    fit(model, d$x, one_hot, epochs = 2, batch_size = 16, verbose = 0)
+    list(c = runs_in_c(model), weights = get_weights(model))
+  })
+  expect_true(runs[[2]]$c)
+  expect_identical(runs[[1]], runs[[2]])
+  # the package's own SELU layer is one of them; parametric ones are not
+  selu_layer <- keras_model_sequential(input_shape = 6) |> layer_dense(4) |>
+    layer_activation_selu() |> layer_dense(1)
+  expect_true(runs_in_c(selu_layer))
+  leaky <- keras_model_sequential(input_shape = 6) |> layer_dense(4) |>
+    layer_activation_leaky_relu(alpha = 0.1) |> layer_dense(1)
+  expect_false(runs_in_c(leaky))
+  twice <- keras_model_sequential(input_shape = 6) |> layer_dense(4, activation = "relu") |>
+    layer_activation_selu() |> layer_dense(1)
+  expect_false(runs_in_c(twice))
+})
+
 test_that("callbacks that run per batch see the weights of every step", {
   d <- stack_data()
-  seen <- lapply(c(stack = FALSE, r = TRUE), function(split) {
+  seen <- lapply(c(stack = FALSE, r = TRUE), function(r_path) {
     set.seed(11)
-    model <- stack_net(split, c("selu", "softmax"), c(8, 3))
+    model <- stack_net(r_path, c("selu", "softmax"), c(8, 3))
     kernels <- list()
     record <- callback_lambda(on_batch_end = function(batch, logs) {
       kernels[[length(kernels) + 1]] <<- get_weights(model)[[1]]
@@ -183,9 +212,9 @@ test_that("a second fit() continues the C stack's training where it stopped", {
 
 test_that("a loss that is not finite stops the C stack before the update", {
   d <- stack_data()
-  runs <- lapply(c(stack = FALSE, r = TRUE), function(split) {
+  runs <- lapply(c(stack = FALSE, r = TRUE), function(r_path) {
     set.seed(11)
-    model <- stack_net(split, c("linear", "linear"), c(8, 1))
+    model <- stack_net(r_path, c("linear", "linear"), c(8, 1))
     compile(model, optimizer = optimizer_sgd(1e6), loss = "mse")
     set.seed(12)
     expect_message(fit(model, d$x, d$x[, 1] * 1e100, epochs = 3, batch_size = 30, verbose = 0),
@@ -200,12 +229,12 @@ test_that("predict() and evaluate() through the C stack are the layers' own forw
   d <- stack_data(n = 101)
   set.seed(11)
   model <- stack_net(FALSE, c("selu", "relu", "softmax"), c(8, 5, 3))
-  split <- stack_net(TRUE, c("selu", "relu", "softmax"), c(8, 5, 3))
-  set_weights(split, get_weights(model))
+  r_path <- stack_net(TRUE, c("selu", "relu", "softmax"), c(8, 5, 3))
+  set_weights(r_path, get_weights(model))
   expect_true(runs_in_c(model))
   p <- predict(model, d$x)
   expect_identical(p, model(d$x))
-  expect_identical(p, predict(split, d$x))
+  expect_identical(p, predict(r_path, d$x))
   for (batch_size in c(1, 7, 100, 101, 1000)) {
     expect_identical(predict(model, d$x, batch_size = batch_size), p)
   }
@@ -213,11 +242,11 @@ test_that("predict() and evaluate() through the C stack are the layers' own forw
   rownames(named) <- paste0("r", seq_len(nrow(named)))
   expect_identical(rownames(predict(model, named)), rownames(named))
   expect_identical(predict(model, d$x[1, , drop = FALSE]), p[1, , drop = FALSE])
-  for (m in list(model, split)) {
+  for (m in list(model, r_path)) {
     compile(m, optimizer = "adam", loss = "sparse_categorical_crossentropy", metrics = "accuracy")
   }
   expect_identical(evaluate(model, d$x, d$classes, batch_size = 16),
-                   evaluate(split, d$x, d$classes, batch_size = 16))
+                   evaluate(r_path, d$x, d$classes, batch_size = 16))
   expect_error(predict(model, d$x[, 1:5]), class = "selu_error", regexp = "shape")
 })
 
