@@ -422,7 +422,10 @@ report <- c(
   if (has_torch) sprintf("- PyTorch %s: %s; BLAS loaded in its process: %s.", torch_info$version,
                          torch_info$blas_info, paste(torch_info$blas_loaded, collapse = ", ")),
   "", "## Profile of the batch-32 epoch", "",
-  "From bench/results/train-profile.txt (Rprof, one thread), self time by group:", "",
+  paste("From bench/results/train-profile.txt (Rprof, one thread), self time by group. Rprof",
+        "counts a .Call's time to the R function that makes it, so C code that runs a whole",
+        "training step falls under that function's name; perf's split by shared object below",
+        "sees inside it."), "",
   sprintf("- %.1f%% %s", 100 * groups$share, groups$group),
   if (length(perf_lines)) c("", "perf, by shared object:", "", "```",
                             utils::head(by_dso, 8), "```"))
