@@ -87,10 +87,15 @@ check-sanitizers:
 # (1e7 doubles) are fresh pages for every call, as glibc always does.
 BENCH_ENV = GLIBC_TUNABLES=glibc.malloc.trim_threshold=4294967295:glibc.malloc.mmap_threshold=33554432
 
-.PHONY: bench accuracy memory-order
+.PHONY: bench bench-train accuracy memory-order
 bench: install
 	$(BENCH_ENV) $(RSCRIPT) bench/bench.R
 	$(RSCRIPT) bench/tables.R
+
+# Training speed and memory against PyTorch, about 10 minutes: plain Rscript,
+# as a user runs it, without BENCH_ENV's tunables.
+bench-train: install
+	$(RSCRIPT) bench/train.R
 
 accuracy: install
 	$(RSCRIPT) bench/accuracy.R
