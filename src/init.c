@@ -1,3 +1,4 @@
+#include "memory.h"
 #include "selu.h"
 #include <R_ext/Rdynload.h>
 #include <R_ext/Visibility.h>
@@ -20,6 +21,8 @@ static const R_CallMethodDef call_methods[] = {
   CALL_ENTRY(selu_prelu_forward, 2),
   CALL_ENTRY(selu_prelu_backward, 3),
   CALL_ENTRY(selu_dense_forward, 3),
+  CALL_ENTRY(selu_allocator_stats, 0),
+  CALL_ENTRY(selu_release_allocator, 0),
   {NULL, NULL, 0}
 };
 
@@ -28,4 +31,5 @@ void attribute_visible R_init_selu(DllInfo *dll) {
   R_useDynamicSymbols(dll, FALSE);
   R_forceSymbols(dll, TRUE);
   selu_init_kernels();
+  selu_init_allocator();
 }

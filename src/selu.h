@@ -19,6 +19,8 @@ SEXP selu_softmax_backward(SEXP x, SEXP grad_output, SEXP axis);
 SEXP selu_prelu_forward(SEXP x, SEXP alpha);
 SEXP selu_prelu_backward(SEXP x, SEXP alpha, SEXP grad_output);
 SEXP selu_dense_forward(SEXP x, SEXP kernel, SEXP bias);
+SEXP selu_allocator_stats(void);
+SEXP selu_release_allocator(void);
 
 /* Picks the instruction set and the default thread count, at load. */
 void selu_init_kernels(void);
