@@ -1,11 +1,20 @@
 # Speed of the SELU kernels against the alternatives, all in one run.
 #
-# Run from the package root with `make bench` (selu installed). Writes
-# bench/results/bench.csv, bench/results/bench.md and bench/results/bench.png
-# and prints the table and the targets. PyTorch joins when a Python that can
-# `import torch` is found: $PYTHON, else python3, else /usr/bin/python3
-# (Debian: apt-get install python3-torch).
+# Run from the package root with `make bench` (selu installed), in a plain
+# session as a user runs R. Writes bench/results/bench.csv, bench/results/bench.md
+# and bench/results/bench.png and prints the table and the targets. PyTorch
+# joins when a Python that can `import torch` is found: $PYTHON, else python3,
+# else /usr/bin/python3 (Debian: apt-get install python3-torch).
+#
+# `Rscript bench/bench.R tuned` (make bench-tuned, under glibc tunables that
+# keep freed memory for reuse) times the same cases but not the family, and
+# writes bench/results/bench-tuned.csv and .md instead.
 library(selu)
+tuned <- identical(commandArgs(trailingOnly = TRUE), "tuned")
+stem <- if (tuned) "bench-tuned" else "bench"
+malloc_env <- if (nzchar(Sys.getenv("GLIBC_TUNABLES"))) {
+  paste0("GLIBC_TUNABLES=", Sys.getenv("GLIBC_TUNABLES"))
+} else "no GLIBC_TUNABLES"
 
 sizes <- c(1e3, 1e5, 1e7)
 threads <- c(1L, 2L)
@@ -118,43 +127,45 @@ if (has_torch) {
 results$ns_per_element <- results$median / results$n * 1e9
 
 # The family at 1e7, on 1 and 2 threads: time per element against SELU's.
-x <- rnorm(1e7)
-g <- rnorm(1e7)
-xm <- matrix(x, 1e6, 10)  # softmax and PReLU along the last axis of 10
-gm <- matrix(g, 1e6, 10)
-family_mark <- function(x, g, xm, gm, min_iterations, min_time) bench::mark(
-  "selu" = activation_selu(x), "elu" = activation_elu(x),
-  "leaky_relu" = activation_leaky_relu(x), "relu" = activation_relu(x),
-  "thresholded_relu" = activation_thresholded_relu(x), "sigmoid" = activation_sigmoid(x),
-  "tanh" = activation_tanh(x), "softmax (last axis)" = activation_softmax(xm),
-  "parametric_relu" = activation_parametric_relu(xm, rep(0.1, 10)),
-  "selu backward" = activation_selu_backward(x, g), "elu backward" = activation_elu_backward(x, g),
-  "leaky_relu backward" = activation_leaky_relu_backward(x, g),
-  "relu backward" = activation_relu_backward(x, g),
-  "thresholded_relu backward" = activation_thresholded_relu_backward(x, g),
-  "sigmoid backward" = activation_sigmoid_backward(x, g),
-  "tanh backward" = activation_tanh_backward(x, g),
-  "softmax backward" = activation_softmax_backward(xm, gm),
-  "parametric_relu backward" = activation_parametric_relu_backward(xm, rep(0.1, 10), gm),
-  check = FALSE, min_iterations = min_iterations, min_time = min_time, filter_gc = FALSE)
-# Three rounds, each kernel's best median kept: a busy moment of the machine
-# then spoils one round, not the ratio.
-family_at <- function(nt) {
-  selu_threads(nt)
-  rounds <- lapply(1:3, function(i) family_mark(x, g, xm, gm, min_iterations = 5, min_time = 2))
-  kernel <- names(rounds[[1]]$expression)
-  ns <- do.call(pmin, lapply(rounds, function(r) as.numeric(r$median))) / 1e7 * 1e9
-  selu_ns <- ifelse(grepl("backward", kernel), ns[kernel == "selu backward"], ns[kernel == "selu"])
-  data.frame(kernel = kernel, threads = nt, ns_per_element = ns, time_over_selu = ns / selu_ns)
+if (!tuned) {
+  x <- rnorm(1e7)
+  g <- rnorm(1e7)
+  xm <- matrix(x, 1e6, 10)  # softmax and PReLU along the last axis of 10
+  gm <- matrix(g, 1e6, 10)
+  family_mark <- function(x, g, xm, gm, min_iterations, min_time) bench::mark(
+    "selu" = activation_selu(x), "elu" = activation_elu(x),
+    "leaky_relu" = activation_leaky_relu(x), "relu" = activation_relu(x),
+    "thresholded_relu" = activation_thresholded_relu(x), "sigmoid" = activation_sigmoid(x),
+    "tanh" = activation_tanh(x), "softmax (last axis)" = activation_softmax(xm),
+    "parametric_relu" = activation_parametric_relu(xm, rep(0.1, 10)),
+    "selu backward" = activation_selu_backward(x, g), "elu backward" = activation_elu_backward(x, g),
+    "leaky_relu backward" = activation_leaky_relu_backward(x, g),
+    "relu backward" = activation_relu_backward(x, g),
+    "thresholded_relu backward" = activation_thresholded_relu_backward(x, g),
+    "sigmoid backward" = activation_sigmoid_backward(x, g),
+    "tanh backward" = activation_tanh_backward(x, g),
+    "softmax backward" = activation_softmax_backward(xm, gm),
+    "parametric_relu backward" = activation_parametric_relu_backward(xm, rep(0.1, 10), gm),
+    check = FALSE, min_iterations = min_iterations, min_time = min_time, filter_gc = FALSE)
+  # Three rounds, each kernel's best median kept: a busy moment of the machine
+  # then spoils one round, not the ratio.
+  family_at <- function(nt) {
+    selu_threads(nt)
+    rounds <- lapply(1:3, function(i) family_mark(x, g, xm, gm, min_iterations = 5, min_time = 2))
+    kernel <- names(rounds[[1]]$expression)
+    ns <- do.call(pmin, lapply(rounds, function(r) as.numeric(r$median))) / 1e7 * 1e9
+    selu_ns <- ifelse(grepl("backward", kernel), ns[kernel == "selu backward"], ns[kernel == "selu"])
+    data.frame(kernel = kernel, threads = nt, ns_per_element = ns, time_over_selu = ns / selu_ns)
+  }
+  family <- do.call(rbind, lapply(threads, family_at))
+  # The same calls on 10 numbers (softmax and PReLU on a 1 x 10 matrix): the
+  # cost of a call itself, on one thread whatever the setting.
+  small_family <- family_mark(x[1:10], g[1:10], xm[1, , drop = FALSE], gm[1, , drop = FALSE],
+                              min_iterations = 1e4, min_time = 0.5)
+  family$us_10_numbers <- as.numeric(small_family$median)[match(family$kernel,
+                                                                names(small_family$expression))] * 1e6
+  write.csv(family, file.path(out_dir, "family.csv"), row.names = FALSE)
 }
-family <- do.call(rbind, lapply(threads, family_at))
-# The same calls on 10 numbers (softmax and PReLU on a 1 x 10 matrix): the
-# cost of a call itself, on one thread whatever the setting.
-small_family <- family_mark(x[1:10], g[1:10], xm[1, , drop = FALSE], gm[1, , drop = FALSE],
-                            min_iterations = 1e4, min_time = 0.5)
-family$us_10_numbers <- as.numeric(small_family$median)[match(family$kernel,
-                                                              names(small_family$expression))] * 1e6
-write.csv(family, file.path(out_dir, "family.csv"), row.names = FALSE)
 selu_threads(max(threads))
 
 # Small inputs and memory.
@@ -174,12 +185,13 @@ ratio_to <- function(i) {
   results$median[i] / results$median[same]
 }
 results$time_over_selu <- vapply(seq_len(nrow(results)), ratio_to, 0)
-write.csv(results, file.path(out_dir, "bench.csv"), row.names = FALSE)
+write.csv(results, file.path(out_dir, paste0(stem, ".csv")), row.names = FALSE)
 
 cpu <- sub(".*: ", "", grep("^model name", readLines("/proc/cpuinfo"), value = TRUE)[1])
-machine <- sprintf("%s, %d cores, %s, selu kernels: %s%s", cpu, parallel::detectCores(),
+machine <- sprintf("%s, %d cores, %s, selu kernels: %s%s, %s", cpu, parallel::detectCores(),
                    R.version.string, selu:::kernel_isa(),
-                   if (has_torch) paste0(", PyTorch ", torch_version) else ", no PyTorch")
+                   if (has_torch) paste0(", PyTorch ", torch_version) else ", no PyTorch",
+                   malloc_env)
 
 lookup <- function(impl, op, n, nt) {
   results$median[results$impl == impl & results$op == op & results$n == n &
@@ -203,7 +215,7 @@ targets <- rbind(
   target("in-place forward allocates nothing: bytes at 1e5", inplace_bytes, inplace_bytes <= 0),
   target("10 numbers: microseconds per call", v <- as.numeric(small$median) * 1e6, v <= 1.5)
 )
-for (nt in threads) {
+if (!tuned) for (nt in threads) {
   d <- family[family$threads == nt, ]
   worst <- which.max(d$time_over_selu)
   targets <- rbind(targets, target(
@@ -250,17 +262,17 @@ family_wide <- function(family) {
     sprintf("| %s | %s | %.2f |", one$kernel, apply(matrix(cells, nrow(one)), 1, paste,
                                                    collapse = " | "), one$us_10_numbers))
 }
-family_table <- c(
+family_table <- if (!tuned) c(
   "The family at 1e7 elements (softmax and PReLU on a 1e6 x 10 matrix, along its last axis):", "",
   family_wide(family))
 report <- c(paste0("Machine: ", machine, "."), "",
             "| target | measured | met |", "|---|---|---|",
             sprintf("| %s | %s | %s |", targets$target, targets$measured, targets$met), "",
             fmt_table(table_rows), "", family_table)
-writeLines(report, file.path(out_dir, "bench.md"))
+writeLines(report, file.path(out_dir, paste0(stem, ".md")))
 
 # The plot: ns per element against size, one line per implementation.
-png(file.path(out_dir, "bench.png"), width = 1100, height = 800, res = 110)
+png(file.path(out_dir, paste0(stem, ".png")), width = 1100, height = 800, res = 110)
 impls <- unique(results$impl)
 colours <- setNames(c("#d7301f", "#fc8d59", "#08519c", "#6baed6", "black", "#238b45",
                       "#74c476", "#807dba", "#969696")[seq_along(impls)], impls)
@@ -286,13 +298,13 @@ options(width = 140)
 cat("\n", machine, "\n\n", sep = "")
 print(targets, right = FALSE, row.names = FALSE)
 cat("\n")
-print(family, row.names = FALSE, digits = 3)
+if (!tuned) print(family, row.names = FALSE, digits = 3)
 cat("\n")
 print(data.frame(op = table_rows$op, threads = table_rows$threads, n = table_rows$n,
                  impl = table_rows$impl, ns_per_element = round(table_rows$ns_per_element, 3),
                  time_over_selu = round(table_rows$time_over_selu, 2)), row.names = FALSE)
 # the vignette shows the plot too
-invisible(file.copy(file.path(out_dir, "bench.png"), file.path("vignettes", "bench.png"),
-                    overwrite = TRUE))
-cat("\nWrote", file.path(out_dir, c("bench.csv", "bench.md", "bench.png")),
-    "and vignettes/bench.png\n")
+if (!tuned) invisible(file.copy(file.path(out_dir, "bench.png"), file.path("vignettes", "bench.png"),
+                                overwrite = TRUE))
+cat("\nWrote", file.path(out_dir, paste0(stem, c(".csv", ".md", ".png"))),
+    if (!tuned) "and vignettes/bench.png", "\n")

@@ -1,11 +1,12 @@
 # Writes the benchmark's float64 table into the README and the vignette,
 # between their <!-- bench:start --> and <!-- bench:end --> lines, and the
 # family's table into the README, between <!-- family:start --> and
-# <!-- family:end -->. Run by `make bench` after bench.R.
+# <!-- family:end -->; with bench/results/bench-tuned.csv (make bench-tuned),
+# the plain session against the tuned one, between <!-- tuned:start --> and
+# <!-- tuned:end -->. Run by `make bench` and `make bench-tuned` after bench.R.
 results <- read.csv(file.path("bench", "results", "bench.csv"))
-cell <- function(impl, op, n, nt) {
-  v <- results$ns_per_element[results$impl == impl & results$op == op & results$n == n &
-                                results$threads == nt]
+cell <- function(impl, op, n, nt, from = results) {
+  v <- from$ns_per_element[from$impl == impl & from$op == op & from$n == n & from$threads == nt]
   if (length(v)) sprintf("%.2f", v) else ""
 }
 rows <- c("| n | threads | op | selu | PyTorch | C scalar libm | base R subset | `x * 1` / `x * g` |",
@@ -25,6 +26,23 @@ write_between <- function(file, tag, rows) {
   writeLines(c(text[seq_len(start)], rows, text[end:length(text)]), file)
 }
 for (file in c("README.md", file.path("vignettes", "selu.Rmd"))) write_between(file, "bench", rows)
+
+tuned_csv <- file.path("bench", "results", "bench-tuned.csv")
+if (file.exists(tuned_csv)) {
+  tuned <- read.csv(tuned_csv)
+  rows <- c(paste("| n | threads | op | selu | selu, tunables | PyTorch | PyTorch, tunables |",
+                  "`x * 1` / `x * g` | `x * 1` / `x * g`, tunables |"),
+            "|---|---|---|---|---|---|---|---|---|")
+  for (n in c(1e5, 1e7)) for (nt in 1:2) for (op in c("forward", "backward")) {
+    floor <- if (op == "forward") "x * 1 (memory floor)" else "x * g (memory floor)"
+    rows <- c(rows, sprintf("| %s | %d | %s | %s | %s | %s | %s | %s | %s |",
+                            format(n, scientific = TRUE), nt, op,
+                            cell("selu", op, n, nt), cell("selu", op, n, nt, tuned),
+                            cell("torch", op, n, nt), cell("torch", op, n, nt, tuned),
+                            cell(floor, op, n, nt), cell(floor, op, n, nt, tuned)))
+  }
+  write_between("README.md", "tuned", rows)
+}
 
 family <- read.csv(file.path("bench", "results", "family.csv"))
 one <- family[family$threads == 1, ]

@@ -2,6 +2,7 @@
  * dgemm: the bias is written first and dgemm adds the product to it, so the
  * result is allocated and written once. */
 #define USE_FC_LEN_T
+#include "memory.h"
 #include "selu.h"
 #include <R_ext/BLAS.h>
 #include <limits.h>
@@ -25,7 +26,7 @@ SEXP selu_dense_forward(SEXP x, SEXP kernel, SEXP bias) {
     Rf_error("internal error: selu_dense_forward's shapes do not fit");
   }
   int rows = (int) whole_rows;
-  SEXP y = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) rows * units));
+  SEXP y = PROTECT(alloc_result(REALSXP, (R_xlen_t) rows * units));
   double *restrict out = REAL(y);
   double beta = 0.0, one = 1.0;
   if (bias != R_NilValue) {

@@ -1,3 +1,4 @@
+#include "memory.h"
 #include "selu.h"
 #include <R_ext/Rdynload.h>
 #include <R_ext/Visibility.h>
@@ -25,6 +26,8 @@ static const R_CallMethodDef call_methods[] = {
   CALL_ENTRY(selu_trainer_store, 2),
   CALL_ENTRY(selu_trainer_step, 8),
   CALL_ENTRY(selu_stack_forward, 6),
+  CALL_ENTRY(selu_allocator_stats, 0),
+  CALL_ENTRY(selu_release_allocator, 0),
   {NULL, NULL, 0}
 };
 
@@ -33,4 +36,5 @@ void attribute_visible R_init_selu(DllInfo *dll) {
   R_useDynamicSymbols(dll, FALSE);
   R_forceSymbols(dll, TRUE);
   selu_init_kernels();
+  selu_init_allocator();
 }

@@ -1,6 +1,7 @@
 #ifndef SELU_MEMORY_H
 #define SELU_MEMORY_H
 
+#include "selu.h"
 #include <stddef.h>
 #include <stdint.h>
 
@@ -25,5 +26,17 @@ static inline void advise_huge_pages(void *buffer, size_t bytes) {
   (void) bytes;
 #endif
 }
+
+/* A new vector for a kernel's result (REALSXP, INTSXP or LGLSXP; other
+ * types as Rf_allocVector() makes them), unprotected, its contents not
+ * set. Results from 64 KB to 16 MB reuse the memory of recently collected
+ * ones (src/alloc.c), which spares them the page faults of fresh memory.
+ * For the kernels' results and the training step's per-batch buffers; on
+ * the main thread only, as every R allocation. It may run a collection. */
+SEXP alloc_result(SEXPTYPE type, R_xlen_t n);
+
+/* At load of the library (src/init.c); selu_release_allocator(), its
+ * counterpart, is called by .onUnload(). */
+void selu_init_allocator(void);
 
 #endif

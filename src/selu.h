@@ -27,6 +27,8 @@ SEXP selu_trainer_step(SEXP ptr, SEXP x, SEXP y, SEXP sample_weight, SEXP rows, 
                        SEXP masks, SEXP output);
 SEXP selu_stack_forward(SEXP layers, SEXP activations, SEXP weights, SEXP x, SEXP batch_size,
                         SEXP logits);
+SEXP selu_allocator_stats(void);
+SEXP selu_release_allocator(void);
 
 /* Picks the instruction set and the default thread count, at load. */
 void selu_init_kernels(void);

@@ -1,4 +1,5 @@
 #include "dispatch.h"
+#include "memory.h"
 
 /* Softmax along one axis of an array, and parametric ReLU.
  *
@@ -472,7 +473,7 @@ SEXP selu_prelu_backward(SEXP x, SEXP alpha, SEXP grad_output) {
   SEXP xd = PROTECT(as_double(x));
   SEXP gd = PROTECT(as_double(grad_output));
   SEXP dx = PROTECT(result_for(x, 0));
-  SEXP dalpha = PROTECT(Rf_allocVector(REALSXP, features));
+  SEXP dalpha = PROTECT(alloc_result(REALSXP, features));
   prelu_grad_job j = {REAL(xd), REAL(gd), g_step, REAL(a), REAL(dx), REAL(dalpha), batch};
   run_units(prelu_grad_features, &j, features, batch);
   if (as_is) {

@@ -93,8 +93,7 @@ void check_backward_args(SEXP x, SEXP grad_output) {
  * see it, otherwise a new vector of x's shape. */
 SEXP result_for(SEXP x, int inplace) {
   if (inplace && TYPEOF(x) == REALSXP && !MAYBE_SHARED(x)) return x;
-  SEXP out = PROTECT(Rf_allocVector(REALSXP, XLENGTH(x)));
-  advise_huge_pages(REAL(out), XLENGTH(out) * sizeof(double));
+  SEXP out = PROTECT(alloc_result(REALSXP, XLENGTH(x)));
   copy_shape(x, out);
   UNPROTECT(1);
   return out;
