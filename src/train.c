@@ -13,6 +13,7 @@
  * interrupt inside a kernel leaves the weights as they were). */
 #define USE_FC_LEN_T
 #include "dispatch.h"
+#include "memory.h"
 #include <R_ext/BLAS.h>
 #include <limits.h>
 #include <math.h>
@@ -640,6 +641,17 @@ SEXP selu_trainer_step(SEXP ptr, SEXP x, SEXP y, SEXP sample_weight, SEXP rows_,
 
 /* --- inference ----------------------------------------------------------- */
 
+/* A rows x cols double matrix, its memory reused where it can be (alloc.c). */
+static SEXP result_matrix(int rows, int cols) {
+  SEXP m = PROTECT(alloc_result(REALSXP, (R_xlen_t) rows * cols));
+  SEXP dim = PROTECT(Rf_allocVector(INTSXP, 2));
+  INTEGER(dim)[0] = rows;
+  INTEGER(dim)[1] = cols;
+  Rf_setAttrib(m, R_DimSymbol, dim);
+  UNPROTECT(2);
+  return m;
+}
+
 /* The stack's output on every row of x (a double matrix), in batches of
  * batch_size rows, with the weights a list as selu_trainer_load() takes
  * them; with `logits` TRUE, list(output, the last layer's z). */
@@ -673,8 +685,8 @@ SEXP selu_stack_forward(SEXP layers, SEXP activations, SEXP weights, SEXP x, SEX
   int n = INTEGER(xdim)[0], batch = INTEGER(batch_size)[0], units = specs[n_layers - 1].units;
   if (batch > n) batch = n;
   int want_logits = LOGICAL(logits)[0];
-  SEXP out = PROTECT(Rf_allocMatrix(REALSXP, n, units));
-  SEXP z_out = PROTECT(want_logits ? Rf_allocMatrix(REALSXP, n, units) : R_NilValue);
+  SEXP out = PROTECT(result_matrix(n, units));
+  SEXP z_out = PROTECT(want_logits ? result_matrix(n, units) : R_NilValue);
   /* two buffers of z and two of a, taken in turn by the layers */
   R_xlen_t cells = (R_xlen_t) (batch > 0 ? batch : 1) * widest;
   double *z[2], *a[2];
