@@ -242,6 +242,9 @@ test_that("predict() and evaluate() through the C stack are the layers' own forw
   rownames(named) <- paste0("r", seq_len(nrow(named)))
   expect_identical(rownames(predict(model, named)), rownames(named))
   expect_identical(predict(model, d$x[1, , drop = FALSE]), p[1, , drop = FALSE])
+  # an output large enough for the allocator's reused blocks (src/alloc.c)
+  big <- matrix(rnorm(3e4 * 6), 3e4)
+  expect_identical(predict(model, big, batch_size = 4096), model(big))
   for (m in list(model, r_path)) {
     compile(m, optimizer = "adam", loss = "sparse_categorical_crossentropy", metrics = "accuracy")
   }
