@@ -287,7 +287,8 @@ SEXP selu_trainer_store(SEXP ptr, SEXP with_slots) {
       memcpy(REAL(v), p->slot[j], p->size * sizeof(double));
     }
   }
-  SEXP out = PROTECT(Rf_list3(weights, slots, Rf_ScalarReal(t->iterations)));
+  SEXP iterations = PROTECT(Rf_ScalarReal(t->iterations));
+  SEXP out = Rf_list3(weights, slots, iterations);
   UNPROTECT(3);
   return out;
 }

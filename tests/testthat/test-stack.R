@@ -269,3 +269,29 @@ test_that("models the C stack does not take still train, through the R path", {
   fit(plain, round(d$x * 10), diag(3)[d$classes + 1, ], epochs = 1, verbose = 0)
   expect_false(identical(get_weights(plain), before))
 })
+
+test_that("the C stack's entry points keep what they allocate through garbage collections", {
+  d <- stack_data(n = 20)
+  set.seed(11)
+  model <- stack_net(FALSE, c("selu", "softmax"), c(4, 3),
+                     dropout = list(function(model) layer_alpha_dropout(model, 0.2)))
+  compile(model, optimizer = optimizer_adam(0.01), loss = "sparse_categorical_crossentropy")
+  self <- selu:::model_state(model)
+  compiled <- self$compiled
+  data <- selu:::training_data(self, compiled$loss, d$x, d$classes, NULL, NULL, "x", "y", NULL)
+  plan <- selu:::training_plan(self, compiled$loss)
+  run <- function() {
+    trainer <- selu:::stack_trainer(self, plan, compiled, data, 8)
+    set.seed(3)
+    step <- selu:::stack_step(trainer, data, 1:8, output = TRUE)
+    stored <- .Call(selu:::C_selu_trainer_store, trainer$ptr, TRUE)
+    list(step = step, stored = stored,
+         forward = selu:::stack_forward(plan$stack, d$x, 7, logits = TRUE))
+  }
+  plain <- run()
+  gctorture(TRUE)
+  tortured <- run()
+  gctorture(FALSE)
+  expect_identical(tortured, plain)
+  expect_equal(plain$step$failure, NULL)
+})
