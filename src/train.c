@@ -642,6 +642,8 @@ SEXP selu_trainer_step(SEXP ptr, SEXP x, SEXP y, SEXP sample_weight, SEXP rows_,
 
 /* --- inference ----------------------------------------------------------- */
 
+#define MAX_FORWARD_ROWS 256
+
 /* A rows x cols double matrix, its memory reused where it can be (alloc.c). */
 static SEXP result_matrix(int rows, int cols) {
   SEXP m = PROTECT(alloc_result(REALSXP, (R_xlen_t) rows * cols));
@@ -684,6 +686,11 @@ SEXP selu_stack_forward(SEXP layers, SEXP activations, SEXP weights, SEXP x, SEX
   }
   if (k != XLENGTH(weights)) Rf_error("internal error: selu_stack_forward's weights");
   int n = INTEGER(xdim)[0], batch = INTEGER(batch_size)[0], units = specs[n_layers - 1].units;
+  /* Rows do not depend on each other, so the batches can be smaller than
+   * asked: beyond a few hundred rows a product streams its input from
+   * memory once per unit instead of from the CPU's caches (on the reference
+   * BLAS, 10,000 rows at a time took 1.6 times as long as 256). */
+  if (batch > MAX_FORWARD_ROWS) batch = MAX_FORWARD_ROWS;
   if (batch > n) batch = n;
   int want_logits = LOGICAL(logits)[0];
   SEXP out = PROTECT(result_matrix(n, units));
