@@ -81,6 +81,10 @@ if (length(args) == 2 && args[1] == "memory") {
 
 threads <- c(1L, 2L)
 dir.create(out_dir, showWarnings = FALSE, recursive = TRUE)
+# OpenBLAS, when R's BLAS is OpenBLAS, runs as many threads as each side is given
+source(file.path("bench", "build.R"))
+build_and_load("blas_threads")
+set_blas_threads <- function(n) .Call("set_blas_threads", as.integer(n), PACKAGE = "blas_threads")
 work_dir <- tempfile("selu-train-bench-")
 dir.create(work_dir)
 started <- proc.time()[["elapsed"]]
@@ -192,6 +196,7 @@ record <- function(case, nt, impl, seconds) {
 torch_info <- NULL
 for (nt in threads) {
   selu_threads(nt)
+  set_blas_threads(nt)
   torch <- if (has_torch) torch_session(nt)
   if (has_torch && is.null(torch_info)) torch_info <- jsonlite::fromJSON(torch$ask("info"))
   for (w in workloads) {

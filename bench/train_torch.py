@@ -4,7 +4,7 @@ Usage:
   python3 train_torch.py serve PORT_FILE
       Listens on a local port (written to PORT_FILE) for train.R's commands,
       one per line, so that R and PyTorch repetitions alternate in one run:
-        threads N           torch.set_num_threads(N)
+        threads N           torch.set_num_threads(N), and OpenBLAS's threads
         info                torch's version and BLAS, as JSON
         epoch DIR           one timed training epoch on DIR's data and weights
         predict DIR         a timed no_grad forward pass on all rows at once
@@ -21,6 +21,7 @@ row tiling for predict), x.f64 (rows x inputs, row-major), y.f64 and the
 initial weights w<i>.f64 (selu's kernel, inputs x units column-major, which is
 torch's (out, in) row-major as it stands) and b<i>.f64.
 """
+import ctypes
 import json
 import os
 import re
@@ -35,6 +36,14 @@ from torch import nn
 
 torch.set_default_dtype(torch.float64)
 torch.manual_seed(2017)
+
+
+def set_blas_threads(n):
+    """OpenBLAS's thread count, when torch's BLAS is OpenBLAS, as R's is set."""
+    try:
+        ctypes.CDLL(None).openblas_set_num_threads(n)
+    except AttributeError:
+        pass
 
 
 def network(sizes):
@@ -135,6 +144,7 @@ def serve(port_file):
         command = words[0]
         if command == "threads":
             torch.set_num_threads(int(words[1]))
+            set_blas_threads(int(words[1]))
             reply = "ok"
         elif command == "info":
             reply = info()

@@ -114,6 +114,34 @@ static void dense_forward(const layer_spec *s, const double *kernel, const doubl
   else if (!s->linear) run_unary(s->forward, z, a, n, s->params);
 }
 
+/* x^T y and x y^T as R's crossprod() and tcrossprod() compute them (for
+ * the R path's backward pass, R/layer-dense.R): dgemv where one side is a
+ * single row or column, as R chooses, so that both paths run the same BLAS
+ * routine on the same numbers. x is nrx x ncx, y has nry rows. */
+static void crossprod(const double *x, int nrx, int ncx, const double *y, int ncy, double *z) {
+  double one = 1.0, zero = 0.0;
+  int ione = 1;
+  if (ncy == 1)
+    F77_CALL(dgemv)("T", &nrx, &ncx, &one, x, &nrx, y, &ione, &zero, z, &ione FCONE);
+  else if (ncx == 1)
+    F77_CALL(dgemv)("T", &nrx, &ncy, &one, y, &nrx, x, &ione, &zero, z, &ione FCONE);
+  else
+    F77_CALL(dgemm)("T", "N", &ncx, &ncy, &nrx, &one, x, &nrx, y, &nrx, &zero, z, &ncx FCONE
+                    FCONE);
+}
+
+static void tcrossprod(const double *x, int nrx, int ncx, const double *y, int nry, double *z) {
+  double one = 1.0, zero = 0.0;
+  int ione = 1;
+  if (nry == 1)
+    F77_CALL(dgemv)("N", &nrx, &ncx, &one, x, &nrx, y, &ione, &zero, z, &ione FCONE);
+  else if (nrx == 1)
+    F77_CALL(dgemv)("N", &nry, &ncx, &one, y, &nry, x, &ione, &zero, z, &ione FCONE);
+  else
+    F77_CALL(dgemm)("N", "T", &nrx, &nry, &ncx, &one, x, &nrx, y, &nry, &zero, z, &nrx FCONE
+                    FCONE);
+}
+
 /* --- the trainer ------------------------------------------------------- */
 
 static trainer *trainer_of(SEXP ptr) {
@@ -295,12 +323,23 @@ SEXP selu_trainer_store(SEXP ptr, SEXP with_slots) {
 
 /* --- one step ---------------------------------------------------------- */
 
-/* x[rows, ] into out (rows.length x cols), column by column. */
+/* Columns ahead whose elements gather_rows() asks for while it copies. */
+#define GATHER_AHEAD 4
+
+/* x[rows, ] into out (rows.length x cols), column by column. The rows are
+ * scattered, each element a cache line of its own, so those of the columns
+ * a few ahead are asked for while this one is copied. */
 static void gather_rows(const double *x, R_xlen_t n, int cols, const int *rows, int m,
                         double *out) {
   for (int j = 0; j < cols; j++) {
     const double *col = x + (R_xlen_t) j * n;
     double *o = out + (R_xlen_t) j * m;
+#if defined(__GNUC__)
+    if (j + GATHER_AHEAD < cols) {
+      const double *ahead = col + GATHER_AHEAD * n - 1;
+      for (int i = 0; i < m; i++) __builtin_prefetch(ahead + rows[i]);
+    }
+#endif
     for (int i = 0; i < m; i++) o[i] = col[rows[i] - 1];
   }
 }
@@ -419,12 +458,13 @@ static double r_pow(double x, double y) {
 }
 
 /* One weight's update into its `next` copies, as optimizer_rules in
- * R/optimizers.R; 0 if a new weight is not finite. */
+ * R/optimizers.R; 0 if a new weight is not finite (R's path checks the
+ * sum, which differs only where a sum of finite weights overflows). */
 static int update(const trainer *t, param *p, double lr, double step) {
   const double *h = t->hyper;
   double decay = t->weight_decay;
   int has_decay = !ISNAN(decay);
-  long double sum = 0;
+  int finite = 1;
   double *m = p->slot[0], *m_next = p->slot_next[0];
   double alpha = 0;
   if (t->optimizer == OPT_ADAM)
@@ -483,9 +523,9 @@ static int update(const trainer *t, param *p, double lr, double step) {
     }
     }
     p->next[i] = out;
-    sum += out;
+    finite &= out - out == 0; /* NaN for infinities and NaN */
   }
-  return R_FINITE((double) sum);
+  return finite;
 }
 
 /* One step on the batch rows (1-based, of x and y and the row weights
@@ -565,15 +605,13 @@ SEXP selu_trainer_step(SEXP ptr, SEXP x, SEXP y, SEXP sample_weight, SEXP rows_,
       run_binary(last->spec.backward, last->z, t->ga, 1, last->dz, (R_xlen_t) m * units,
                  last->spec.params);
     }
-    double one = 1.0, zero = 0.0;
     for (int l = t->n_layers - 1; l >= t->first_trainable; l--) {
       layer *ly = &t->layers[l];
       int inputs = ly->spec.inputs, out = ly->spec.units;
       const layer *prev = l == 0 ? NULL : &t->layers[l - 1];
       const double *x_l = !prev ? t->xb : prev->mask ? prev->dropped : prev->a;
       if (ly->spec.trainable) {
-        F77_CALL(dgemm)("T", "N", &inputs, &out, &m, &one, x_l, &m, ly->dz, &m, &zero,
-                        ly->kernel->grad, &inputs FCONE FCONE);
+        crossprod(x_l, m, inputs, ly->dz, out, ly->kernel->grad);
         if (ly->bias) {
           for (int j = 0; j < out; j++) {
             long double s = 0;
@@ -589,8 +627,7 @@ SEXP selu_trainer_step(SEXP ptr, SEXP x, SEXP y, SEXP sample_weight, SEXP rows_,
        * directly when it is linear and has no dropout */
       int direct = below->spec.linear && !below->mask;
       double *dx = direct ? below->dz : ly->dx;
-      F77_CALL(dgemm)("N", "T", &m, &inputs, &out, &one, ly->dz, &m, ly->kernel->w, &inputs,
-                      &zero, dx, &m FCONE FCONE);
+      tcrossprod(ly->dz, m, out, ly->kernel->w, inputs, dx);
       if (below->mask) {
         /* through the dropout: the gradient for a, in place (into dz when linear) */
         const double *k = below->mask;
