@@ -240,6 +240,7 @@ cat("measured memory\n")
 # The profile of the batch-32 epoch, one thread: Rprof over two epochs, then
 # perf (when it is installed and allowed) over one.
 selu_threads(1)
+set_blas_threads(1)
 w <- workloads[[2]]
 prof_file <- file.path(work_dir, "Rprof.out")
 set_weights(w$model, w$initial)
