@@ -776,8 +776,9 @@ SEXP selu_stack_forward(SEXP layers, SEXP activations, SEXP weights, SEXP x, SEX
   R_xlen_t cells = (R_xlen_t) (batch > 0 ? batch : 1) * widest;
   double *z[2], *a[2];
   for (int b = 0; b < 2; b++) {
-    z[b] = (double *) R_alloc(cells, sizeof(double));
-    a[b] = (double *) R_alloc(cells, sizeof(double));
+    void *zb = R_alloc(cells, sizeof(double)), *ab = R_alloc(cells, sizeof(double));
+    z[b] = zb;
+    a[b] = ab;
   }
   for (int start = 0; start < n; start += batch) {
     int m = n - start < batch ? n - start : batch;
