@@ -88,7 +88,7 @@ check-sanitizers:
 # and the README's table of the two.
 BENCH_TUNED_ENV = GLIBC_TUNABLES=glibc.malloc.trim_threshold=4294967295:glibc.malloc.mmap_threshold=33554432
 
-.PHONY: bench bench-tuned bench-train accuracy memory-order
+.PHONY: bench bench-tuned bench-train bench-threads accuracy memory-order
 bench: install
 	env -u GLIBC_TUNABLES $(RSCRIPT) bench/bench.R
 	$(RSCRIPT) bench/tables.R
@@ -101,6 +101,11 @@ bench-tuned: install
 # as a user runs it.
 bench-train: install
 	$(RSCRIPT) bench/train.R
+
+# selu's default threads against one thread, on the reference BLAS and on
+# OpenBLAS (Debian's libopenblas0-pthread, when installed), about 5 minutes.
+bench-threads: install
+	$(RSCRIPT) bench/threads.R
 
 accuracy: install
 	$(RSCRIPT) bench/accuracy.R

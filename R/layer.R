@@ -142,6 +142,7 @@ call_layer <- function(self, inputs, training, call, what = "`inputs`") {
   }
   check_input_shape(self, data_shape(inputs), what, call = call)
   build_layer(self, data_shape(inputs), call = call, what = what)
+  bound_blas_threads()
   self$forward(self, inputs, training)
 }
 

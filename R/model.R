@@ -257,6 +257,7 @@ predict.selu_model <- function(object, x, batch_size = NULL, verbose = 0, ...) {
   self <- model_state(object)
   who <- sprintf("`object`, the model \"%s\",", object$name)
   n <- nrow_of(x)
+  bound_blas_threads()
   stack <- stack_layers(self)
   if (!is.null(stack) && !is.null(self$batch_input_shape) && stack_takes(x)) {
     check_model_input(self, x, "x", call)

@@ -4,9 +4,10 @@
 #'   Processing Systems 30*. \doi{10.48550/arXiv.1706.02515}
 "_PACKAGE"
 
-# The results the kernels allocate need the library's code when they are
-# collected (src/alloc.c): it stays loaded while any is alive.
-.onUnload <- function(libpath) .Call(C_selu_release_allocator)
+# The threads stop before the library may be unloaded; the results the
+# kernels allocate need the library's code when they are collected
+# (src/alloc.c): it stays loaded while any is alive.
+.onUnload <- function(libpath) .Call(C_selu_unload)
 
 #' @useDynLib selu, .registration = TRUE, .fixes = "C_"
 #' @importFrom stats predict

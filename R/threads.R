@@ -1,15 +1,53 @@
-#' Threads used by the kernels
+#' Threads used by selu, and by the BLAS under it
 #'
-#' The C kernels split long inputs over threads (OpenMP); inputs shorter
-#' than about 65,000 elements per thread run on one. `selu_threads()` reads
-#' the maximum number of threads, and `selu_threads(n)` sets it.
+#' `selu_threads()` reads the most threads `selu` computes on, and
+#' `selu_threads(n)` sets it. It bounds every compute thread `selu` starts:
+#' its kernels' own threads and, during [fit()], [evaluate()], [predict()]
+#' and a Dense layer's call, the threads of R's BLAS where the BLAS can be
+#' told (see below).
 #'
-#' The default is every core, capped by the environment variable
-#' `OMP_THREAD_LIMIT` and by the R option `selu.threads` when it is set
-#' before the package is loaded. The setting is the package's own: `selu`
-#' never calls `omp_set_num_threads()`, which would change the threads of
-#' other packages. Results are identical bit for bit whatever the number of
-#' threads.
+#' The kernels split long inputs over threads; inputs shorter than about
+#' 32,000 elements per thread run on one. Results are identical bit for bit
+#' whatever the number of threads, so `set.seed()` reproduces training on
+#' any machine setting. The setting is the package's own, as data.table's
+#' `setDTthreads()` is: `selu` never changes other packages' threads, and
+#' its threads sleep, instead of spinning, soon after each piece of work, so
+#' that they never hold the cores a threaded BLAS needs next.
+#'
+#' @section The default:
+#' Every core this R process may run on, then at most:
+#' * `OMP_THREAD_LIMIT` and `OMP_NUM_THREADS`, the environment variables that
+#'   bound OpenMP programs (read when `selu` is loaded; `OMP_THREAD_LIMIT` also
+#'   caps what `selu_threads(n)` can set);
+#' * 2 when `_R_CHECK_LIMIT_CORES_` is set, as `R CMD check --as-cran` does;
+#' * the R option `selu.threads`, when it is set before `selu` is loaded.
+#'
+#' @section The BLAS:
+#' Dense layers multiply through R's BLAS. With OpenBLAS or FlexiBLAS as R's
+#' BLAS (found at run time by their thread setters,
+#' `openblas_set_num_threads()` and `flexiblas_set_num_threads()`), `selu`
+#' lowers the BLAS's thread count to `selu_threads()` for the duration of
+#' each `fit()`, `evaluate()`, `predict()` or layer call, and restores it
+#' after, so `selu_threads(1)` makes training run on one core whatever the
+#' BLAS. Other BLASes keep their own setting: R's reference BLAS has one
+#' thread; set `MKL_NUM_THREADS` for Intel MKL and `VECLIB_MAXIMUM_THREADS`
+#' for Apple's Accelerate. On Windows the BLAS's threads are left as they are.
+#' `selu_threads()` never raises the BLAS's count above its own setting.
+#'
+#' @section Parallel R:
+#' *Forked workers* (`parallel::mclapply()`, future's `multicore` plan,
+#' doMC, tidymodels' tuning on forked workers) are safe: a process forked
+#' after `selu` has run threads starts on one thread (each worker is one of
+#' several sharing the cores), computes the same numbers as its parent, and
+#' leaves the parent's threads alone. In a forked worker, `selu_threads(n)`
+#' starts a team of threads of its own.
+#'
+#' *Socket workers* (`parallel::makeCluster()`, future's `multisession`
+#' plan) are new R sessions, each with the default above: with as many
+#' workers as cores, give each one thread (`clusterEvalQ(cl,
+#' selu::selu_threads(1))`) or set `selu.threads` in their options. Models
+#' and training histories are plain R objects: they travel to workers
+#' (`serialize()`, `saveRDS()`) and predict there exactly as at home.
 #'
 #' @param n `NULL` to read the setting, or a whole number of threads, at
 #'   least 1; more than the cores (or `OMP_THREAD_LIMIT`) gives that many.
@@ -21,21 +59,60 @@
 #' old <- selu_threads(1)
 #' activation_selu(rnorm(5))
 #' selu_threads(old)
+#'
+#' # forked workers compute as the parent does
+#' if (.Platform$OS.type == "unix") {
+#'   x <- rnorm(1e6)
+#'   y <- parallel::mclapply(1:2, function(i) sum(activation_selu(x)), mc.cores = 2)
+#'   identical(y[[1]], sum(activation_selu(x)))
+#' }
 selu_threads <- function(n = NULL) {
-  if (is.null(n)) return(.Call(C_selu_get_threads))
+  if (is.null(n)) return(.Call(C_selu_get_threads)[[1]])
   n <- check_count(n, "n")
   invisible(.Call(C_selu_set_threads, n))
 }
 
 .onLoad <- function(libname, pkgname) {
-  n <- getOption("selu.threads")
-  if (!is.null(n)) {
-    n <- tryCatch(check_count(n, "options(selu.threads)"), error = function(e) {
+  .Call(C_selu_set_threads, default_threads())
+}
+
+# The default thread count: NA (every core, up to OMP_THREAD_LIMIT, which C
+# applies) or less, by the rules selu_threads()'s help gives.
+default_threads <- function() {
+  n <- NA_integer_
+  lower <- function(limit) if (is.na(n) || limit < n) limit else n
+  omp <- suppressWarnings(as.integer(sub(",.*", "", Sys.getenv("OMP_NUM_THREADS"))))
+  if (!is.na(omp) && omp >= 1) n <- lower(omp)
+  check_limit <- tolower(Sys.getenv("_R_CHECK_LIMIT_CORES_"))
+  if (nzchar(check_limit) && check_limit != "false") n <- lower(2L)
+  option <- getOption("selu.threads")
+  if (!is.null(option)) {
+    option <- tryCatch(check_count(option, "options(selu.threads)"), error = function(e) {
       warning("Ignoring options(selu.threads): ", conditionMessage(e), call. = FALSE)
       NULL
     })
-    if (!is.null(n)) .Call(C_selu_set_threads, n)
+    if (!is.null(option)) n <- lower(option)
   }
+  n
+}
+
+# Lowers the BLAS's threads to selu_threads() until the function that calls
+# this returns, when the BLAS's count can be set and is higher.
+bound_blas_threads <- function(frame = parent.frame()) {
+  blas <- .Call(C_selu_blas_threads, NULL)[[2]]
+  limit <- selu_threads()
+  if (is.na(blas) || blas <= limit) return(invisible())
+  .Call(C_selu_blas_threads, limit)
+  restore <- substitute(.Call(C_selu_blas_threads, n), list(n = blas))
+  do.call(on.exit, list(restore, add = TRUE), envir = frame)
+  invisible()
+}
+
+# The BLAS's thread setter in use ("OpenBLAS", "FlexiBLAS" or "" for none)
+# and its thread count (NA when it cannot be read): for tests and benchmarks.
+blas_threads <- function() {
+  out <- .Call(C_selu_blas_threads, NULL)
+  list(library = out[[1]], threads = out[[2]])
 }
 
 # The instruction set the kernels use ("portable", "avx2" or "avx512"), or,

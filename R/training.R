@@ -162,6 +162,7 @@ fit <- function(object, x, y, batch_size = NULL, epochs = 10, verbose = "auto",
   if (missing(y)) abort_missing("y", "the targets, one per row of `x`", call = call)
   data <- training_data(self, compiled$loss, x, y, sample_weight, class_weight, "x", "y",
                         call)
+  bound_blas_threads()
   batch_size <- if (is.null(batch_size)) 32L else check_count(batch_size, "batch_size", call)
   epochs <- check_count(epochs, "epochs", call = call)
   initial_epoch <- check_initial_epoch(initial_epoch, epochs, call)
@@ -464,6 +465,7 @@ evaluate <- function(object, x, y, batch_size = NULL, verbose = "auto", sample_w
   if (missing(x)) abort_missing("x", "the inputs, a numeric matrix or array", call = call)
   if (missing(y)) abort_missing("y", "the targets, one per row of `x`", call = call)
   data <- training_data(self, compiled$loss, x, y, sample_weight, NULL, "x", "y", call)
+  bound_blas_threads()
   batch_size <- if (is.null(batch_size)) 32L else check_count(batch_size, "batch_size", call)
   verbose <- if (identical(verbose, "auto")) 0L else check_verbose(verbose, call)
   metrics <- as_metrics(compiled$metrics, compiled$loss, model_output_shape(self), call)

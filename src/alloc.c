@@ -168,14 +168,14 @@ void selu_init_allocator(void) {
 #endif
 }
 
-/* Called as the namespace unloads (.onUnload()), before R may unload the
- * library (pkgload does, and library.dynam.unload()). Vectors made here
+/* Called as the namespace unloads (selu_unload()), before R may unload
+ * the library (pkgload does, and library.dynam.unload()). Vectors made here
  * call mem_free() when they are collected, so while any is alive the
  * library's code must stay: then it is marked never to be unmapped (a
  * later load of the same file gets this copy again). Otherwise it unloads
  * as any other. R_unload_selu() would not do: R looks it up only in
  * libraries that allow dynamic symbols. */
-SEXP selu_release_allocator(void) {
+void selu_release_allocator(void) {
   cache_flush();
   cache.released = 1;
 #if CACHE_AVAILABLE
@@ -185,7 +185,6 @@ SEXP selu_release_allocator(void) {
        dlopen(info.dli_fname, RTLD_LAZY | RTLD_NOLOAD | RTLD_NODELETE) == NULL))
     Rf_warning("selu could not keep its library loaded: R may crash at the next collection");
 #endif
-  return R_NilValue;
 }
 
 /* What the cache holds and what R holds of it, for the tests. */

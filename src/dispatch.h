@@ -319,6 +319,12 @@ int activation_loops(const char *name, unary_loop *forward, binary_loop *backwar
                      kernel_params *params);
 void softmax_rows(const double *x, double *y, R_xlen_t rows, R_xlen_t classes);
 
+/* Runs work(context, t, nth) for t in 0 .. nth - 1, on nth threads (fewer
+ * if the system will not start them: nth is what each call is told), the
+ * calling thread running t = 0. */
+typedef void (*team_work)(const void *context, int t, int nth);
+void run_team(team_work work, const void *context, int nth);
+
 /* The number of threads for n elements: 1 below the size where threads pay. */
 int threads_for(R_xlen_t n);
 

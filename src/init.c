@@ -12,6 +12,7 @@ static const R_CallMethodDef call_methods[] = {
   CALL_ENTRY(selu_backward, 3),
   CALL_ENTRY(selu_set_threads, 1),
   CALL_ENTRY(selu_get_threads, 0),
+  CALL_ENTRY(selu_blas_threads, 1),
   CALL_ENTRY(selu_kernel_isa, 1),
   CALL_ENTRY(selu_activation_forward, 4),
   CALL_ENTRY(selu_activation_backward, 5),
@@ -27,7 +28,7 @@ static const R_CallMethodDef call_methods[] = {
   CALL_ENTRY(selu_trainer_step, 8),
   CALL_ENTRY(selu_stack_forward, 6),
   CALL_ENTRY(selu_allocator_stats, 0),
-  CALL_ENTRY(selu_release_allocator, 0),
+  CALL_ENTRY(selu_unload, 0),
   {NULL, NULL, 0}
 };
 
@@ -37,4 +38,14 @@ void attribute_visible R_init_selu(DllInfo *dll) {
   R_forceSymbols(dll, TRUE);
   selu_init_kernels();
   selu_init_allocator();
+}
+
+/* Called by .onUnload(), before R may unload the library: R_unload_selu()
+ * would not do, as R looks it up only in libraries that allow dynamic
+ * symbols. The threads stop (their code is the library's) and the
+ * allocator's blocks are released. */
+SEXP selu_unload(void) {
+  selu_stop_threads();
+  selu_release_allocator();
+  return R_NilValue;
 }

@@ -35,8 +35,9 @@ static inline void advise_huge_pages(void *buffer, size_t bytes) {
  * the main thread only, as every R allocation. It may run a collection. */
 SEXP alloc_result(SEXPTYPE type, R_xlen_t n);
 
-/* At load of the library (src/init.c); selu_release_allocator(), its
- * counterpart, is called by .onUnload(). */
+/* At load of the library (src/init.c), and as the namespace unloads
+ * (selu_unload()). */
 void selu_init_allocator(void);
+void selu_release_allocator(void);
 
 #endif

@@ -10,6 +10,7 @@ SEXP selu_forward(SEXP x, SEXP single, SEXP inplace);
 SEXP selu_backward(SEXP x, SEXP grad_output, SEXP single);
 SEXP selu_set_threads(SEXP n);
 SEXP selu_get_threads(void);
+SEXP selu_blas_threads(SEXP n);
 SEXP selu_kernel_isa(SEXP isa);
 SEXP selu_activation_forward(SEXP name, SEXP x, SEXP params, SEXP single);
 SEXP selu_activation_backward(SEXP name, SEXP x, SEXP grad_output, SEXP params, SEXP single);
@@ -28,9 +29,11 @@ SEXP selu_trainer_step(SEXP ptr, SEXP x, SEXP y, SEXP sample_weight, SEXP rows, 
 SEXP selu_stack_forward(SEXP layers, SEXP activations, SEXP weights, SEXP x, SEXP batch_size,
                         SEXP logits);
 SEXP selu_allocator_stats(void);
-SEXP selu_release_allocator(void);
+SEXP selu_unload(void);
 
-/* Picks the instruction set and the default thread count, at load. */
+/* Picks the instruction set and the default thread count, at load; stops
+ * the threads, at unload. */
 void selu_init_kernels(void);
+void selu_stop_threads(void);
 
 #endif

@@ -27,7 +27,8 @@ test_that("the C entry points survive gctorture on small inputs", {
       .Call(C_selu_prelu_forward, x, alpha), .Call(C_selu_prelu_backward, x, alpha, g),
       # alpha shared along an axis: broadcast, and its gradient summed, in R
       .Call(C_selu_prelu_forward, x3, alpha3), .Call(C_selu_prelu_backward, x3, alpha3, 1),
-      .Call(C_selu_get_threads), .Call(C_selu_set_threads, .Call(C_selu_get_threads)),
+      .Call(C_selu_get_threads), .Call(C_selu_set_threads, .Call(C_selu_get_threads)[1]),
+      .Call(C_selu_blas_threads, NULL),
       .Call(C_selu_kernel_isa, NULL),
       # the path from C back to R that signals a user's error
       tryCatch(.Call(C_selu_activation_forward, "elu", x, list("a"), FALSE),

@@ -73,3 +73,93 @@ test_that("OMP_THREAD_LIMIT and options(selu.threads) cap the default", {
   code <- sprintf("options(selu.threads = 1); library(selu, lib.loc = '%s'); cat(selu_threads())", lib)
   expect_identical(system2(rscript, c("-e", shQuote(code)), stdout = TRUE), "1")
 })
+
+# Runs scripts/<script> in an R process of its own with the installed selu,
+# under a time limit so that a hang fails instead of stalling the suite, and
+# expects each check it reports to have passed.
+run_script_checks <- function(script, checks, env = character(), seconds = 120) {
+  installed <- find.package("selu", lib.loc = .libPaths(), quiet = TRUE)
+  skip_if(length(installed) == 0, "selu is not installed")
+  result <- tempfile()
+  log <- tempfile()
+  on.exit(unlink(c(result, log)))
+  status <- system2(file.path(R.home("bin"), "Rscript"),
+                    shQuote(c("--vanilla", test_path("scripts", script), dirname(installed[1]),
+                              result)),
+                    stdout = log, stderr = log, env = env, timeout = seconds)
+  if (!file.exists(result)) {
+    fail(paste(c(sprintf("%s ended with status %d and no report:", script, status),
+                 readLines(log)), collapse = "\n"))
+    return(invisible())
+  }
+  found <- read.table(result, sep = "=", quote = "", col.names = c("check", "passed"))
+  expect_identical(nrow(found), checks)
+  for (i in seq_len(nrow(found))) expect_true(found$passed[i], info = found$check[i])
+}
+
+test_that("forked workers after threaded work compute as the parent and return", {
+  skip_on_cran()
+  skip_on_os("windows")
+  run_script_checks("forked-workers.R", 18L)
+})
+
+test_that("selu_threads() bounds OpenBLAS's threads while selu computes", {
+  skip_on_cran()
+  skip_on_os("windows")
+  openblas <- Sys.glob(c("/usr/lib/*/openblas-pthread/libblas.so.3", "/usr/lib/openblas-pthread/libblas.so.3"))
+  skip_if(length(openblas) == 0, "OpenBLAS is not installed (Debian: libopenblas0-pthread)")
+  # R's start-up script puts R_LD_LIBRARY_PATH first in the library path
+  path <- paste(c(dirname(openblas[1]), file.path(R.home(), "lib"), Sys.getenv("R_LD_LIBRARY_PATH")),
+                collapse = ":")
+  run_script_checks("blas-threads.R", 6L, env = paste0("R_LD_LIBRARY_PATH=", shQuote(path)))
+})
+
+test_that("the default honours OMP_NUM_THREADS and R CMD check's core limit", {
+  skip_on_cran()
+  installed <- find.package("selu", lib.loc = .libPaths(), quiet = TRUE)
+  skip_if(length(installed) == 0, "selu is not installed")
+  threads_with <- function(env) {
+    code <- sprintf("library(selu, lib.loc = '%s'); cat(selu_threads())", dirname(installed[1]))
+    system2(file.path(R.home("bin"), "Rscript"), c("--vanilla", "-e", shQuote(code)),
+            stdout = TRUE, stderr = FALSE, env = env)
+  }
+  expect_identical(threads_with("OMP_NUM_THREADS=1"), "1")
+  expect_identical(threads_with("OMP_NUM_THREADS=1,1"), "1")
+  expect_identical(threads_with("_R_CHECK_LIMIT_CORES_=TRUE"),
+                   as.character(min(2L, parallel::detectCores())))
+  expect_identical(threads_with("OMP_NUM_THREADS=zero"), as.character(parallel::detectCores()))
+})
+
+test_that("models travel to socket workers and predict there as at home", {
+  skip_on_cran()
+  installed <- find.package("selu", lib.loc = .libPaths(), quiet = TRUE)
+  skip_if(length(installed) == 0, "selu is not installed")
+  set.seed(5)
+  x <- matrix(rnorm(300 * 4), 300)
+  y <- as.integer(x[, 1] + x[, 2] > 0)
+  model <- keras_model_sequential(input_shape = 4) |>
+    layer_dense(16, activation = "selu", kernel_initializer = "lecun_normal") |>
+    layer_alpha_dropout(0.1) |>
+    layer_dense(1, activation = "sigmoid")
+  compile(model, optimizer = optimizer_adam(0.01), loss = "binary_crossentropy",
+          metrics = "accuracy")
+  history <- fit(model, x, y, epochs = 3, verbose = 0)
+  cluster <- parallel::makePSOCKcluster(1)
+  on.exit(parallel::stopCluster(cluster))
+  parallel::clusterCall(cluster, function(lib) {
+    library(selu, lib.loc = lib)
+    invisible()
+  }, dirname(installed[1]))
+  there <- parallel::clusterCall(cluster, function(model, history, x) {
+    list(predict = predict(model, x), history = as.data.frame(history),
+         evaluate = evaluate(model, x, as.integer(x[, 1] + x[, 2] > 0), verbose = 0))
+  }, model, history, x)[[1]]
+  expect_identical(there$predict, predict(model, x))
+  expect_identical(there$history, as.data.frame(history))
+  expect_identical(there$evaluate, evaluate(model, x, y, verbose = 0))
+  # the reference: the sigmoid of the network's own arithmetic, in R
+  w <- get_weights(model)
+  hidden <- activation_selu(sweep(x %*% w[[1]], 2, w[[2]], "+"))
+  expect_equal(there$predict, 1 / (1 + exp(-(hidden %*% w[[3]] + w[[4]][1]))), tolerance = 1e-12,
+               ignore_attr = TRUE)
+})
