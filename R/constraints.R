@@ -1,11 +1,16 @@
 # Constraints: callable objects that project weights after each update.
 
-new_constraint <- function(class_name, config, project) {
+new_constraint <- function(class_name, config) {
   constraint <- function(w) {
     if (missing(w)) abort_missing("w", numeric_data_expected)
     check_numeric_data(w, "w", call = sys.call())
     storage.mode(w) <- "double"
-    project(w, call = sys.call())
+    # the engine's projection (src/optim.c), as training applies it
+    spec <- constraint_spec(class_name, config, data_shape(w), call = sys.call())
+    bounds <- c(spec$max_value, spec$min_value, spec$rate)
+    if (is.null(bounds)) bounds <- c(0, 0, 1)
+    n_groups <- if (is.null(spec$n_groups)) 1L else spec$n_groups
+    keep_attributes(.Call(C_selu_constrain, spec$constraint, bounds, spec$groups, n_groups, w), w)
   }
   structure(constraint, class = "selu_constraint", class_name = class_name, config = config)
 }
@@ -14,9 +19,6 @@ is_constraint <- function(x) {
   inherits(x, "selu_constraint") && is.function(x) &&
     is.character(attr(x, "class_name")) && is.list(attr(x, "config"))
 }
-
-# keras' backend epsilon, which keeps a zero norm from dividing by 0.
-NORM_EPSILON <- 1e-7
 
 check_norm_axis <- function(axis, call = sys.call(-1)) {
   if (!(length(axis) >= 1 && is_whole(axis) && all(axis != 0) &&
@@ -27,97 +29,24 @@ check_norm_axis <- function(axis, call = sys.call(-1)) {
   as.integer(axis)
 }
 
-# The Euclidean norms of `w` over the axes `axis`, repeated to w's length in
-# w's order: keras' sqrt(sum(w^2, axis, keepdims = TRUE)) broadcast. A vector
-# is a rank-1 array.
-axis_norms <- function(w, axis, call) {
-  shape <- data_shape(w)
-  rank <- length(shape)
-  axes <- vapply(axis, check_axis, 1L, rank = rank, arg = "axis", call = call)
-  if (anyDuplicated(axes)) {
-    selu_abort(sprintf("`axis` (%s) names an axis twice for weights of rank %d.",
-                       paste(axis, collapse = ", "), rank), call = call)
-  }
-  # the reduced axes first, so that each norm is a column sum of squares
-  perm <- c(axes, setdiff(seq_len(rank), axes))
-  squares <- aperm(array(w^2, shape), perm)
-  dim(squares) <- c(prod(shape[axes]), prod(shape[-axes]))
-  norms <- sqrt(colSums(squares))
-  spread <- array(rep(norms, each = prod(shape[axes])), shape[perm])
-  as.vector(aperm(spread, order(perm)))
-}
-
-#' Weight constraints
-#'
-#' Callable objects, as in keras: `constraint(w)` gives the weights `w`
-#' projected onto the constraint, of the same shape; training applies it
-#' after each update. With the norms \eqn{n} of `w` over `axis` and
-#' \eqn{\epsilon = 10^{-7}}{epsilon = 1e-7} (keras' backend epsilon):
-#'
-#' * `constraint_maxnorm()`: \eqn{w \min(n, m) / (\epsilon + n)}{w * min(n,
-#'   m) / (epsilon + n)}, \eqn{m} = `max_value`: norms above `max_value` are
-#'   scaled down to it.
-#' * `constraint_nonneg()`: negative weights become 0. (keras multiplies by
-#'   `w >= 0`, which makes `-Inf` `NaN`; here it is 0 too.)
-#' * `constraint_unitnorm()`: \eqn{w / (\epsilon + n)}{w / (epsilon + n)}.
-#' * `constraint_minmaxnorm()`: \eqn{w d / (\epsilon + n)}{w * d / (epsilon
-#'   + n)} with \eqn{d = r \, \mathrm{clip}(n, a, b) + (1 - r) n}{d = r *
-#'   clip(n, a, b) + (1 - r) * n}, \eqn{a} = `min_value`, \eqn{b} =
-#'   `max_value`, \eqn{r} = `rate`: `rate = 1` enforces the bounds, a
-#'   smaller rate moves the norms toward them.
-#'
-#' Axes count R's dimensions from 1, and negative axes count from the end.
-#' The default `axis = 1` takes the norm of each column: for a dense kernel
-#' of shape (inputs, units), the incoming weights of each unit (keras in
-#' Python writes `axis = 0`). For a convolution kernel (rows, columns, input
-#' channels, filters), `axis = 1:3` takes the norm of each filter. For a
-#' vector (a bias), `axis = 1` is the whole vector. An axis out of range for
-#' the weights is an error when the constraint is applied.
-#'
-#' @param max_value,min_value The bounds of the norms: single finite numbers
-#'   of at least 0, `min_value` not above `max_value`.
-#' @param rate How far toward the bounds the norms move: a single number
-#'   from 0 to 1.
-#' @param axis The axes over which norms are taken: whole numbers, not 0,
-#'   none repeated.
-#' @param ... Not used; an error if given.
-#' @return A constraint: a function of a numeric array `w` giving a double
-#'   array of its shape, with a `get_config()`.
-#' @family constraints
-#' @export
-#' @examples
-#' w <- cbind(c(0, 4), c(0.6, 0.8))
-#' constraint_maxnorm(2)(w)
-#' constraint_unitnorm()(w)
-#' constraint_nonneg()(c(-1, 0.5))
-#' constraint_minmaxnorm(min_value = 1.5, max_value = 2)(w)
-#' get_config(constraint_maxnorm(3, axis = 1:3))
 constraint_maxnorm <- function(max_value = 2, axis = 1) {
   max_value <- check_finite_number(max_value, "max_value", min = 0)
   axis <- check_norm_axis(axis)
-  new_constraint("MaxNorm", list(max_value = max_value, axis = axis), function(w, call) {
-    norms <- axis_norms(w, axis, call)
-    w * (pmin(norms, max_value) / (NORM_EPSILON + norms))
-  })
+  new_constraint("MaxNorm", list(max_value = max_value, axis = axis))
 }
 
 #' @rdname constraint_maxnorm
 #' @export
 constraint_nonneg <- function(...) {
   check_empty_dots(list(...))
-  new_constraint("NonNeg", list(), function(w, call) {
-    w[which(w < 0)] <- 0
-    w
-  })
+  new_constraint("NonNeg", list())
 }
 
 #' @rdname constraint_maxnorm
 #' @export
 constraint_unitnorm <- function(axis = 1) {
   axis <- check_norm_axis(axis)
-  new_constraint("UnitNorm", list(axis = axis), function(w, call) {
-    w / (NORM_EPSILON + axis_norms(w, axis, call))
-  })
+  new_constraint("UnitNorm", list(axis = axis))
 }
 
 #' @rdname constraint_maxnorm
@@ -132,11 +61,7 @@ constraint_minmaxnorm <- function(min_value = 0, max_value = 1, rate = 1, axis =
   rate <- check_finite_number(rate, "rate", min = 0, max = 1)
   axis <- check_norm_axis(axis)
   config <- list(min_value = min_value, max_value = max_value, rate = rate, axis = axis)
-  new_constraint("MinMaxNorm", config, function(w, call) {
-    norms <- axis_norms(w, axis, call)
-    desired <- rate * pmin(pmax(norms, min_value), max_value) + (1 - rate) * norms
-    w * (desired / (NORM_EPSILON + norms))
-  })
+  new_constraint("MinMaxNorm", config)
 }
 
 #' @export

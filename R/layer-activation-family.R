@@ -4,15 +4,9 @@
 # A layer applying a kernel of the package with fixed parameters. `params` is
 # the checked list that .Call(C_selu_kernel_params, ...) returns; the layer
 # function makes that call itself, so that an error names the user's call.
-create_kernel_layer <- function(class_name, base_name, kernel, params, config, common, call) {
-  single <- function(self) self$dtype == "float32"
-  do.call(create_layer, c(list(class_name, base_name), common, list(
-    forward = function(self, x, training) run_kernel(kernel, x, params, single(self)),
-    backward = function(self, x, grad, cache) {
-      list(x = run_kernel_backward(kernel, x, grad, params, single(self)))
-    },
-    config = config, call = call
-  )), quote = TRUE)
+create_kernel_layer <- function(class_name, base_name, config, common, call) {
+  do.call(create_layer, c(list(class_name, base_name), common,
+                          list(config = config, call = call)), quote = TRUE)
 }
 
 # The seven arguments every layer takes, from the caller's frame. The
@@ -75,8 +69,7 @@ layer_activation_elu <- function(object, alpha = 1.0, input_shape = NULL,
                                  name = NULL, trainable = NULL, weights = NULL) {
   call <- sys.call()
   params <- .Call(C_selu_kernel_params, "elu", list(alpha))
-  layer <- create_kernel_layer("ELU", "elu", "elu", params, list(alpha = params[[1]]),
-                               common_args(), call)
+  layer <- create_kernel_layer("ELU", "elu", list(alpha = params[[1]]), common_args(), call)
   finish_layer(missing(object), object, layer, call)
 }
 
@@ -88,7 +81,7 @@ layer_activation_leaky_relu <- function(object, alpha = 0.3, input_shape = NULL,
                                         weights = NULL) {
   call <- sys.call()
   params <- .Call(C_selu_kernel_params, "leaky_relu", list(alpha))
-  layer <- create_kernel_layer("LeakyReLU", "leaky_re_lu", "leaky_relu", params,
+  layer <- create_kernel_layer("LeakyReLU", "leaky_re_lu",
                                list(alpha = params[[1]]), common_args(), call)
   finish_layer(missing(object), object, layer, call)
 }
@@ -102,7 +95,7 @@ layer_activation_relu <- function(object, max_value = NULL, negative_slope = 0, 
   call <- sys.call()
   params <- .Call(C_selu_kernel_params, "relu", list(max_value, negative_slope, threshold))
   config <- list(max_value = params[[1]], negative_slope = params[[2]], threshold = params[[3]])
-  layer <- create_kernel_layer("ReLU", "re_lu", "relu", params, config, common_args(), call)
+  layer <- create_kernel_layer("ReLU", "re_lu", config, common_args(), call)
   finish_layer(missing(object), object, layer, call)
 }
 
@@ -114,8 +107,8 @@ layer_activation_thresholded_relu <- function(object, theta = 1.0, input_shape =
                                               weights = NULL) {
   call <- sys.call()
   params <- .Call(C_selu_kernel_params, "thresholded_relu", list(theta))
-  layer <- create_kernel_layer("ThresholdedReLU", "thresholded_re_lu", "thresholded_relu",
-                               params, list(theta = params[[1]]), common_args(), call)
+  layer <- create_kernel_layer("ThresholdedReLU", "thresholded_re_lu",
+                               list(theta = params[[1]]), common_args(), call)
   finish_layer(missing(object), object, layer, call)
 }
 
@@ -151,22 +144,12 @@ layer_activation_softmax <- function(object, axis = -1L, input_shape = NULL,
                call = call)
   }
   axis <- as.integer(axis)
-  single <- function(self) self$dtype == "float32"
   layer <- do.call(create_layer, c(list("Softmax", "softmax"), common_args(), list(
-    forward = function(self, x, training) {
-      check_axis(axis, length(data_shape(x)), call = call)
-      round_if(.Call(C_selu_softmax_forward, x, axis), single(self))
-    },
-    backward = function(self, x, grad, cache) {
-      check_axis(axis, length(data_shape(x)), call = call)
-      list(x = round_if(.Call(C_selu_softmax_backward, x, grad, axis), single(self)))
-    },
     output_shape = function(self, shape) {
       check_axis(axis, length(shape), call = call)
       shape
     },
     config = list(axis = axis), call = call
   )), quote = TRUE)
-  if (axis == -1L) mark_output_activation(layer, "softmax")
   finish_layer(missing(object), object, layer, call)
 }

@@ -51,34 +51,14 @@ layer_alpha_dropout <- function(object, rate, noise_shape = NULL, seed = NULL,
   if (!is.null(noise_shape)) noise_shape <- check_shape(noise_shape, "noise_shape", call = call)
   seed <- check_seed(seed, call = call)
   alpha_p <- -1.7580993408473768599402175208123
-  a <- ((1 - rate) * (1 + rate * alpha_p^2))^-0.5
-  b <- -a * alpha_p * rate
-  draw_keep <- keep_mask_drawer(rate, noise_shape, seed, call)
-
-  forward_cached <- function(self, x, training) {
-    if (!training || rate == 0) return(list(output = as_double_array(x), cache = NULL))
-    keep <- draw_keep(data_shape(x))
-    y <- a * (keep * x + (1 - keep) * alpha_p) + b
-    y <- if (self$dtype == "float32") as_float32_values(y) else y
-    attributes(y) <- attributes(as_double_array(x))
-    list(output = y, cache = keep)
-  }
   layer <- do.call(create_layer, c(list("AlphaDropout", "alpha_dropout"), common_args(), list(
-    forward = function(self, x, training) forward_cached(self, x, training)$output,
-    forward_cached = forward_cached,
-    backward = function(self, x, grad, cache) {
-      out <- as_double_array(x)
-      out[] <- if (is.null(cache)) grad else grad * a * as.vector(cache)
-      list(x = out)
-    },
     config = list(rate = rate, noise_shape = noise_shape, seed = seed), call = call
   )), quote = TRUE)
-  # what the C stack (R/stack.R) needs to run the layer: the mask of this
-  # step, or NULL when nothing is dropped, and the affine map
+  # the affine map that keeps mean and variance, and the layer's own stream
   self <- layer_state(layer)
-  self$draw_mask <- function(shape) if (rate > 0) draw_keep(shape)
-  self$alpha_dropout_a <- a
-  self$alpha_dropout_b <- b
+  self$alpha_dropout_a <- ((1 - rate) * (1 + rate * alpha_p^2))^-0.5
+  self$alpha_dropout_b <- -self$alpha_dropout_a * alpha_p * rate
+  self$stream <- new.env(parent = emptyenv())
   finish_layer(missing(object), object, layer, call)
 }
 
@@ -91,17 +71,19 @@ check_rate <- function(rate, call) {
   as.double(rate)
 }
 
-# A function of an input shape drawing a dropout layer's keep mask (1 kept,
-# 0 dropped), from a stream of the layer's own when it has a seed.
-keep_mask_drawer <- function(rate, noise_shape, seed, call) {
-  stream <- new.env(parent = emptyenv())
-  function(shape) {
-    noise <- dropout_noise_shape(noise_shape, shape, call)
-    keep <- draw_uniform(stream, seed, prod(noise)) >= rate
-    keep <- array(as.double(keep), noise)
-    if (!identical(noise, shape)) keep <- broadcast_to(keep, shape)
-    keep
-  }
+# A dropout layer's mask for a batch of shape `shape`, or NULL when nothing
+# is dropped: the keep mask (1 kept, 0 dropped), divided by 1 - rate for
+# plain dropout; drawn per element of the noise shape and broadcast, from
+# the layer's own stream when it has a seed.
+dropout_mask <- function(self, shape) {
+  config <- self$config
+  if (config$rate == 0) return(NULL)
+  noise <- dropout_noise_shape(config$noise_shape, shape, call = NULL)
+  keep <- draw_uniform(self$stream, config$seed, prod(noise)) >= config$rate
+  keep <- array(as.double(keep), noise)
+  if (!identical(noise, shape)) keep <- broadcast_to(keep, shape)
+  if (self$class_name == "Dropout") keep <- keep / (1 - config$rate)
+  as.vector(keep)
 }
 
 # n uniform numbers from the layer's own stream (started from `seed`), the

@@ -67,7 +67,7 @@ layer_dense <- function(object, units, activation = NULL, use_bias = TRUE,
   if (missing(units)) abort_missing("units", "the number of outputs, a whole positive number")
   units <- check_count(units, "units", call = call)
   if (is.null(activation)) activation <- "linear"
-  kernels <- activation_kernels_for(activation, call)
+  check_activation(activation, call)
   use_bias <- check_flag(use_bias, "use_bias", call = call)
   kernel_init <- as_initializer(kernel_initializer, "kernel_initializer", call)
   bias_init <- as_initializer(bias_initializer, "bias_initializer", call)
@@ -77,44 +77,7 @@ layer_dense <- function(object, units, activation = NULL, use_bias = TRUE,
   activity <- as_regularizer(activity_regularizer, "activity_regularizer", call)
   constraints <- list(kernel = as_constraint(kernel_constraint, "kernel_constraint", call),
                       bias = as_constraint(bias_constraint, "bias_constraint", call))
-  linear <- identical(activation, "linear")
-  single <- function(self) self$dtype == "float32"
-
-  # z = x W + b, by rows of x's last axis
-  affine <- function(self, x) {
-    shape <- data_shape(x)
-    if (!is.double(x)) storage.mode(x) <- "double"
-    z <- .Call(C_selu_dense_forward, x, self$weights$kernel, self$weights$bias)
-    dim(z) <- c(shape[-length(shape)], units)
-    z
-  }
-  forward_cached <- function(self, x, training) {
-    z <- affine(self, x)
-    output <- if (linear) round_if(z, single(self)) else kernels$forward(z, single(self))
-    list(output = output, cache = if (!linear) z)
-  }
-  # the gradient for z given, the gradients for x and the weights
-  backward_affine <- function(self, x, grad_z) {
-    shape <- data_shape(x)
-    inputs <- shape[length(shape)]
-    rows <- length(x) %/% inputs
-    dim(grad_z) <- c(rows, units)
-    if (length(shape) != 2) dim(x) <- c(rows, inputs)
-    grads <- list(kernel = crossprod(x, grad_z))
-    if (use_bias) grads$bias <- colSums(grad_z)
-    dx <- tcrossprod(grad_z, self$weights$kernel)
-    dim(dx) <- shape
-    list(x = dx, weights = grads)
-  }
   layer <- do.call(create_layer, c(list("Dense", "dense"), common_args(), list(
-    forward = function(self, x, training) forward_cached(self, x, training)$output,
-    forward_cached = forward_cached,
-    backward = function(self, x, grad, cache) {
-      # one number stands for the whole gradient
-      if (length(grad) == 1) grad <- array(grad, c(data_shape(x)[-length(data_shape(x))], units))
-      grad_z <- if (linear) grad else kernels$backward(cache, grad, single(self))
-      backward_affine(self, x, grad_z)
-    },
     output_shape = function(self, shape) c(shape[-length(shape)], units),
     build = function(self, shape, call, what) {
       inputs <- shape[length(shape)]
@@ -143,10 +106,6 @@ layer_dense <- function(object, units, activation = NULL, use_bias = TRUE,
   self$regularizers <- regularizers[c("kernel", if (use_bias) "bias")]
   self$constraints <- constraints[c("kernel", if (use_bias) "bias")]
   self$activity_regularizer <- activity
-  # a softmax or sigmoid output, to be fused with its cross-entropy
-  if (is.character(activation)) self$output_activation <- activation
-  self$backward_logits <- function(self, x, grad, cache) backward_affine(self, x, grad)
-  self$logits <- function(self, x, cache) cache
   finish_layer(missing(object), object, layer, call)
 }
 

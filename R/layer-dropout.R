@@ -28,28 +28,10 @@ layer_dropout <- function(object, rate, noise_shape = NULL, seed = NULL, input_s
   rate <- check_rate(rate, call)
   if (!is.null(noise_shape)) noise_shape <- check_shape(noise_shape, "noise_shape", call = call)
   seed <- check_seed(seed, call = call)
-  draw_keep <- keep_mask_drawer(rate, noise_shape, seed, call)
-  forward_cached <- function(self, x, training) {
-    if (!training || rate == 0) return(list(output = as_double_array(x), cache = NULL))
-    # the mask scaled: the same numbers forward and backward
-    scaled_keep <- draw_keep(data_shape(x)) / (1 - rate)
-    y <- as_double_array(x) * as.vector(scaled_keep)
-    list(output = if (self$dtype == "float32") round_if(y, TRUE) else y, cache = scaled_keep)
-  }
   layer <- do.call(create_layer, c(list("Dropout", "dropout"), common_args(), list(
-    forward = function(self, x, training) forward_cached(self, x, training)$output,
-    forward_cached = forward_cached,
-    backward = function(self, x, grad, cache) {
-      out <- as_double_array(x)
-      out[] <- if (is.null(cache)) grad else grad * as.vector(cache)
-      list(x = out)
-    },
     config = list(rate = rate, noise_shape = noise_shape, seed = seed), call = call
   )), quote = TRUE)
-  # the C stack (R/stack.R) takes the scaled mask of each step, or NULL
-  # when nothing is dropped
-  self <- layer_state(layer)
-  self$draw_mask <- function(shape) if (rate > 0) draw_keep(shape) / (1 - rate)
+  layer_state(layer)$stream <- new.env(parent = emptyenv())
   finish_layer(missing(object), object, layer, call)
 }
 

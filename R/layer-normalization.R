@@ -1,8 +1,8 @@
 # keras' normalization layers: BatchNormalization and LayerNormalization.
-# Both view their input as a matrix (`as_feature_matrix()`) whose columns are
-# the positions along `axis`, so that the statistics are colMeans() (batch
-# normalization) or rowMeans() (layer normalization) and gamma and beta are
-# one number per column.
+# Their ops (R/program.R, src/ops.c) map each position of a sample to its
+# feature along `axis`: batch normalization's statistics are per feature,
+# layer normalization's per row and group of positions normalized together;
+# gamma and beta are one number per feature.
 
 #' Batch normalization layer
 #'
@@ -119,45 +119,8 @@ layer_batch_normalization <- function(object, axis = -1L, momentum = 0.99, epsil
   moving_variance_init <- as_initializer(moving_variance_initializer,
                                          "moving_variance_initializer", call)
 
-  forward_cached <- function(self, x, training) {
-    m <- as_feature_matrix(x, self$axes)
-    # keras 2: a frozen layer normalizes as in inference
-    if (training && self$trainable) {
-      stats <- column_moments(m)
-      if (nrow(m) > 0) update_moving_statistics(self, stats, momentum)
-    } else {
-      stats <- list(mean = as.vector(self$weights$moving_mean),
-                    variance = as.vector(self$weights$moving_variance))
-    }
-    # `^`, not sqrt(): a negative moving variance (set by hand or by an
-    # initializer) gives NaN without a warning, as in keras
-    inv_sd <- (stats$variance + epsilon)^-0.5
-    x_hat <- (m - rep(stats$mean, each = nrow(m))) * rep(inv_sd, each = nrow(m))
-    y <- scale_and_shift(self, x_hat)
-    list(output = round_if(from_feature_matrix(y, data_shape(x), self$axes),
-                           self$dtype == "float32"),
-         cache = list(x_hat = x_hat, inv_sd = inv_sd, batch_statistics = training && self$trainable))
-  }
-  backward <- function(self, x, grad, cache) {
-    g <- gradient_matrix(grad, x, self$axes)
-    d_hat <- scale_gradient(self, g)
-    rows <- nrow(g)
-    dm <- if (cache$batch_statistics) {
-      # through the batch's mean and variance
-      (d_hat - rep(colMeans(d_hat), each = rows) -
-         cache$x_hat * rep(colMeans(d_hat * cache$x_hat), each = rows)) *
-        rep(cache$inv_sd, each = rows)
-    } else {
-      d_hat * rep(cache$inv_sd, each = rows)
-    }
-    list(x = from_feature_matrix(dm, data_shape(x), self$axes),
-         weights = affine_gradients(self, g, cache$x_hat))
-  }
   layer <- do.call(create_layer, c(list("BatchNormalization", "batch_normalization"),
                                     common_args(), list(
-    forward = function(self, x, training) forward_cached(self, x, training)$output,
-    forward_cached = forward_cached,
-    backward = backward,
     build = function(self, shape, call, what) {
       axes <- resolve_normalization_axes(axis, shape, "BatchNormalization", call, what)
       features <- shape[axes]
@@ -254,29 +217,8 @@ layer_layer_normalization <- function(object, axis = -1L, epsilon = 0.001, cente
                                beta_regularizer, gamma_regularizer, beta_constraint,
                                gamma_constraint, call)
 
-  forward_cached <- function(self, x, training) {
-    # a row per position of the other axes, a column per normalized feature
-    m <- as_feature_matrix(x, self$axes)
-    centered <- m - rowMeans(m)
-    inv_sd <- (rowMeans(centered^2) + epsilon)^-0.5
-    x_hat <- centered * inv_sd
-    y <- scale_and_shift(self, x_hat)
-    list(output = round_if(from_feature_matrix(y, data_shape(x), self$axes),
-                           self$dtype == "float32"),
-         cache = list(x_hat = x_hat, inv_sd = inv_sd))
-  }
-  backward <- function(self, x, grad, cache) {
-    g <- gradient_matrix(grad, x, self$axes)
-    d_hat <- scale_gradient(self, g)
-    dm <- (d_hat - rowMeans(d_hat) - cache$x_hat * rowMeans(d_hat * cache$x_hat)) * cache$inv_sd
-    list(x = from_feature_matrix(dm, data_shape(x), self$axes),
-         weights = affine_gradients(self, g, cache$x_hat))
-  }
   layer <- do.call(create_layer, c(list("LayerNormalization", "layer_normalization"),
                                     common_args(), list(
-    forward = function(self, x, training) forward_cached(self, x, training)$output,
-    forward_cached = forward_cached,
-    backward = backward,
     build = function(self, shape, call, what) {
       axes <- resolve_normalization_axes(axis, shape, "LayerNormalization", call, what)
       check_weight_size(shape[axes], sprintf("The gamma of a LayerNormalization layer for %s", what),
@@ -325,74 +267,6 @@ affine_weights <- function(parts, param_shape) {
 attach_affine_parts <- function(self, parts) {
   self$regularizers <- parts$regularizers[affine_names(parts)]
   self$constraints <- parts$constraints[affine_names(parts)]
-}
-
-# gamma * x_hat + beta, gamma and beta one number per column.
-scale_and_shift <- function(self, x_hat) {
-  rows <- nrow(x_hat)
-  y <- x_hat
-  if (!is.null(self$weights$gamma)) y <- y * rep(as.vector(self$weights$gamma), each = rows)
-  if (!is.null(self$weights$beta)) y <- y + rep(as.vector(self$weights$beta), each = rows)
-  y
-}
-
-# The gradient for x_hat from that for the output.
-scale_gradient <- function(self, g) {
-  if (is.null(self$weights$gamma)) return(g)
-  g * rep(as.vector(self$weights$gamma), each = nrow(g))
-}
-
-# The gradients of gamma and beta, shaped as they are.
-affine_gradients <- function(self, g, x_hat) {
-  grads <- list()
-  if (!is.null(self$weights$gamma)) {
-    grads$gamma <- keep_attributes(colSums(g * x_hat), self$weights$gamma)
-  }
-  if (!is.null(self$weights$beta)) {
-    grads$beta <- keep_attributes(colSums(g), self$weights$beta)
-  }
-  grads
-}
-
-column_moments <- function(m) {
-  mean <- colMeans(m)
-  list(mean = mean, variance = colMeans((m - rep(mean, each = nrow(m)))^2))
-}
-
-# keras' _assign_moving_average(): moving - (moving - batch) * (1 - momentum).
-update_moving_statistics <- function(self, stats, momentum) {
-  mean <- self$weights$moving_mean
-  variance <- self$weights$moving_variance
-  self$weights$moving_mean[] <- mean - (as.vector(mean) - stats$mean) * (1 - momentum)
-  self$weights$moving_variance[] <- variance - (as.vector(variance) - stats$variance) * (1 - momentum)
-}
-
-# x as a matrix whose columns are the positions along `axes` and whose rows
-# are those of the other axes, both in R's (column-major) order; no copy
-# when `axes` are the last axes, the common case.
-as_feature_matrix <- function(x, axes) {
-  shape <- data_shape(x)
-  others <- setdiff(seq_along(shape), axes)
-  order <- c(others, axes)
-  if (!identical(order, seq_along(shape))) x <- aperm(x, order)
-  m <- as.double(x)
-  dim(m) <- c(prod(shape[others]), prod(shape[axes]))
-  m
-}
-
-from_feature_matrix <- function(m, shape, axes) {
-  others <- setdiff(seq_along(shape), axes)
-  order <- c(others, axes)
-  dim(m) <- shape[order]
-  if (!identical(order, seq_along(shape))) m <- aperm(m, order(order))
-  m
-}
-
-# The gradient for the output as a feature matrix; one number stands for all.
-gradient_matrix <- function(grad, x, axes) {
-  if (length(grad) == 1 && length(x) != 1) grad <- array(grad, data_shape(x))
-  if (is.null(dim(grad))) dim(grad) <- data_shape(x)
-  as_feature_matrix(grad, axes)
 }
 
 check_normalization_axis <- function(axis, call) {

@@ -46,19 +46,7 @@ layer_activation_parametric_relu <- function(object, alpha_initializer = "zeros"
     selu_abort(sprintf("`shared_axes` must be NULL or whole numbers other than 0, not %s.",
                        describe(shared_axes)), call = call)
   }
-  single <- function(self) self$dtype == "float32"
   layer <- do.call(create_layer, c(list("PReLU", "p_re_lu"), common_args(), list(
-    # alpha fits the input: the layer's input_spec saw to it
-    forward = function(self, x, training) {
-      round_if(.Call(C_selu_prelu_forward, x, self$weights[[1]]), single(self))
-    },
-    backward = function(self, x, grad, cache) {
-      grads <- .Call(C_selu_prelu_backward, x, self$weights[[1]], grad)
-      # shaped as alpha is (a vector stays a vector)
-      dalpha <- grads$alpha
-      attributes(dalpha) <- attributes(self$weights$alpha)
-      list(x = round_if(grads$x, single(self)), weights = list(alpha = dalpha))
-    },
     build = function(self, shape, call, what) {
       alpha_shape <- prelu_alpha_shape(shape, shared_axes, call, what)
       self$weights <- list(alpha = initializer(alpha_shape))

@@ -4,19 +4,18 @@
 # state lives in an environment: like a keras layer it is one object however
 # many names or models refer to it.
 
-# `forward(self, x, training)` gives the output; `backward(self, x, grad,
-# cache)` gives `list(x = gradient for x, weights = gradients for the
-# weights)`, the latter named as `self$weights` (NULL for a layer without),
-# where `cache` is what `forward_cached(self, x, training)` kept beside the
-# output (by default nothing). `build(self, shape)`, if given, makes the
-# weights, a named list (`kernel`, `bias`, ...), once the input shape is
-# known. A layer whose weights train may hold `regularizers` and
-# `constraints` (named as its weights) and an `activity_regularizer`.
+# A layer's state is data: its class name, configuration, named weights,
+# `trainable` and dtype, and what building made of them (`input_spec`,
+# `axes`, ...). What it computes is its ops (R/program.R), which the engine
+# runs; `output_shape(self, shape)` gives the output shape for an input
+# shape, and `build(self, shape)`, if given, makes the weights, a named list
+# (`kernel`, `bias`, ...), once the input shape is known. A layer whose
+# weights train may hold `regularizers` and `constraints` (named as its
+# weights) and an `activity_regularizer`; `non_trainable` names the weights
+# it keeps as state (batch normalization's moving statistics).
 new_layer <- function(class_name, name, trainable = TRUE, dtype = "float64",
                       batch_input_shape = NULL, config = list(),
-                      forward, backward,
-                      output_shape = function(self, shape) shape,
-                      forward_cached = NULL, build = NULL) {
+                      output_shape = function(self, shape) shape, build = NULL) {
   self <- new.env(parent = emptyenv())
   self$class_name <- class_name
   self$name <- name
@@ -25,14 +24,7 @@ new_layer <- function(class_name, name, trainable = TRUE, dtype = "float64",
   self$batch_input_shape <- batch_input_shape
   self$config <- config
   self$weights <- list()
-  self$forward <- forward
-  self$backward <- backward
   self$output_shape <- output_shape
-  # only layers whose backward needs what their forward drew keep a cache
-  self$has_cache <- !is.null(forward_cached)
-  self$forward_cached <- if (self$has_cache) forward_cached else function(self, x, training) {
-    list(output = self$forward(self, x, training), cache = NULL)
-  }
   self$build <- build
   self$built <- is.null(build)
   layer <- function(inputs, training = FALSE) {
@@ -53,9 +45,8 @@ layer_input_expected <- "a numeric vector, matrix or array or a symbolic tensor"
 # Builds a layer from the seven arguments every layer function takes, checked.
 # `call` is the user's call, for error messages.
 create_layer <- function(class_name, base_name, input_shape, batch_input_shape,
-                         batch_size, dtype, name, trainable, weights,
-                         forward, backward, config = list(), n_weights = 0L,
-                         call, ...) {
+                         batch_size, dtype, name, trainable, weights, config = list(),
+                         n_weights = 0L, call, ...) {
   shape <- batch_shape(input_shape, batch_input_shape, batch_size, call = call)
   dtype <- check_dtype(dtype, call = call)
   name <- if (is.null(name)) unique_name(base_name) else check_string(name, "name", call = call)
@@ -73,8 +64,7 @@ create_layer <- function(class_name, base_name, input_shape, batch_input_shape,
     }
   }
   layer <- new_layer(class_name, name, trainable = trainable, dtype = dtype,
-                     batch_input_shape = shape, config = config,
-                     forward = forward, backward = backward, ...)
+                     batch_input_shape = shape, config = config, ...)
   self <- layer_state(layer)
   self$initial_weights <- weights
   if (!is.null(shape)) {
@@ -143,7 +133,36 @@ call_layer <- function(self, inputs, training, call, what = "`inputs`") {
   check_input_shape(self, data_shape(inputs), what, call = call)
   build_layer(self, data_shape(inputs), call = call, what = what)
   bound_blas_threads()
-  self$forward(self, inputs, training)
+  run_eagerly(list(self), inputs, training)$output
+}
+
+# Data through layers in one batch, the engine running their ops: the
+# output (with x's attributes when it has x's shape) and, given the
+# gradient of the output (an array of its shape or one number), the
+# gradient of x.
+run_eagerly <- function(steps, x, training = FALSE, grad_output = NULL) {
+  shape <- data_shape(x)
+  program <- model_program(steps, shape, "call")
+  out_shape <- c(shape[1], program$shapes[[program$outputs + 1L]][-1])
+  shaped <- function(values, as_shape) {
+    if (identical(as_shape, shape)) {
+      attributes(values) <- attributes(x)
+    } else {
+      dim(values) <- as_shape
+    }
+    values
+  }
+  if (shape[1] == 0) {
+    return(list(output = shaped(double(0), out_shape), grad = shaped(double(0), shape)))
+  }
+  engine <- new_engine(program, shape[1], input_gradients = !is.null(grad_output),
+                       io_bound = TRUE)
+  engine_load(engine)
+  run <- engine_call(engine, list(x), training,
+                     if (!is.null(grad_output)) list(as.double(grad_output)))
+  if (training) engine_store(engine)
+  list(output = shaped(run[[1]][[1]], out_shape),
+       grad = if (!is.null(grad_output)) shaped(run[[2]][[1]], shape))
 }
 
 # A layer given an input shape, or built for one, accepts only inputs of that

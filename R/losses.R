@@ -3,8 +3,6 @@
 # sample_weight) whose closure holds its `spec`: the loss (`kind`), its
 # `name` and its parameters.
 
-# keras' backend epsilon: cross-entropies clip probabilities to [eps, 1 - eps].
-LOSS_EPSILON <- 1e-7
 
 # Each loss: its keras class and the parameters of its configuration.
 loss_classes <- c(
@@ -232,12 +230,6 @@ loss_defaults <- function(kind) {
 
 loss_name <- function(loss) loss_spec(loss)$name
 
-loss_fuses_with <- function(loss, activation) {
-  spec <- loss_spec(loss)
-  is.character(activation) && length(activation) == 1 && !isTRUE(spec$from_logits) &&
-    identical(unname(fused_activations[spec$kind]), activation)
-}
-
 loss_value_grad <- function(loss, y_true, y_pred, sample_weight = NULL, logits = NULL) {
   spec <- loss_spec(loss)
   if (!is.null(logits) && (isTRUE(spec$from_logits) || !spec$kind %in% names(fused_activations))) {
@@ -250,119 +242,28 @@ loss_value_grad <- function(loss, y_true, y_pred, sample_weight = NULL, logits =
 
 # The per-sample losses, the reduced loss sum(w * l) / n and, with `grad`,
 # its gradient with respect to y_pred, or to the logits when the loss takes
-# them (from_logits, or `logits` given).
+# them (from_logits, or `logits` given): computed by the engine's losses
+# (src/loss.c).
 loss_terms <- function(spec, y_true, y_pred, sample_weight, logits = NULL, grad = FALSE) {
   shape <- dim(y_pred)
   if (is.null(shape)) shape <- c(length(y_pred), 1L)
   n <- shape[1]
-  z <- if (!is.null(logits)) logits else if (isTRUE(spec$from_logits)) y_pred
-  kind <- spec$kind
-  categorical <- kind %in% c("categorical_crossentropy", "sparse_categorical_crossentropy")
-  expected <- if (kind == "sparse_categorical_crossentropy") length(y_pred) / shape[length(shape)] else length(y_pred)
+  sparse <- spec$kind == "sparse_categorical_crossentropy"
+  expected <- if (sparse) length(y_pred) / shape[length(shape)] else length(y_pred)
   if (length(y_true) != expected) {
     selu_abort("internal error: targets that do not match the predictions.", kind = "internal")
   }
-  if (categorical) {
-    classes <- shape[length(shape)]
-    rows <- length(y_pred) / classes
-    terms <- categorical_terms(spec, y_true, matrix(as.double(if (is.null(z)) y_pred else z),
-                                                    rows, classes), !is.null(z), grad)
-  } else {
-    terms <- elementwise_terms(spec, as.double(y_true), as.double(if (is.null(z)) y_pred else z),
-                               !is.null(z), grad)
-  }
-  # losses of each sample's rows (or elements), then their mean
-  per_row <- matrix(terms$loss, n)
-  per_sample <- rowMeans(per_row)
-  weights <- if (is.null(sample_weight)) rep(1, n) else sample_weight
-  out <- list(per_sample = per_sample, value = sum(weights * per_sample) / n)
-  if (grad) {
-    scale <- rep(weights, ncol(per_row)) / (n * ncol(per_row))
-    out$grad <- array(terms$grad * scale, shape)
-  }
-  out
+  c_spec <- list(loss_codes[[spec$kind]], isTRUE(spec$from_logits), !is.null(logits),
+                 if (is.null(spec$label_smoothing)) 0 else spec$label_smoothing,
+                 if (is.null(spec$delta)) 1 else spec$delta,
+                 if (spec$kind %in% c("categorical_crossentropy", sparse_kind)) shape[length(shape)] else 1L)
+  y <- if (sparse) as.integer(y_true) else as.double(y_true)
+  out <- .Call(C_selu_loss, c_spec, y, as.double(if (is.null(logits)) y_pred else logits),
+               as.integer(n), sample_weight, grad)
+  list(per_sample = out[[2]], value = out[[1]], grad = if (grad) array(out[[3]], shape))
 }
 
-clip_probabilities <- function(p) pmin(pmax(p, LOSS_EPSILON), 1 - LOSS_EPSILON)
-
-# Where clipping lets the gradient through (as tf.clip_by_value, bounds included).
-inside_clip <- function(p) as.double(p >= LOSS_EPSILON & p <= 1 - LOSS_EPSILON)
-
-# Element by element: squared, absolute, Huber and binary cross-entropy.
-elementwise_terms <- function(spec, y, p, from_logits, grad) {
-  switch(spec$kind,
-    mean_squared_error = list(loss = (p - y)^2, grad = if (grad) 2 * (p - y)),
-    mean_absolute_error = list(loss = abs(p - y), grad = if (grad) sign(p - y)),
-    huber = {
-      x <- p - y
-      small <- abs(x) <= spec$delta
-      list(loss = ifelse(small, 0.5 * x^2, spec$delta * abs(x) - 0.5 * spec$delta^2),
-           grad = if (grad) ifelse(small, x, spec$delta * sign(x)))
-    },
-    binary_crossentropy = {
-      y <- y * (1 - spec$label_smoothing) + 0.5 * spec$label_smoothing
-      if (from_logits) {
-        # log(1 + exp(-|z|)) never overflows, and is 0 where exp(-|z|) underflows
-        list(loss = pmax(p, 0) - p * y + log1p(exp(-abs(p))),
-             grad = if (grad) stats::plogis(p) - y)
-      } else {
-        clipped <- clip_probabilities(p)
-        list(loss = -(y * log(clipped) + (1 - y) * log1p(-clipped)),
-             grad = if (grad) (-y / clipped + (1 - y) / (1 - clipped)) * inside_clip(p))
-      }
-    }
-  )
-}
-
-# Row by row (the last axis holds the classes): the categorical cross-entropies.
-# `p` is a (rows, classes) matrix of probabilities, or of logits.
-categorical_terms <- function(spec, y_true, p, from_logits, grad) {
-  classes <- ncol(p)
-  sparse <- spec$kind == "sparse_categorical_crossentropy"
-  if (sparse) {
-    target_at <- cbind(seq_len(nrow(p)), as.integer(y_true) + 1L)
-  } else {
-    y <- matrix(as.double(y_true), nrow(p), classes)
-    y <- y * (1 - spec$label_smoothing) + spec$label_smoothing / classes
-  }
-  if (from_logits) {
-    shifted <- p - p[cbind(seq_len(nrow(p)), max.col(p, ties.method = "first"))]
-    log_p <- shifted - log(rowSums(exp(shifted)))
-    probabilities <- exp(log_p)
-    if (sparse) {
-      loss <- -log_p[target_at]
-      if (grad) {
-        g <- probabilities
-        g[target_at] <- g[target_at] - 1
-      }
-    } else {
-      loss <- -rowSums(y * log_p)
-      if (grad) g <- probabilities * rowSums(y) - y
-    }
-  } else if (sparse) {
-    # keras clips, then takes the softmax of the log-probabilities: the
-    # clipped row is normalized to sum 1
-    clipped <- clip_probabilities(p)
-    total <- rowSums(clipped)
-    loss <- -log(clipped[target_at]) + log(total)
-    if (grad) {
-      g <- matrix(1 / total, nrow(p), classes)
-      g[target_at] <- g[target_at] - 1 / clipped[target_at]
-      g <- g * inside_clip(p)
-    }
-  } else {
-    # keras normalizes each row to sum 1, then clips
-    total <- rowSums(p)
-    q <- p / total
-    clipped <- clip_probabilities(q)
-    loss <- -rowSums(y * log(clipped))
-    if (grad) {
-      dq <- -y / clipped * inside_clip(q)
-      g <- (dq - rowSums(dq * q)) / total
-    }
-  }
-  list(loss = loss, grad = if (grad) g)
-}
+sparse_kind <- "sparse_categorical_crossentropy"
 
 # --- the exported losses -----------------------------------------------------
 

@@ -6,69 +6,16 @@
 # variables (moments, accumulators) are kept by weight name, made the first
 # time a name is stepped. It is not a function: nothing calls it.
 
-# The rules, by keras class name. `slots(state)` names the slot variables
-# the configuration needs (keras's names for them), `initial` is their first
-# value, and `step()` makes one update of one weight `w` from its gradient
-# `g`, its slots `s`, the learning rate and the step count `t` (iterations +
-# 1), returning the new weight and slots. The arithmetic follows keras's
-# `update_step()` term by term.
-optimizer_rules <- list(
-  SGD = list(
-    slots = function(state) if (state$momentum > 0) "m" else character(),
-    initial = function(state) 0,
-    step = function(state, w, g, s, lr, t) {
-      if (state$momentum == 0) return(list(w = w + -g * lr, s = s))
-      m <- -g * lr + s$m * state$momentum
-      w <- if (state$nesterov) w + (-g * lr + m * state$momentum) else w + m
-      list(w = w, s = list(m = m))
-    }
-  ),
-  Adam = list(
-    slots = function(state) c("m", "v", if (state$amsgrad) "vhat"),
-    initial = function(state) 0,
-    step = function(state, w, g, s, lr, t) {
-      alpha <- lr * sqrt(1 - state$beta_2^t) / (1 - state$beta_1^t)
-      s$m <- s$m + (g - s$m) * (1 - state$beta_1)
-      s$v <- s$v + (g^2 - s$v) * (1 - state$beta_2)
-      v <- s$v
-      if (state$amsgrad) {
-        s$vhat <- pmax(s$vhat, s$v)
-        v <- s$vhat
-      }
-      list(w = w - (s$m * alpha) / (sqrt(v) + state$epsilon), s = s)
-    }
-  ),
-  RMSprop = list(
-    slots = function(state) {
-      c("velocity", if (state$momentum > 0) "momentum", if (state$centered) "average_gradient")
-    },
-    initial = function(state) 0,
-    step = function(state, w, g, s, lr, t) {
-      rho <- state$rho
-      s$velocity <- rho * s$velocity + (1 - rho) * g^2
-      denominator <- if (state$centered) {
-        s$average_gradient <- rho * s$average_gradient + (1 - rho) * g
-        s$velocity - s$average_gradient^2 + state$epsilon
-      } else {
-        s$velocity + state$epsilon
-      }
-      # keras multiplies by rsqrt(): the same to within an ulp
-      increment <- lr * g / sqrt(denominator)
-      if (state$momentum > 0) {
-        s$momentum <- state$momentum * s$momentum + increment
-        increment <- s$momentum
-      }
-      list(w = w - increment, s = s)
-    }
-  ),
-  Adagrad = list(
-    slots = function(state) "accumulator",
-    initial = function(state) state$initial_accumulator_value,
-    step = function(state, w, g, s, lr, t) {
-      s$accumulator <- s$accumulator + g * g
-      list(w = w - lr * g / sqrt(s$accumulator + state$epsilon), s = s)
-    }
-  )
+# The slot variables each rule keeps per weight, by keras class name (with
+# keras's names for them), in the order the engine keeps them
+# (src/optim.c, where the update rules are).
+optimizer_slot_names <- list(
+  SGD = function(state) if (state$momentum > 0) "m" else character(),
+  Adam = function(state) c("m", "v", if (state$amsgrad) "vhat"),
+  RMSprop = function(state) {
+    c("velocity", if (state$momentum > 0) "momentum", if (state$centered) "average_gradient")
+  },
+  Adagrad = function(state) "accumulator"
 )
 
 # The keys of keras's configuration before the learning rate, and the values
@@ -96,7 +43,7 @@ new_optimizer <- function(class_name, learning_rate, own, name, weight_decay, cl
   state$learning_rate <- check_learning_rate(learning_rate, call = call)
   for (key in names(own)) assign(key, own[[key]], envir = state)
   state$own_keys <- names(own)
-  state$slot_names <- optimizer_rules[[class_name]]$slots(state)
+  state$slot_names <- optimizer_slot_names[[class_name]](state)
   reset_optimizer_slots(state)
   structure(list(state = state),
             class = c(paste0("selu_optimizer_", tolower(class_name)), "selu_optimizer"))
@@ -112,7 +59,7 @@ optimizer_state_env <- function(opt) .subset2(opt, "state")
 is_optimizer <- function(x) {
   inherits(x, "selu_optimizer") && is.list(x) && is.environment(.subset2(x, "state")) &&
     is.character(.subset2(x, "state")$class_name) &&
-    isTRUE(.subset2(x, "state")$class_name %in% names(optimizer_rules))
+    isTRUE(.subset2(x, "state")$class_name %in% names(optimizer_slot_names))
 }
 
 # A single number in an interval: `min` and `max` included unless named in
@@ -504,30 +451,31 @@ optimizer_apply <- function(opt, weights, grads) {
   }
   if (!length(keys)) return(weights)
 
-  grads <- clip_gradients(lapply(grads[keys], as.vector), state)
-  rule <- optimizer_rules[[state$class_name]]
-  lr <- state$learning_rate
-  t <- state$iterations + 1
-  slots <- state$slots
-  for (key in keys) {
-    w <- weights[[key]]
-    if (!is.null(state$weight_decay)) w <- w - w * state$weight_decay * lr
-    s <- lapply(stats::setNames(state$slot_names, state$slot_names), function(slot) {
-      kept <- slots[[slot]][[key]]
-      if (is.null(kept)) {
-        kept <- weights[[key]]
-        kept[] <- rule$initial(state)
-        storage.mode(kept) <- "double"
-      }
-      kept
-    })
-    step <- rule$step(state, w, grads[[key]], s, lr, t)
-    for (slot in state$slot_names) slots[[slot]][[key]] <- keep_attributes(step$s[[slot]], weights[[key]])
-    weights[[key]] <- keep_attributes(step$w, weights[[key]])
+  as_doubles <- function(x) {
+    x <- as.vector(x)
+    if (!is.double(x)) storage.mode(x) <- "double"
+    x
   }
+  slots <- lapply(state$slot_names, function(slot) {
+    lapply(keys, function(key) {
+      kept <- state$slots[[slot]][[key]]
+      if (!is.null(kept)) as_doubles(kept)
+    })
+  })
+  stepped <- .Call(C_selu_optimizer_step, optimizer_program_spec(opt),
+                   lapply(weights[keys], as_doubles), lapply(grads[keys], as_doubles), slots,
+                   as.double(state$iterations), as.double(state$learning_rate))
+  new_slots <- state$slots
+  for (j in seq_along(state$slot_names)) {
+    for (k in seq_along(keys)) {
+      new_slots[[state$slot_names[j]]][[keys[k]]] <- keep_attributes(stepped[[2]][[j]][[k]],
+                                                                      weights[[keys[k]]])
+    }
+  }
+  for (k in seq_along(keys)) weights[[keys[k]]] <- keep_attributes(stepped[[1]][[k]], weights[[keys[k]]])
   # committed together, so that an interrupted step leaves the state as it was
-  state$slots <- slots
-  state$iterations <- t
+  state$slots <- new_slots
+  state$iterations <- state$iterations + 1
   weights
 }
 
@@ -551,28 +499,6 @@ check_step_arrays <- function(x, arg, call) {
                          describe(x[[key]])), call = call)
     }
   }
-}
-
-# keras's _clip_gradients(): one rule, the first set of clipnorm,
-# global_clipnorm, clipvalue.
-clip_gradients <- function(grads, state) {
-  if (!is.null(state$clipnorm)) {
-    c <- state$clipnorm
-    return(lapply(grads, function(g) g * c / max(sqrt(sum(g^2)), c)))
-  }
-  if (!is.null(state$global_clipnorm)) {
-    c <- state$global_clipnorm
-    norm <- sqrt(sum(vapply(grads, function(g) sum(g^2), 0)))
-    # c / max(norm, c) is exactly 1 within the bound (tf's c * min(1 / norm,
-    # 1 / c) can be an ulp off); a non-finite norm gives NaN, as in tf
-    scale <- c / max(norm, c) + (norm - norm)
-    return(lapply(grads, function(g) g * scale))
-  }
-  if (!is.null(state$clipvalue)) {
-    c <- state$clipvalue
-    return(lapply(grads, function(g) pmin(pmax(g, -c), c)))
-  }
-  grads
 }
 
 # The state that saving a model keeps: `iterations` and each slot variable

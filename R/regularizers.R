@@ -5,13 +5,8 @@ new_regularizer <- function(class_name, config) {
   regularizer <- function(w) {
     if (missing(w)) abort_missing("w", numeric_data_expected)
     check_numeric_data(w, "w", call = sys.call())
-    # as double: a sum of integers could overflow
-    w <- as.double(w)
-    penalty <- 0
-    # as keras, a term of factor 0 is left out (so Inf weights do not give 0 * Inf)
-    if (factors[["l1"]] != 0) penalty <- penalty + factors[["l1"]] * sum(abs(w))
-    if (factors[["l2"]] != 0) penalty <- penalty + factors[["l2"]] * sum(w^2)
-    penalty
+    # the engine's penalty (src/optim.c), as training adds it to the loss
+    .Call(C_selu_penalty, unname(factors), as.double(w), FALSE)
   }
   structure(regularizer, class = "selu_regularizer", class_name = class_name, config = config)
 }
@@ -72,15 +67,9 @@ regularizer_l1_l2 <- function(l1 = 0.01, l2 = 0.01) {
 # subgradient sign(w) for the L1 term, 0 at 0.
 regularizer_gradient <- function(regularizer, w) {
   factors <- penalty_factors(attr(regularizer, "config"))
-  gradient <- w
-  storage.mode(gradient) <- "double"
-  gradient[] <- 0
-  if (factors[["l1"]] != 0) gradient <- gradient + factors[["l1"]] * sign(w)
-  if (factors[["l2"]] != 0) gradient <- gradient + 2 * factors[["l2"]] * w
-  gradient
+  keep_attributes(.Call(C_selu_penalty, unname(factors), as.double(w), TRUE), w)
 }
 
-#' @export
 print.selu_regularizer <- function(x, ...) print_configured(x, "regularizer")
 
 #' @export

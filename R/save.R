@@ -251,15 +251,9 @@ named_weights <- function(model) {
 dropout_streams <- function(self) {
   streams <- list()
   for (step in unique_steps(self$steps)) {
-    stream <- dropout_stream(step)
-    if (!is.null(stream$state)) streams[[step$name]] <- stream$state
+    if (!is.null(step$stream$state)) streams[[step$name]] <- step$stream$state
   }
   streams
-}
-
-dropout_stream <- function(step) {
-  draw <- environment(step$forward_cached)$draw_keep
-  if (is.function(draw)) environment(draw)$stream
 }
 
 # --- reading -------------------------------------------------------------------
@@ -377,7 +371,7 @@ model_from_saved <- function(data, filepath, call) {
   steps <- model_state(model)$steps
   for (name in names(data$streams)) {
     step <- Find(function(s) identical(s$name, name), steps)
-    stream <- if (!is.null(step)) dropout_stream(step)
+    stream <- if (!is.null(step)) step$stream
     if (is.null(stream)) stop(sprintf("it holds a random stream for layer \"%s\", which has none.", name))
     stream$state <- data$streams[[name]]
   }

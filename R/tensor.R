@@ -30,15 +30,7 @@ layer_input <- function(shape, batch_size = NULL, name = NULL, dtype = NULL) {
   batch_size <- if (is.null(batch_size)) NA_integer_ else check_count(batch_size, "batch_size")
   shape <- c(batch_size, shape)
   name <- if (is.null(name)) unique_name("input", zero_based = FALSE) else check_string(name, "name")
-  layer <- new_layer(
-    "InputLayer", name, dtype = check_dtype(dtype), batch_input_shape = shape,
-    forward = function(self, x, training) as_double_array(x),
-    backward = function(self, x, grad, cache) {
-      out <- as_double_array(x)
-      out[] <- grad
-      list(x = out)
-    }
-  )
+  layer <- new_layer("InputLayer", name, dtype = check_dtype(dtype), batch_input_shape = shape)
   new_tensor(shape, layer_state(layer)$dtype, layer_state(layer), NULL)
 }
 

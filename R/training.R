@@ -1,6 +1,7 @@
-# Training: compile(), fit(), evaluate() and the batched predict(), on the
-# layer contract of R/layer.R (forward_cached() and backward() giving the
-# gradients for the input and the weights).
+# Training: compile(), fit() and evaluate(). The loop over epochs and
+# batches, callbacks, progress and history are here; each batch's forward
+# pass, loss, backward pass and update is one call into the engine
+# (R/engine.R, src/engine.c).
 
 #' Configure a model for training
 #'
@@ -188,13 +189,14 @@ fit <- function(object, x, y, batch_size = NULL, epochs = 10, verbose = "auto",
   }
   validation_samples <- if (!is.null(validation)) length(validation$rows)
   metrics <- as_metrics(compiled$metrics, compiled$loss, model_output_shape(self), call)
-  plan <- training_plan(self, compiled$loss)
+  data$x <- as_engine_input(data$x)
+  if (!is.null(validation)) validation$x <- as_engine_input(validation$x)
+  engine <- training_engine(self, compiled, batch_size, call)
   steps <- ceiling(length(train_rows) / batch_size)
   params <- list(verbose = verbose, epochs = epochs, steps = steps,
                  samples = length(train_rows), batch_size = batch_size,
                  validation_samples = validation_samples)
   trainer <- new_trainer(object, compiled$optimizer, params)
-  stack <- stack_trainer(self, plan, compiled, data, batch_size)
   # callbacks that run per batch see the weights of each step
   per_batch <- any(vapply(callbacks, function(callback) {
     !is.null(callback$on_batch_begin) || !is.null(callback$on_batch_end)
@@ -212,12 +214,11 @@ fit <- function(object, x, y, batch_size = NULL, epochs = 10, verbose = "auto",
       position$epoch <- epoch
       run_callbacks(callbacks, "on_epoch_begin", epoch - 1L, list())
       rows <- if (shuffle) train_rows[sample.int(length(train_rows))] else train_rows
-      logs <- run_epoch(self, plan, compiled, metrics, data, rows, batch_size, callbacks,
-                        trainer, position, stack, per_batch)
+      logs <- run_epoch(engine, compiled, metrics, data, rows, batch_size, callbacks,
+                        trainer, position, per_batch)
       if (is.null(logs)) break
       if (!is.null(validation)) {
-        scores <- evaluate_rows(self, compiled$loss, metrics, validation, validation$rows,
-                                batch_size)
+        scores <- evaluate_rows(engine, metrics, validation, validation$rows, batch_size)
         logs[paste0("val_", names(scores))] <- as.list(scores)
       }
       for (key in keys) history[[key]] <- c(history[[key]], logs[[key]])
@@ -237,17 +238,25 @@ fit <- function(object, x, y, batch_size = NULL, epochs = 10, verbose = "auto",
   invisible(new_history(params, history))
 }
 
-# One epoch over `rows` in batches; the logs of the epoch (loss and metrics),
-# or NULL when a loss that is not finite stopped training. With `stack` (a
-# trainer of the C stack), the steps run in C on the trainer's copy of the
-# weights, which the model gets back when the epoch ends, however it ends
-# (and after each step for callbacks that run per batch: `per_batch`).
-run_epoch <- function(self, plan, compiled, metrics, data, rows, batch_size, callbacks,
-                      trainer, position, stack = NULL, per_batch = FALSE) {
-  if (!is.null(stack)) {
-    stack_load(stack)
-    on.exit(stack_store(stack))
-  }
+# The engine that trains the model: its program, with the loss of its
+# output and the optimizer, for batches of batch_size rows.
+training_engine <- function(self, compiled, batch_size, call, mode = "train") {
+  program <- model_program(self$steps, self$batch_input_shape, mode, call = call)
+  training <- list(losses = list(loss_program_spec(program, compiled$loss, program$outputs)),
+                   optimizer = optimizer_program_spec(compiled$optimizer))
+  new_engine(program, batch_size, training = training)
+}
+
+# One epoch over `rows` in batches; the logs of the epoch (loss and
+# metrics), or NULL when a loss that is not finite stopped training. The
+# steps run on the engine's copy of the weights, which the model gets back
+# when the epoch ends, however it ends (and after each step for callbacks
+# that run per batch: `per_batch`).
+run_epoch <- function(engine, compiled, metrics, data, rows, batch_size, callbacks, trainer,
+                      position, per_batch = FALSE) {
+  engine_load(engine, compiled$optimizer)
+  on.exit(engine_store(engine, compiled$optimizer))
+  learning_rate <- optimizer_state_env(compiled$optimizer)
   states <- lapply(metrics, metric_reset)
   loss_sum <- 0
   seen <- 0
@@ -257,17 +266,10 @@ run_epoch <- function(self, plan, compiled, metrics, data, rows, batch_size, cal
     trainer$position <- list(epoch = position$epoch, batch = b)
     run_callbacks(callbacks, "on_batch_begin", b - 1L, list(batch = b - 1L,
                                                              size = length(batch_rows)))
-    if (length(metrics)) {
-      yb <- take_rows(data$y, batch_rows)
-      wb <- if (!is.null(data$weights)) data$weights[batch_rows]
-    }
-    if (is.null(stack)) {
-      step <- update_step(self, plan, compiled, data, batch_rows)
-    } else {
-      if (per_batch) stack_load(stack, slots = FALSE)
-      step <- stack_step(stack, data, batch_rows, output = length(metrics) > 0)
-      if (per_batch) stack_store(stack, slots = FALSE)
-    }
+    if (per_batch) engine_load(engine)
+    step <- engine_step(engine, data, batch_rows, learning_rate$learning_rate,
+                        outputs = length(metrics) > 0)
+    if (per_batch) engine_store(engine)
     if (!is.null(step$failure)) {
       message_not_finite(step$failure, position$epoch, b)
       return(NULL)
@@ -275,8 +277,12 @@ run_epoch <- function(self, plan, compiled, metrics, data, rows, batch_size, cal
     n <- length(batch_rows)
     loss_sum <- loss_sum + step$loss * n
     seen <- seen + n
-    for (key in names(metrics)) {
-      states[[key]] <- metric_update(metrics[[key]], states[[key]], yb, step$output, wb)
+    if (length(metrics)) {
+      yb <- take_rows(data$y, batch_rows)
+      wb <- if (!is.null(data$weights)) data$weights[batch_rows]
+      for (key in names(metrics)) {
+        states[[key]] <- metric_update(metrics[[key]], states[[key]], yb, step$output, wb)
+      }
     }
     logs <- c(list(batch = b - 1L, size = n, loss = loss_sum / seen),
               lapply(stats::setNames(names(metrics), names(metrics)),
@@ -288,23 +294,23 @@ run_epoch <- function(self, plan, compiled, metrics, data, rows, batch_size, cal
   logs
 }
 
-# One batch through the R path: train_step() and the optimizer's update,
-# made only if the loss and the new weights are finite; list(loss, output,
-# failure), the failure NULL or why no update was made.
-update_step <- function(self, plan, compiled, data, rows) {
-  wb <- if (!is.null(data$weights)) data$weights[rows]
-  step <- train_step(self, plan, compiled$loss, take_rows(data$x, rows),
-                     take_rows(data$y, rows), wb)
-  if (!is.finite(step$loss)) {
-    return(list(loss = step$loss, failure = sprintf("the loss is %s", format(step$loss))))
-  }
-  updated <- optimizer_apply(compiled$optimizer, plan_weights(plan), step$grads)
-  if (!all(vapply(updated, function(w) is.finite(sum(w)), TRUE))) {
-    return(list(loss = step$loss, failure = "the update makes weights that are not finite"))
-  }
-  # all the weights change together, or none do
-  suspendInterrupts(set_plan_weights(plan, updated))
-  list(loss = step$loss, output = step$output)
+# One training step on a batch: list(loss, output, failure), the failure
+# NULL or why no update was made (then nothing changed).
+engine_step <- function(engine, data, rows, learning_rate, outputs) {
+  step <- .Call(C_selu_engine_step, engine$ptr, list(data$x), list(data$y), data$weights,
+                as.integer(rows), as.double(learning_rate), draw_masks(engine, length(rows)),
+                outputs)
+  failure <- switch(step[[3]] + 1L, NULL, sprintf("the loss is %s", format(step[[1]])),
+                    "the update makes weights that are not finite")
+  list(loss = step[[1]], output = if (outputs) output_array(engine, step[[4]][[1]]),
+       failure = failure)
+}
+
+# An output matrix of the engine (rows x width) in the output's shape.
+output_array <- function(engine, values) {
+  program <- engine$program
+  dim(values) <- c(nrow(values), program$shapes[[program$outputs + 1L]][-1])
+  values
 }
 
 # A message, as keras' TerminateOnNaN prints one: training ends normally.
@@ -316,113 +322,12 @@ message_not_finite <- function(what, epoch, batch) {
       "clipping (`clipnorm`) may help.\n"), epoch, batch, what), call = NULL)))
 }
 
-# The forward pass in training mode, the loss and the backward pass for one
-# batch: the loss (with the regularizers' penalties), the output, and the
-# gradients of the trainable weights, keyed as plan_weights() keys them.
-train_step <- function(self, plan, loss, xb, yb, wb) {
-  steps <- self$steps
-  count <- length(steps)
-  inputs <- caches <- vector("list", count)
-  x <- xb
-  for (i in seq_len(count)) {
-    inputs[i] <- list(x)
-    run <- steps[[i]]$forward_cached(steps[[i]], x, TRUE)
-    caches[i] <- list(run$cache)
-    x <- run$output
-  }
-  output <- x
-  last <- steps[[count]]
-  logits <- if (plan$fused) last$logits(last, inputs[[count]], caches[[count]])
-  scored <- loss_value_grad(loss, yb, output, wb, logits)
-  value <- scored$value + plan_penalty(plan)
-  rows <- nrow_of(xb)
-  grad <- scored$grad
-  grads <- list()
-  for (i in rev(seq_len(count))) {
-    step <- steps[[i]]
-    if (!is.null(step$activity_regularizer)) {
-      out <- if (i == count) output else inputs[[i + 1]]
-      value <- value + step$activity_regularizer(out) / rows
-      grad <- grad + regularizer_gradient(step$activity_regularizer, out) / rows
-    }
-    back <- if (i == count && plan$fused) {
-      step$backward_logits(step, inputs[[i]], grad, caches[[i]])
-    } else {
-      step$backward(step, inputs[[i]], grad, caches[[i]])
-    }
-    if (step$trainable) {
-      for (name in names(back$weights)) {
-        key <- weight_key(step, name)
-        g <- back$weights[[name]]
-        reg <- step$regularizers[[name]]
-        if (!is.null(reg)) g <- g + regularizer_gradient(reg, step$weights[[name]])
-        # a layer used twice sums its gradients
-        grads[[key]] <- if (is.null(grads[[key]])) g else grads[[key]] + g
-      }
-    }
-    if (i <= plan$first_trainable) break
-    grad <- back$x
-  }
-  list(loss = value, output = output, grads = grads)
-}
-
-weight_key <- function(step, name) paste0(step$name, "/", name)
-
-# What training a model needs from its layers, worked out once per fit():
-# the trainable weights (each layer once), the first step with any (the
-# backward pass stops there), and whether the output layer's activation
-# fuses with the loss.
-training_plan <- function(self, loss) {
-  states <- unique_steps(self$steps)
-  slots <- list()
-  for (step in states) {
-    for (name in trainable_weight_names(step)) {
-      slots[[weight_key(step, name)]] <- list(step = step, name = name)
-    }
-  }
-  has_weights <- vapply(self$steps, function(step) length(trainable_weight_names(step)) > 0,
-                        logical(1))
-  last <- self$steps[[length(self$steps)]]
-  list(slots = slots, regularized = Filter(function(step) length(step$regularizers) > 0, states),
-       first_trainable = if (any(has_weights)) which(has_weights)[1] else length(self$steps) + 1,
-       fused = is.null(last$activity_regularizer) &&
-         loss_fuses_with(loss, last$output_activation),
-       stack = stack_layers(self))
-}
-
 # The weights the optimizer updates: none of a frozen layer, and never those
 # a layer keeps as state (`non_trainable`, such as batch normalization's
 # moving statistics).
 trainable_weight_names <- function(step) {
   if (!step$trainable) return(character(0))
   setdiff(names(step$weights), step$non_trainable)
-}
-
-plan_weights <- function(plan) {
-  lapply(plan$slots, function(slot) slot$step$weights[[slot$name]])
-}
-
-set_plan_weights <- function(plan, updated) {
-  for (key in names(updated)) {
-    slot <- plan$slots[[key]]
-    w <- updated[[key]]
-    constraint <- slot$step$constraints[[slot$name]]
-    if (!is.null(constraint)) w <- constraint(w)
-    slot$step$weights[[slot$name]] <- w
-  }
-}
-
-# The weight regularizers' penalty: every layer's, trainable or not, as keras
-# counts it.
-plan_penalty <- function(plan) {
-  total <- 0
-  for (step in plan$regularized) {
-    for (name in names(step$regularizers)) {
-      reg <- step$regularizers[[name]]
-      if (!is.null(reg)) total <- total + reg(step$weights[[name]])
-    }
-  }
-  total
 }
 
 new_trainer <- function(model, optimizer, params) {
@@ -469,7 +374,10 @@ evaluate <- function(object, x, y, batch_size = NULL, verbose = "auto", sample_w
   batch_size <- if (is.null(batch_size)) 32L else check_count(batch_size, "batch_size", call)
   verbose <- if (identical(verbose, "auto")) 0L else check_verbose(verbose, call)
   metrics <- as_metrics(compiled$metrics, compiled$loss, model_output_shape(self), call)
-  scores <- evaluate_rows(self, compiled$loss, metrics, data, seq_len(data$n), batch_size)
+  data$x <- as_engine_input(data$x)
+  engine <- training_engine(self, compiled, min(batch_size, data$n), call, mode = "predict")
+  engine_load(engine)
+  scores <- evaluate_rows(engine, metrics, data, seq_len(data$n), batch_size)
   if (verbose > 0) {
     cat(paste(sprintf("%s: %.4f", names(scores), scores), collapse = " - "), "\n", sep = "")
   }
@@ -477,47 +385,26 @@ evaluate <- function(object, x, y, batch_size = NULL, verbose = "auto", sample_w
 }
 
 # The loss (with penalties) and the metrics over `rows` of checked data, in
-# inference mode.
-evaluate_rows <- function(self, loss, metrics, data, rows, batch_size) {
+# inference mode, on an engine holding the model's weights.
+evaluate_rows <- function(engine, metrics, data, rows, batch_size) {
   states <- lapply(metrics, metric_reset)
-  plan <- training_plan(self, loss)
   total <- 0
   for (start in seq.int(1, length(rows), by = batch_size)) {
     batch_rows <- rows[start:min(start + batch_size - 1, length(rows))]
-    xb <- take_rows(data$x, batch_rows)
-    yb <- take_rows(data$y, batch_rows)
-    wb <- if (!is.null(data$weights)) data$weights[batch_rows]
-    run <- inference_output(self, plan, xb)
-    total <- total + loss_value_grad(loss, yb, run$output, wb, run$logits)$value *
-      length(batch_rows)
-    output <- run$output
-    for (key in names(metrics)) {
-      states[[key]] <- metric_update(metrics[[key]], states[[key]], yb, output, wb)
+    run <- .Call(C_selu_engine_test, engine$ptr, list(data$x), list(data$y), data$weights,
+                 as.integer(batch_rows))
+    total <- total + run[[1]] * length(batch_rows)
+    if (length(metrics)) {
+      yb <- take_rows(data$y, batch_rows)
+      wb <- if (!is.null(data$weights)) data$weights[batch_rows]
+      output <- output_array(engine, run[[3]][[1]])
+      for (key in names(metrics)) {
+        states[[key]] <- metric_update(metrics[[key]], states[[key]], yb, output, wb)
+      }
     }
   }
-  c(loss = total / length(rows) + plan_penalty(plan),
+  c(loss = total / length(rows),
     vapply(names(metrics), function(key) metric_result(metrics[[key]], states[[key]]), 0))
-}
-
-# The output in inference mode, with the logits of an output activation that
-# fuses with the loss, so that the loss is the one fit() computes.
-inference_output <- function(self, plan, x) {
-  if (!is.null(plan$stack) && stack_takes(x)) {
-    run <- stack_forward(plan$stack, x, nrow(x), logits = plan$fused)
-    return(if (plan$fused) list(output = run[[1]], logits = run[[2]]) else list(output = run))
-  }
-  steps <- self$steps
-  count <- length(steps)
-  for (step in steps[-count]) x <- step$forward(step, x, FALSE)
-  last <- steps[[count]]
-  if (!plan$fused) return(list(output = last$forward(last, x, FALSE)))
-  run <- last$forward_cached(last, x, FALSE)
-  list(output = run$output, logits = last$logits(last, x, run$cache))
-}
-
-forward_rows <- function(self, x) {
-  for (step in self$steps) x <- step$forward(step, x, FALSE)
-  x
 }
 
 # x, y and the row weights, checked against the model and each other.

@@ -314,25 +314,15 @@ SEXP selu_activation_backward(SEXP name, SEXP x, SEXP grad_output, SEXP params, 
   return out;
 }
 
-/* The double loops and the parameters of an activation by its name in a
- * layer (`activation = "relu"`: keras' defaults, as R/layer-activation.R
- * gives them), for the training step (train.c); 0 for a name without an
- * elementwise kernel (softmax). */
-int activation_loops(const char *name, unary_loop *forward, binary_loop *backward,
-                     kernel_params *params) {
-  kernel_params none = {0, 0, 0};
-  *params = none;
+int kernel_loops(const char *name, int single, unary_loop *forward, binary_loop *backward) {
   if (strcmp(name, "selu") == 0) {
-    selu_loops(forward, backward);
+    selu_loops(single, forward, backward);
     return 1;
   }
   for (size_t i = 0; i < sizeof kernels / sizeof kernels[0]; i++) {
     if (strcmp(kernels[i].name, name) != 0) continue;
-    *forward = kernels[i].forward[selu_isa_in_use];
-    *backward = kernels[i].backward[selu_isa_in_use];
-    if (strcmp(name, "elu") == 0) params->a = 1;
-    if (strcmp(name, "relu") == 0) params->a = INFINITY;
-    if (strcmp(name, "leaky_relu") == 0) params->a = 0.2;
+    *forward = (single ? kernels[i].forward_f32 : kernels[i].forward)[selu_isa_in_use];
+    *backward = (single ? kernels[i].backward_f32 : kernels[i].backward)[selu_isa_in_use];
     return 1;
   }
   return 0;

@@ -311,13 +311,9 @@ void run_units(unit_work work, const void *context, R_xlen_t n, R_xlen_t size);
 /* Leaky ReLU over x into y (activations.c), for parametric ReLU. */
 void run_leaky_relu(const double *x, double *y, R_xlen_t n, double alpha);
 
-/* The kernels' double loops for the training step (train.c): SELU's
- * (selu.c), an activation's by its layer name (activations.c; 0 if it has
- * no elementwise kernel), and softmax along the rows of a matrix. */
-void selu_loops(unary_loop *forward, binary_loop *backward);
-int activation_loops(const char *name, unary_loop *forward, binary_loop *backward,
-                     kernel_params *params);
-void softmax_rows(const double *x, double *y, R_xlen_t rows, R_xlen_t classes);
+/* SELU's loops for doubles or float32 values (selu.c), for the engine. */
+void selu_loops(int single, unary_loop *forward, binary_loop *backward);
+
 
 /* Runs work(context, t, nth) for t in 0 .. nth - 1, on nth threads (fewer
  * if the system will not start them: nth is what each call is told), the

@@ -132,8 +132,8 @@ SEXP selu_backward(SEXP x, SEXP grad_output, SEXP single) {
   return out;
 }
 
-/* SELU's double loops, for the training step (train.c). */
-void selu_loops(unary_loop *forward, binary_loop *backward) {
-  *forward = selu_forward_loop;
-  *backward = selu_grad_loops[selu_isa_in_use];
+/* SELU's loops, for doubles or float32 values, for the engine's ops. */
+void selu_loops(int single, unary_loop *forward, binary_loop *backward) {
+  *forward = single ? selu_forward_loop_f32 : selu_forward_loop;
+  *backward = (single ? selu_grad_f32_loops : selu_grad_loops)[selu_isa_in_use];
 }

@@ -19,15 +19,20 @@ SEXP selu_softmax_forward(SEXP x, SEXP axis);
 SEXP selu_softmax_backward(SEXP x, SEXP grad_output, SEXP axis);
 SEXP selu_prelu_forward(SEXP x, SEXP alpha);
 SEXP selu_prelu_backward(SEXP x, SEXP alpha, SEXP grad_output);
-SEXP selu_dense_forward(SEXP x, SEXP kernel, SEXP bias);
-SEXP selu_trainer_new(SEXP layers, SEXP activations, SEXP codes, SEXP settings,
-                      SEXP dropout);
-SEXP selu_trainer_load(SEXP ptr, SEXP weights, SEXP slots, SEXP iterations);
-SEXP selu_trainer_store(SEXP ptr, SEXP with_slots);
-SEXP selu_trainer_step(SEXP ptr, SEXP x, SEXP y, SEXP sample_weight, SEXP rows, SEXP lr,
-                       SEXP masks, SEXP output);
-SEXP selu_stack_forward(SEXP layers, SEXP activations, SEXP weights, SEXP x, SEXP batch_size,
-                        SEXP logits);
+SEXP selu_engine_new(SEXP program, SEXP max_rows, SEXP io_bound);
+SEXP selu_engine_load(SEXP ptr, SEXP weights, SEXP slots, SEXP iterations);
+SEXP selu_engine_store(SEXP ptr, SEXP with_slots);
+SEXP selu_engine_step(SEXP ptr, SEXP xs, SEXP ys, SEXP sample_weight, SEXP rows, SEXP lr,
+                      SEXP masks, SEXP want_outputs);
+SEXP selu_engine_test(SEXP ptr, SEXP xs, SEXP ys, SEXP sample_weight, SEXP rows);
+SEXP selu_engine_predict(SEXP ptr, SEXP xs, SEXP batch_size);
+SEXP selu_engine_call(SEXP ptr, SEXP xs, SEXP training, SEXP masks, SEXP grads);
+SEXP selu_loss(SEXP spec, SEXP y_true, SEXP y_pred, SEXP rows, SEXP sample_weight,
+               SEXP want_grad);
+SEXP selu_optimizer_step(SEXP spec, SEXP weights, SEXP grads, SEXP slots, SEXP iterations,
+                         SEXP lr);
+SEXP selu_penalty(SEXP factors, SEXP w, SEXP gradient);
+SEXP selu_constrain(SEXP code, SEXP bounds, SEXP groups, SEXP n_groups, SEXP w);
 SEXP selu_allocator_stats(void);
 SEXP selu_unload(void);
 

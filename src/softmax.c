@@ -277,7 +277,7 @@ static void softmax_units(const void *context, R_xlen_t from, R_xlen_t to) {
 /* Softmax over x into y, or, given g (of x's length, or with g_step 0 one
  * number for all), its gradient y (g - <g, y>): the array seen as `outer`
  * blocks of `len` slices of `inner` elements (see the top of this file). */
-static void softmax_into(const double *x, const double *g, R_xlen_t g_step, double *y,
+void softmax_into(const double *x, const double *g, R_xlen_t g_step, double *y,
                          R_xlen_t inner, R_xlen_t len, R_xlen_t outer) {
   if (inner == 1 && len > 0 && len <= (g ? TILE_MAX_LEN_GRADIENT : TILE_MAX_LEN)) {
     R_xlen_t tile = TILE_DOUBLES / len < TILE_SLICES ? TILE_DOUBLES / len : TILE_SLICES;
@@ -492,10 +492,4 @@ SEXP selu_prelu_backward(SEXP x, SEXP alpha, SEXP grad_output) {
   Rf_setAttrib(out, R_NamesSymbol, names);
   UNPROTECT(8);
   return out;
-}
-
-/* Softmax along the rows of a column-major rows x classes matrix, for the
- * training step (train.c). */
-void softmax_rows(const double *x, double *y, R_xlen_t rows, R_xlen_t classes) {
-  softmax_into(x, NULL, 0, y, rows, classes, 1);
 }

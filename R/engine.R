@@ -1,0 +1,89 @@
+# The bridge to the engine (src/engine.c): the one place that makes, feeds
+# and reads engines. An engine is made for a program (R/program.R) and a
+# largest batch; it holds copies of the weights (and, for training, the
+# optimizer's slots), loaded from the layers and given back to them.
+
+new_engine <- function(program, max_rows, training = NULL, input_gradients = FALSE,
+                       io_bound = FALSE) {
+  ptr <- .Call(C_selu_engine_new, program_list(program, training, input_gradients),
+               as.integer(max_rows), io_bound)
+  list(ptr = ptr, program = program)
+}
+
+# The layers' weights, in the registry's order, as doubles.
+program_weights <- function(program) {
+  lapply(program$owners, function(owner) {
+    w <- owner$layer$weights[[owner$name]]
+    if (!is.double(w)) storage.mode(w) <- "double"
+    w
+  })
+}
+
+# Copies the layers' weights (and, with an optimizer, its slots and step
+# count) into the engine.
+engine_load <- function(engine, optimizer = NULL) {
+  slots <- iterations <- NULL
+  if (!is.null(optimizer)) {
+    state <- optimizer_state_env(optimizer)
+    slots <- lapply(state$slot_names, function(slot) {
+      lapply(engine$program$keys, function(key) {
+        v <- state$slots[[slot]][[key]]
+        if (!is.null(v) && !is.double(v)) storage.mode(v) <- "double"
+        v
+      })
+    })
+    iterations <- as.double(state$iterations)
+  }
+  .Call(C_selu_engine_load, engine$ptr, program_weights(engine$program), slots, iterations)
+  invisible(engine)
+}
+
+# Gives the engine's weights back to the layers (those that train or that
+# the forward pass updates), and with an optimizer its slots and step count,
+# all at once.
+engine_store <- function(engine, optimizer = NULL) {
+  stored <- .Call(C_selu_engine_store, engine$ptr, !is.null(optimizer))
+  program <- engine$program
+  changing <- vapply(program$params, function(p) isTRUE(p$trainable) || isTRUE(p$state), TRUE)
+  state <- if (!is.null(optimizer)) optimizer_state_env(optimizer)
+  suspendInterrupts({
+    for (k in which(changing)) {
+      owner <- program$owners[[k]]
+      like <- owner$layer$weights[[owner$name]]
+      owner$layer$weights[[owner$name]] <- keep_attributes(stored[[1]][[k]], like)
+      if (!is.null(state) && isTRUE(program$params[[k]]$trainable)) {
+        for (j in seq_along(state$slot_names)) {
+          state$slots[[state$slot_names[j]]][[program$keys[k]]] <-
+            keep_attributes(stored[[2]][[j]][[k]], like)
+        }
+      }
+    }
+    if (!is.null(state)) state$iterations <- stored[[3]]
+  })
+  invisible(engine)
+}
+
+# The dropout masks of a step of `rows` rows, by op (NULL for the others),
+# drawn in op order by the layers, from their own streams or the session's.
+draw_masks <- function(engine, rows) {
+  program <- engine$program
+  lapply(seq_along(program$dropout), function(k) {
+    self <- program$dropout[[k]]
+    if (is.null(self)) return(NULL)
+    shape <- c(rows, program$shapes[[program$ops[[k]]$output + 1L]][-1])
+    dropout_mask(self, shape)
+  })
+}
+
+# `x` as the engine takes an input: doubles, the batch axis first.
+as_engine_input <- function(x) {
+  if (!is.double(x)) storage.mode(x) <- "double"
+  x
+}
+
+# A one-batch call on whole arrays: the outputs (reshaped to `shapes`), and
+# with `grads` the gradients of the inputs and of the params.
+engine_call <- function(engine, xs, training = FALSE, grads = NULL) {
+  masks <- if (training) draw_masks(engine, nrow_of(xs[[1]]))
+  .Call(C_selu_engine_call, engine$ptr, lapply(xs, as_engine_input), training, masks, grads)
+}

@@ -1,0 +1,834 @@
+/* The engine: a program of ops (engine.h, R/program.R) made into buffers
+ * once, then run on batches:
+ *
+ *   forward(e, m, training);     the ops in order, each from its input slots
+ *   losses(e, m, ...);           each output's loss and its gradient
+ *   backward(e, m);              the ops in reverse, gradients into slots and params
+ *   update(e, lr);               clipping, the optimizer, constraints; all or nothing
+ *
+ * An update is written to a second copy of the weights and slots and
+ * committed by swapping the two only when every new weight is finite, so
+ * that a step happens whole or not at all (an interrupt inside a kernel
+ * leaves the weights as they were). */
+#include "engine.h"
+#include "memory.h"
+#include <math.h>
+#include <string.h>
+
+/* --- reading the program ------------------------------------------------- */
+
+static SEXP elt(SEXP list, const char *name) {
+  SEXP names = Rf_getAttrib(list, R_NamesSymbol);
+  if (TYPEOF(list) != VECSXP || TYPEOF(names) != STRSXP) return R_NilValue;
+  for (R_xlen_t i = 0; i < XLENGTH(list); i++)
+    if (strcmp(CHAR(STRING_ELT(names, i)), name) == 0) return VECTOR_ELT(list, i);
+  return R_NilValue;
+}
+
+static double num(SEXP list, const char *name, double otherwise) {
+  SEXP v = elt(list, name);
+  if (TYPEOF(v) == REALSXP && XLENGTH(v) >= 1) return REAL(v)[0];
+  if ((TYPEOF(v) == INTSXP || TYPEOF(v) == LGLSXP) && XLENGTH(v) >= 1)
+    return INTEGER(v)[0] == NA_INTEGER ? NA_REAL : INTEGER(v)[0];
+  return otherwise;
+}
+
+static int whole(SEXP list, const char *name, int otherwise) {
+  double v = num(list, name, otherwise);
+  return ISNAN(v) ? otherwise : (int) v;
+}
+
+/* An integer vector of the program (its memory lives as long as the
+ * program, which the engine keeps), or NULL. */
+static const int *ints(SEXP list, const char *name, R_xlen_t *n) {
+  SEXP v = elt(list, name);
+  if (TYPEOF(v) != INTSXP) {
+    if (n) *n = 0;
+    return NULL;
+  }
+  if (n) *n = XLENGTH(v);
+  return INTEGER(v);
+}
+
+static void bad(const char *what) {
+  Rf_error("internal error: the program's %s", what);
+}
+
+/* --- helpers of the ops -------------------------------------------------- */
+
+param *op_param(engine *e, const op *o, int k) {
+  return k < o->n_params && o->param[k] >= 0 ? &e->params[o->param[k]] : NULL;
+}
+
+/* Where an op writes the gradient for its k-th input, or NULL when none is
+ * wanted: the slot's grad, overwritten by the first term of this step
+ * (*add 0) and added to by later ones (*add 1). */
+double *input_grad(engine *e, const op *o, int k, int *add) {
+  slot *s = &e->slots[o->in[k]];
+  if (!s->upstream || !s->grad) return NULL;
+  *add = s->written;
+  s->written = 1;
+  return s->grad;
+}
+
+double *param_grad(engine *e, const op *o, int k, int *add) {
+  param *p = op_param(e, o, k);
+  if (!p || !p->trainable || !p->grad) return NULL;
+  *add = p->written;
+  p->written = 1;
+  return p->grad;
+}
+
+void add_into(double *restrict to, const double *restrict from, R_xlen_t n) {
+  for (R_xlen_t i = 0; i < n; i++) to[i] += from[i];
+}
+
+void round_to_float(double *x, R_xlen_t n) {
+  for (R_xlen_t i = 0; i < n; i++) x[i] = (double) (float) x[i];
+}
+
+/* --- making an engine ---------------------------------------------------- */
+
+static engine *engine_of(SEXP ptr) {
+  engine *e = TYPEOF(ptr) == EXTPTRSXP ? R_ExternalPtrAddr(ptr) : NULL;
+  if (!e) Rf_error("internal error: not an engine (a saved session's engines do not survive)");
+  return e;
+}
+
+static void read_optimizer(SEXP spec, optimizer_spec *o) {
+  memset(o, 0, sizeof *o);
+  o->kind = whole(spec, "kind", -1);
+  if (o->kind < OPT_SGD || o->kind > OPT_ADAGRAD) bad("optimizer");
+  o->beta_1 = num(spec, "beta_1", 0.9);
+  o->beta_2 = num(spec, "beta_2", 0.999);
+  o->epsilon = num(spec, "epsilon", 1e-7);
+  o->momentum = num(spec, "momentum", 0);
+  o->rho = num(spec, "rho", 0.9);
+  o->initial = num(spec, "initial_accumulator_value", 0);
+  o->amsgrad = whole(spec, "amsgrad", 0);
+  o->nesterov = whole(spec, "nesterov", 0);
+  o->centered = whole(spec, "centered", 0);
+  o->weight_decay = num(spec, "weight_decay", NA_REAL);
+  o->clip = whole(spec, "clip", CLIP_NONE);
+  o->clip_value = num(spec, "clip_value", 0);
+  if (o->clip < CLIP_NONE || o->clip > CLIP_VALUE) bad("clipping");
+  o->n_slots = optimizer_slot_count(o);
+}
+
+static void read_loss(SEXP spec, loss_spec *l, int n_slots) {
+  l->kind = whole(spec, "kind", -1);
+  l->from_logits = whole(spec, "from_logits", 0);
+  l->fused = whole(spec, "fused", 0);
+  l->label_smoothing = num(spec, "label_smoothing", 0);
+  l->delta = num(spec, "delta", 1);
+  l->weight = num(spec, "weight", 1);
+  l->slot = whole(spec, "slot", -1);
+  l->input = whole(spec, "input", l->slot);
+  l->classes = whole(spec, "classes", 1);
+  if (l->kind < LOSS_MSE || l->kind > LOSS_SCCE || l->slot < 0 || l->slot >= n_slots ||
+      l->input < 0 || l->input >= n_slots || l->classes < 1)
+    bad("loss");
+}
+
+/* An engine for the program, for batches of at most max_rows rows. With
+ * `io_bound` the input and output slots get no buffers of their own: the
+ * caller binds them to its arrays (eager calls on whole arrays). */
+SEXP selu_engine_new(SEXP program, SEXP max_rows_, SEXP io_bound_) {
+  if (TYPEOF(program) != VECSXP || TYPEOF(max_rows_) != INTSXP || XLENGTH(max_rows_) != 1 ||
+      INTEGER(max_rows_)[0] < 1 || !is_flag(io_bound_))
+    Rf_error("internal error: selu_engine_new's arguments");
+  int max_rows = INTEGER(max_rows_)[0], io_bound = LOGICAL(io_bound_)[0];
+  SEXP widths = elt(program, "slots"), ops = elt(program, "ops"), params = elt(program, "params");
+  SEXP training = elt(program, "training");
+  R_xlen_t n_inputs, n_outputs;
+  const int *inputs = ints(program, "inputs", &n_inputs), *outputs = ints(program, "outputs", &n_outputs);
+  if (TYPEOF(widths) != REALSXP || TYPEOF(ops) != VECSXP || TYPEOF(params) != VECSXP ||
+      !inputs || !outputs || n_outputs < 1)
+    bad("layout");
+  int n_slots = (int) XLENGTH(widths), n_ops = (int) XLENGTH(ops), n_params = (int) XLENGTH(params);
+
+  /* the structures, in a raw vector; the doubles, in one arena */
+  size_t head = sizeof(engine) + n_ops * sizeof(op) + n_slots * sizeof(slot) +
+                n_params * sizeof(param) + (n_outputs + 1) * sizeof(loss_spec);
+  SEXP raw = PROTECT(Rf_allocVector(RAWSXP, (R_xlen_t) head));
+  memset(RAW(raw), 0, head);
+  engine *e = (engine *) RAW(raw);
+  e->ops = (op *) (e + 1);
+  e->slots = (slot *) (e->ops + n_ops);
+  e->params = (param *) (e->slots + n_slots);
+  e->losses = (loss_spec *) (e->params + n_params);
+  e->n_ops = n_ops;
+  e->n_slots = n_slots;
+  e->n_params = n_params;
+  e->n_inputs = (int) n_inputs;
+  e->n_outputs = (int) n_outputs;
+  e->inputs = (int *) inputs;
+  e->outputs = (int *) outputs;
+  e->max_rows = max_rows;
+  e->has_training = training != R_NilValue;
+  if (e->has_training) {
+    read_optimizer(elt(training, "optimizer"), &e->opt);
+    SEXP losses = elt(training, "losses");
+    if (TYPEOF(losses) != VECSXP || XLENGTH(losses) != n_outputs) bad("losses");
+    for (int k = 0; k < n_outputs; k++) read_loss(VECTOR_ELT(losses, k), &e->losses[k], n_slots);
+  }
+  for (int k = 0; k < n_inputs; k++)
+    if (inputs[k] < 0 || inputs[k] >= n_slots) bad("inputs");
+  for (int k = 0; k < n_outputs; k++)
+    if (outputs[k] < 0 || outputs[k] >= n_slots) bad("outputs");
+
+  R_xlen_t widest = 1;
+  for (int s = 0; s < n_slots; s++) {
+    double w = REAL(widths)[s];
+    if (!(w >= 1) || w > R_XLEN_T_MAX / max_rows) bad("slot widths");
+    e->slots[s].width = (R_xlen_t) w;
+    if (e->slots[s].width > widest) widest = e->slots[s].width;
+  }
+  /* the params */
+  SEXP want_input_grad = elt(program, "input_gradients");
+  for (int k = 0; k < n_params; k++) {
+    SEXP spec = VECTOR_ELT(params, k);
+    param *p = &e->params[k];
+    double size = num(spec, "size", -1);
+    if (!(size >= 1) || size > R_XLEN_T_MAX / 8) bad("param sizes");
+    p->size = (R_xlen_t) size;
+    p->trainable = whole(spec, "trainable", 0);
+    p->state = whole(spec, "state", 0);
+    p->l1 = num(spec, "l1", 0);
+    p->l2 = num(spec, "l2", 0);
+    p->constraint = whole(spec, "constraint", CONSTRAINT_NONE);
+    p->c_max = num(spec, "max_value", 0);
+    p->c_min = num(spec, "min_value", 0);
+    p->c_rate = num(spec, "rate", 1);
+    R_xlen_t n_group;
+    p->c_group = ints(spec, "groups", &n_group);
+    p->c_groups = whole(spec, "n_groups", 1);
+    if (p->constraint < CONSTRAINT_NONE || p->constraint > CONSTRAINT_MIN_MAX_NORM ||
+        (p->c_group && n_group != p->size))
+      bad("constraints");
+    for (R_xlen_t i = 0; p->c_group && i < n_group; i++)
+      if (p->c_group[i] < 0 || p->c_group[i] >= p->c_groups) bad("constraint groups");
+  }
+  /* the ops, and which slots a gradient flows back into */
+  for (int k = 0; k < n_inputs; k++)
+    e->slots[inputs[k]].upstream = Rf_asLogical(want_input_grad) == TRUE;
+  double arena_size = 0;
+  for (int k = 0; k < n_ops; k++) {
+    SEXP spec = VECTOR_ELT(ops, k);
+    op *o = &e->ops[k];
+    SEXP kind = elt(spec, "kind");
+    if (TYPEOF(kind) != STRSXP || XLENGTH(kind) != 1) bad("op kinds");
+    o->kind = find_op_kind(CHAR(STRING_ELT(kind, 0)));
+    if (!o->kind) bad("op kinds");
+    R_xlen_t n_in, n_par;
+    o->in = ints(spec, "inputs", &n_in);
+    o->n_in = (int) n_in;
+    o->out = whole(spec, "output", -1);
+    const int *par = ints(spec, "params", &n_par);
+    if (o->n_in < 1 || o->out < 0 || o->out >= n_slots || n_par > MAX_OP_PARAMS) bad("ops");
+    for (int j = 0; j < o->n_in; j++)
+      if (o->in[j] < 0 || o->in[j] >= n_slots) bad("op inputs");
+    o->n_params = (int) n_par;
+    for (int j = 0; j < o->n_params; j++) {
+      if (par[j] < -1 || par[j] >= n_params) bad("op params");
+      o->param[j] = par[j];
+    }
+    o->single = whole(spec, "single", 0);
+    o->act_l1 = num(spec, "activity_l1", 0);
+    o->act_l2 = num(spec, "activity_l2", 0);
+    o->inputs = whole(spec, "inputs_width", 0);
+    o->units = whole(spec, "units", 0);
+    o->pre = (R_xlen_t) num(spec, "pre", 1);
+    o->len = (R_xlen_t) num(spec, "len", 1);
+    o->post = (R_xlen_t) num(spec, "post", 1);
+    o->batch_axis = whole(spec, "batch_axis", 0);
+    o->rate = num(spec, "rate", 0);
+    o->a = num(spec, "a", 0);
+    o->b = num(spec, "b", 0);
+    o->epsilon = num(spec, "epsilon", 1e-3);
+    o->momentum = num(spec, "momentum", 0.99);
+    o->batch_statistics = whole(spec, "batch_statistics", 0);
+    R_xlen_t n_feature, n_group;
+    o->feature = ints(spec, "feature", &n_feature);
+    o->group = ints(spec, "group", &n_group);
+    o->n_features = whole(spec, "n_features", 1);
+    o->n_groups = whole(spec, "n_groups", 1);
+    R_xlen_t width = e->slots[o->in[0]].width;
+    if ((o->feature && n_feature != width) || (o->group && n_group != width)) bad("op maps");
+    for (R_xlen_t i = 0; o->feature && i < n_feature; i++)
+      if (o->feature[i] < 0 || o->feature[i] >= o->n_features) bad("op maps");
+    for (R_xlen_t i = 0; o->group && i < n_group; i++)
+      if (o->group[i] < 0 || o->group[i] >= o->n_groups) bad("op maps");
+    SEXP loops = elt(spec, "kernel");
+    if (loops != R_NilValue) {
+      SEXP kp = elt(spec, "kernel_params");
+      if (TYPEOF(loops) != STRSXP || XLENGTH(loops) != 1 || TYPEOF(kp) != REALSXP ||
+          XLENGTH(kp) != 3 || !kernel_loops(CHAR(STRING_ELT(loops, 0)), o->single, &o->fwd, &o->bwd))
+        bad("kernels");
+      o->kp.a = REAL(kp)[0];
+      o->kp.b = REAL(kp)[1];
+      o->kp.c = REAL(kp)[2];
+    }
+    o->fun = elt(spec, "fun");
+    /* a gradient flows back into this op's output when one flows into an
+     * input, or when it has trainable weights */
+    int up = 0;
+    for (int j = 0; j < o->n_in; j++) up |= e->slots[o->in[j]].upstream;
+    for (int j = 0; j < o->n_params; j++) up |= o->param[j] >= 0 && e->params[o->param[j]].trainable;
+    e->slots[o->out].upstream |= up;
+    arena_size += (double) o->kind->scratch(e, o, max_rows);
+  }
+  /* the arena: slots, params, scratch */
+  int n_opt = e->has_training ? e->opt.n_slots : 0;
+  for (int s = 0; s < n_slots; s++) {
+    int bound = 0;
+    for (int k = 0; io_bound && k < n_inputs; k++) bound |= inputs[k] == s;
+    for (int k = 0; io_bound && k < n_outputs; k++) bound |= outputs[k] == s;
+    arena_size += (double) max_rows * e->slots[s].width * ((bound ? 0 : 1) + e->slots[s].upstream);
+  }
+  for (int k = 0; k < n_params; k++) {
+    param *p = &e->params[k];
+    double copies = 1 + (p->trainable ? 2 + 2 * n_opt : 0) + (p->state ? 1 : 0);
+    arena_size += copies * p->size + (p->constraint ? p->c_groups : 0);
+  }
+  arena_size += (double) max_rows * widest + max_rows;
+  if (e->has_training)
+    for (int k = 0; k < n_outputs; k++) arena_size += (double) max_rows * e->slots[outputs[k]].width;
+  if (arena_size > (double) R_XLEN_T_MAX) Rf_error("internal error: an engine too large");
+  SEXP arena = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) arena_size + 1));
+  double *next = REAL(arena);
+#define TAKE(count) (next += (count), next - (count))
+  for (int s = 0; s < n_slots; s++) {
+    slot *sl = &e->slots[s];
+    int bound = 0;
+    for (int k = 0; io_bound && k < n_inputs; k++) bound |= inputs[k] == s;
+    for (int k = 0; io_bound && k < n_outputs; k++) bound |= outputs[k] == s;
+    sl->value = bound ? NULL : TAKE((R_xlen_t) max_rows * sl->width);
+    sl->grad = sl->upstream ? TAKE((R_xlen_t) max_rows * sl->width) : NULL;
+  }
+  for (int k = 0; k < n_params; k++) {
+    param *p = &e->params[k];
+    p->w = TAKE(p->size);
+    if (p->trainable) {
+      p->next = TAKE(p->size);
+      p->grad = TAKE(p->size);
+      for (int j = 0; j < n_opt; j++) {
+        p->opt[j] = TAKE(p->size);
+        p->opt_next[j] = TAKE(p->size);
+      }
+    } else if (p->state) {
+      p->next = TAKE(p->size);
+    }
+    if (p->constraint) p->c_norm = TAKE(p->c_groups);
+  }
+  for (int k = 0; k < n_ops; k++) {
+    op *o = &e->ops[k];
+    R_xlen_t size = o->kind->scratch(e, o, max_rows);
+    o->scratch = size ? TAKE(size) : NULL;
+  }
+  e->tmp = TAKE((R_xlen_t) max_rows * widest);
+  e->row_weight = TAKE(max_rows);
+  /* the targets of each output, gathered per batch: doubles, or the
+   * classes of a sparse loss as ints in the same space */
+  if (e->has_training)
+    for (int k = 0; k < n_outputs; k++)
+      e->losses[k].y = TAKE((R_xlen_t) max_rows * e->slots[outputs[k]].width);
+#undef TAKE
+  SEXP keep = PROTECT(Rf_list3(raw, arena, program));
+  SEXP ptr = R_MakeExternalPtr(e, R_NilValue, keep);
+  UNPROTECT(3);
+  return ptr;
+}
+
+/* --- weights in and out -------------------------------------------------- */
+
+/* Loads the weights (a list, one per param) and, unless `slots` is NULL,
+ * the optimizer's slots (a list per slot of lists per param, NULL entries
+ * for slots not made yet) and the iteration count. */
+SEXP selu_engine_load(SEXP ptr, SEXP weights, SEXP slots, SEXP iterations) {
+  engine *e = engine_of(ptr);
+  int with_slots = slots != R_NilValue, n_opt = e->has_training ? e->opt.n_slots : 0;
+  if (TYPEOF(weights) != VECSXP || XLENGTH(weights) != e->n_params ||
+      (with_slots && (TYPEOF(slots) != VECSXP || XLENGTH(slots) != n_opt ||
+                      TYPEOF(iterations) != REALSXP || XLENGTH(iterations) != 1)))
+    Rf_error("internal error: selu_engine_load's arguments");
+  double initial = e->has_training ? optimizer_initial_slot(&e->opt) : 0;
+  for (int k = 0; k < e->n_params; k++) {
+    param *p = &e->params[k];
+    SEXP w = VECTOR_ELT(weights, k);
+    if (TYPEOF(w) != REALSXP || XLENGTH(w) != p->size)
+      Rf_error("internal error: a weight of the wrong size for the engine");
+    memcpy(p->w, REAL(w), p->size * sizeof(double));
+    p->pending = 0;
+    for (int j = 0; with_slots && p->trainable && j < n_opt; j++) {
+      SEXP s = VECTOR_ELT(slots, j);
+      SEXP v = TYPEOF(s) == VECSXP && XLENGTH(s) == e->n_params ? VECTOR_ELT(s, k) : R_NilValue;
+      if (v == R_NilValue) {
+        for (R_xlen_t i = 0; i < p->size; i++) p->opt[j][i] = initial;
+      } else if (TYPEOF(v) == REALSXP && XLENGTH(v) == p->size) {
+        memcpy(p->opt[j], REAL(v), p->size * sizeof(double));
+      } else {
+        Rf_error("internal error: a slot of the wrong size for the engine");
+      }
+    }
+  }
+  if (with_slots) e->iterations = REAL(iterations)[0];
+  return R_NilValue;
+}
+
+/* list(weights, slots, iterations): the weights and, with `with_slots`,
+ * the optimizer's slots (NULL for params that do not train) and count. */
+SEXP selu_engine_store(SEXP ptr, SEXP with_slots) {
+  engine *e = engine_of(ptr);
+  if (!is_flag(with_slots)) Rf_error("internal error: selu_engine_store's arguments");
+  int n_opt = LOGICAL(with_slots)[0] && e->has_training ? e->opt.n_slots : 0;
+  SEXP weights = PROTECT(Rf_allocVector(VECSXP, e->n_params));
+  SEXP slots = PROTECT(Rf_allocVector(VECSXP, n_opt));
+  for (int j = 0; j < n_opt; j++) SET_VECTOR_ELT(slots, j, Rf_allocVector(VECSXP, e->n_params));
+  for (int k = 0; k < e->n_params; k++) {
+    param *p = &e->params[k];
+    SEXP w = Rf_allocVector(REALSXP, p->size);
+    SET_VECTOR_ELT(weights, k, w);
+    memcpy(REAL(w), p->w, p->size * sizeof(double));
+    for (int j = 0; p->trainable && j < n_opt; j++) {
+      SEXP v = Rf_allocVector(REALSXP, p->size);
+      SET_VECTOR_ELT(VECTOR_ELT(slots, j), k, v);
+      memcpy(REAL(v), p->opt[j], p->size * sizeof(double));
+    }
+  }
+  SEXP iterations = PROTECT(Rf_ScalarReal(e->iterations));
+  SEXP out = Rf_list3(weights, slots, iterations);
+  UNPROTECT(3);
+  return out;
+}
+
+/* --- batches --------------------------------------------------------------- */
+
+/* Columns ahead whose elements gather_rows() asks for while it copies. */
+#define GATHER_AHEAD 4
+
+/* x[rows, ] into out (m x cols), column by column, rows from 1. Rows in a
+ * shuffled batch are scattered, each element a cache line of its own, so
+ * those of the columns a few ahead are asked for while this one is copied. */
+static void gather_rows(const double *x, R_xlen_t n, R_xlen_t cols, const int *rows, int m,
+                        double *out) {
+  for (R_xlen_t j = 0; j < cols; j++) {
+    const double *col = x + j * n;
+    double *o = out + j * m;
+#if defined(__GNUC__)
+    if (j + GATHER_AHEAD < cols) {
+      const double *ahead = col + GATHER_AHEAD * n - 1;
+      for (int i = 0; i < m; i++) __builtin_prefetch(ahead + rows[i]);
+    }
+#endif
+    for (int i = 0; i < m; i++) o[i] = col[rows[i] - 1];
+  }
+}
+
+static void gather_classes(const int *y, R_xlen_t n, R_xlen_t cols, const int *rows, int m,
+                           int *out) {
+  for (R_xlen_t j = 0; j < cols; j++)
+    for (int i = 0; i < m; i++) out[i + j * m] = y[j * n + rows[i] - 1];
+}
+
+/* The rows of an array with n rows: x of n * width doubles. */
+static R_xlen_t rows_of(SEXP x, R_xlen_t width) {
+  return width > 0 ? XLENGTH(x) / width : 0;
+}
+
+/* Checks the inputs (a list of double arrays, one per model input, n rows
+ * each) and returns n. */
+static R_xlen_t check_inputs(const engine *e, SEXP xs) {
+  if (TYPEOF(xs) != VECSXP || XLENGTH(xs) != e->n_inputs) Rf_error("internal error: the inputs");
+  R_xlen_t n = -1;
+  for (int k = 0; k < e->n_inputs; k++) {
+    SEXP x = VECTOR_ELT(xs, k);
+    R_xlen_t width = e->slots[e->inputs[k]].width;
+    if (TYPEOF(x) != REALSXP || XLENGTH(x) % width != 0 || (n >= 0 && rows_of(x, width) != n))
+      Rf_error("internal error: the inputs");
+    n = rows_of(x, width);
+  }
+  return n;
+}
+
+static void check_rows(SEXP rows, R_xlen_t n, int max_rows) {
+  if (TYPEOF(rows) != INTSXP || XLENGTH(rows) < 1 || XLENGTH(rows) > max_rows)
+    Rf_error("internal error: the rows of a batch");
+  for (R_xlen_t i = 0; i < XLENGTH(rows); i++)
+    if (INTEGER(rows)[i] < 1 || INTEGER(rows)[i] > n) Rf_error("internal error: a row outside x");
+}
+
+static void gather_inputs(engine *e, SEXP xs, R_xlen_t n, const int *rows, int m) {
+  for (int k = 0; k < e->n_inputs; k++) {
+    slot *s = &e->slots[e->inputs[k]];
+    gather_rows(REAL(VECTOR_ELT(xs, k)), n, s->width, rows, m, s->value);
+  }
+}
+
+/* The targets (a list per output: doubles of the output's width per row,
+ * or the classes of a sparse loss as ints) and the row weights. */
+static void gather_targets(engine *e, SEXP ys, SEXP sample_weight, R_xlen_t n, const int *rows,
+                           int m) {
+  if (TYPEOF(ys) != VECSXP || XLENGTH(ys) != e->n_outputs) Rf_error("internal error: the targets");
+  for (int k = 0; k < e->n_outputs; k++) {
+    loss_spec *l = &e->losses[k];
+    SEXP y = VECTOR_ELT(ys, k);
+    R_xlen_t width = e->slots[l->slot].width;
+    if (l->kind == LOSS_SCCE) {
+      R_xlen_t cols = width / l->classes;
+      if (TYPEOF(y) != INTSXP || XLENGTH(y) != n * cols) Rf_error("internal error: the targets");
+      gather_classes(INTEGER(y), n, cols, rows, m, (int *) l->y);
+    } else {
+      if (TYPEOF(y) != REALSXP || XLENGTH(y) != n * width) Rf_error("internal error: the targets");
+      gather_rows(REAL(y), n, width, rows, m, l->y);
+    }
+  }
+  if (sample_weight == R_NilValue) {
+    for (int i = 0; i < m; i++) e->row_weight[i] = 1;
+  } else {
+    if (TYPEOF(sample_weight) != REALSXP || XLENGTH(sample_weight) != n)
+      Rf_error("internal error: the sample weights");
+    for (int i = 0; i < m; i++) e->row_weight[i] = REAL(sample_weight)[rows[i] - 1];
+  }
+}
+
+/* This step's dropout masks: a list by op, NULL or rows x width doubles. */
+static void set_masks(engine *e, SEXP masks, int m) {
+  if (masks != R_NilValue && (TYPEOF(masks) != VECSXP || XLENGTH(masks) != e->n_ops))
+    Rf_error("internal error: the dropout masks");
+  for (int k = 0; k < e->n_ops; k++) {
+    op *o = &e->ops[k];
+    SEXP mask = masks == R_NilValue ? R_NilValue : VECTOR_ELT(masks, k);
+    if (mask != R_NilValue &&
+        (TYPEOF(mask) != REALSXP || XLENGTH(mask) != (R_xlen_t) m * e->slots[o->out].width))
+      Rf_error("internal error: a dropout mask");
+    o->mask = mask == R_NilValue ? NULL : REAL(mask);
+  }
+}
+
+/* --- the passes ------------------------------------------------------------ */
+
+static double activity_penalty(const op *o, const double *y, R_xlen_t n) {
+  double l1 = 0, l2 = 0;
+  for (R_xlen_t i = 0; i < n; i++) {
+    l1 += fabs(y[i]);
+    l2 += y[i] * y[i];
+  }
+  return (o->act_l1 != 0 ? o->act_l1 * l1 : 0) + (o->act_l2 != 0 ? o->act_l2 * l2 : 0);
+}
+
+static void forward(engine *e, int m, int training) {
+  e->penalty = 0;
+  for (int k = 0; k < e->n_ops; k++) {
+    op *o = &e->ops[k];
+    o->kind->forward(e, o, m, training);
+    if (o->act_l1 != 0 || o->act_l2 != 0) {
+      /* keras divides an activity penalty by the batch size */
+      slot *s = &e->slots[o->out];
+      e->penalty += activity_penalty(o, s->value, (R_xlen_t) m * s->width) / m;
+    }
+  }
+}
+
+static void clear_gradients(engine *e) {
+  for (int s = 0; s < e->n_slots; s++) e->slots[s].written = 0;
+  for (int k = 0; k < e->n_params; k++) e->params[k].written = 0;
+}
+
+static void backward(engine *e, int m) {
+  for (int k = e->n_ops - 1; k >= 0; k--) {
+    op *o = &e->ops[k];
+    slot *out = &e->slots[o->out];
+    if (!out->upstream) continue;
+    if (o->act_l1 != 0 || o->act_l2 != 0) {
+      R_xlen_t n = (R_xlen_t) m * out->width;
+      const double *y = out->value;
+      double *g = out->grad;
+      for (R_xlen_t i = 0; i < n; i++) {
+        double d = (o->act_l1 != 0 ? o->act_l1 * ((y[i] > 0) - (y[i] < 0)) : 0) +
+                   (o->act_l2 != 0 ? 2 * o->act_l2 * y[i] : 0);
+        g[i] = (out->written ? g[i] : 0) + d / m;
+      }
+      out->written = 1;
+    }
+    if (!out->written) continue; /* nothing after it reaches a loss */
+    o->kind->backward(e, o, m);
+  }
+  for (int k = 0; k < e->n_params; k++) {
+    param *p = &e->params[k];
+    if (p->trainable && !p->written) memset(p->grad, 0, p->size * sizeof(double));
+  }
+}
+
+/* Every output's loss: the total (weighted by the loss weights, with the
+ * regularizers' penalties) and each output's own into per_output; with
+ * `with_grad`, the gradient for each loss's input slot. */
+static double losses(engine *e, int m, int with_grad, double *per_output) {
+  double total = 0;
+  for (int k = 0; k < e->n_outputs; k++) {
+    loss_spec *l = &e->losses[k];
+    slot *in = &e->slots[l->input];
+    double *g = NULL;
+    if (with_grad && in->upstream) g = in->written ? e->tmp : in->grad;
+    per_output[k] = loss_rows(l, l->y, (const int *) l->y, in->value, m, in->width,
+                              e->row_weight, l->weight, g, NULL);
+    if (g == e->tmp) add_into(in->grad, e->tmp, (R_xlen_t) m * in->width);
+    if (g) in->written = 1;
+    total += l->weight * per_output[k];
+  }
+  for (int k = 0; k < e->n_params; k++) {
+    param *p = &e->params[k];
+    if (p->l1 != 0 || p->l2 != 0) total += penalty_value(p, p->w);
+  }
+  return total + e->penalty;
+}
+
+static void commit_state(engine *e) {
+  for (int k = 0; k < e->n_params; k++) {
+    param *p = &e->params[k];
+    if (!p->pending) continue;
+    double *swap = p->w;
+    p->w = p->next;
+    p->next = swap;
+    p->pending = 0;
+  }
+}
+
+/* Clipping, the optimizer's update, constraints: committed only when every
+ * new weight is finite. Returns 0, or 2 when nothing was committed. */
+static int update(engine *e, double lr) {
+  int any = 0;
+  for (int k = 0; k < e->n_params; k++) {
+    param *p = &e->params[k];
+    if (!p->trainable) continue;
+    any = 1;
+    if (p->l1 != 0 || p->l2 != 0) penalty_gradient(p);
+  }
+  if (!any) return 0;
+  clip_gradients(&e->opt, e->params, e->n_params);
+  double step = e->iterations + 1;
+  int finite = 1;
+  for (int k = 0; k < e->n_params && finite; k++) {
+    param *p = &e->params[k];
+    if (!p->trainable) continue;
+    finite &= update_param(&e->opt, p, lr, step);
+    if (p->constraint) {
+      apply_constraint(p, p->next);
+      for (R_xlen_t i = 0; i < p->size; i++) finite &= p->next[i] - p->next[i] == 0;
+    }
+  }
+  if (!finite) return 2;
+  for (int k = 0; k < e->n_params; k++) {
+    param *p = &e->params[k];
+    if (!p->trainable) continue;
+    double *swap = p->w;
+    p->w = p->next;
+    p->next = swap;
+    for (int j = 0; j < e->opt.n_slots; j++) {
+      swap = p->opt[j];
+      p->opt[j] = p->opt_next[j];
+      p->opt_next[j] = swap;
+    }
+  }
+  e->iterations = step;
+  return 0;
+}
+
+/* The output slots' values for m rows, as new matrices in a list. */
+static SEXP output_values(const engine *e, int m) {
+  SEXP out = PROTECT(Rf_allocVector(VECSXP, e->n_outputs));
+  for (int k = 0; k < e->n_outputs; k++) {
+    const slot *s = &e->slots[e->outputs[k]];
+    SEXP v = Rf_allocMatrix(REALSXP, m, (int) s->width);
+    SET_VECTOR_ELT(out, k, v);
+    memcpy(REAL(v), s->value, (size_t) m * s->width * sizeof(double));
+  }
+  UNPROTECT(1);
+  return out;
+}
+
+/* --- the entry points ------------------------------------------------------ */
+
+/* One training step on the batch `rows` (from 1) of the inputs xs, the
+ * targets ys and the row weights (or NULL), at learning rate lr, with this
+ * step's dropout masks: list(loss, each output's loss, status, outputs), the
+ * status 0 (done), 1 (the loss is not finite) or 2 (the update makes weights
+ * that are not finite): nothing changed for either; the outputs with
+ * `want_outputs`. */
+SEXP selu_engine_step(SEXP ptr, SEXP xs, SEXP ys, SEXP sample_weight, SEXP rows, SEXP lr,
+                      SEXP masks, SEXP want_outputs) {
+  engine *e = engine_of(ptr);
+  if (!e->has_training || TYPEOF(lr) != REALSXP || XLENGTH(lr) != 1 || !is_flag(want_outputs))
+    Rf_error("internal error: selu_engine_step's arguments");
+  R_xlen_t n = check_inputs(e, xs);
+  check_rows(rows, n, e->max_rows);
+  int m = (int) XLENGTH(rows);
+  gather_inputs(e, xs, n, INTEGER(rows), m);
+  gather_targets(e, ys, sample_weight, n, INTEGER(rows), m);
+  set_masks(e, masks, m);
+  forward(e, m, 1);
+  clear_gradients(e);
+  SEXP per_output = PROTECT(Rf_allocVector(REALSXP, e->n_outputs));
+  double loss = losses(e, m, 1, REAL(per_output));
+  int status = R_FINITE(loss) ? 0 : 1;
+  if (status == 0) {
+    backward(e, m);
+    status = update(e, REAL(lr)[0]);
+    if (status == 0) commit_state(e);
+  }
+  for (int k = 0; k < e->n_params; k++) e->params[k].pending = 0;
+  set_masks(e, R_NilValue, m);
+  SEXP result = PROTECT(Rf_allocVector(VECSXP, 4));
+  SET_VECTOR_ELT(result, 0, Rf_ScalarReal(loss));
+  SET_VECTOR_ELT(result, 1, per_output);
+  SET_VECTOR_ELT(result, 2, Rf_ScalarInteger(status));
+  if (LOGICAL(want_outputs)[0]) SET_VECTOR_ELT(result, 3, output_values(e, m));
+  UNPROTECT(2);
+  return result;
+}
+
+/* The loss (with the penalties) and each output's, in inference mode, on
+ * the batch `rows`: list(loss, each output's loss, outputs). */
+SEXP selu_engine_test(SEXP ptr, SEXP xs, SEXP ys, SEXP sample_weight, SEXP rows) {
+  engine *e = engine_of(ptr);
+  if (!e->has_training) Rf_error("internal error: selu_engine_test's arguments");
+  R_xlen_t n = check_inputs(e, xs);
+  check_rows(rows, n, e->max_rows);
+  int m = (int) XLENGTH(rows);
+  gather_inputs(e, xs, n, INTEGER(rows), m);
+  gather_targets(e, ys, sample_weight, n, INTEGER(rows), m);
+  set_masks(e, R_NilValue, m);
+  forward(e, m, 0);
+  for (int k = 0; k < e->n_params; k++) e->params[k].pending = 0;
+  SEXP per_output = PROTECT(Rf_allocVector(REALSXP, e->n_outputs));
+  double loss = losses(e, m, 0, REAL(per_output));
+  SEXP result = PROTECT(Rf_allocVector(VECSXP, 3));
+  SET_VECTOR_ELT(result, 0, Rf_ScalarReal(loss));
+  SET_VECTOR_ELT(result, 1, per_output);
+  SET_VECTOR_ELT(result, 2, output_values(e, m));
+  UNPROTECT(2);
+  return result;
+}
+
+/* The outputs on every row of the inputs, in inference mode, in batches of
+ * at most batch_size rows (and of the engine's max_rows): a list of n x
+ * width matrices, their memory reused where it can be (alloc.c). */
+SEXP selu_engine_predict(SEXP ptr, SEXP xs, SEXP batch_size) {
+  engine *e = engine_of(ptr);
+  if (TYPEOF(batch_size) != INTSXP || XLENGTH(batch_size) != 1 || INTEGER(batch_size)[0] < 1)
+    Rf_error("internal error: selu_engine_predict's arguments");
+  R_xlen_t n = check_inputs(e, xs);
+  int batch = INTEGER(batch_size)[0] < e->max_rows ? INTEGER(batch_size)[0] : e->max_rows;
+  SEXP out = PROTECT(Rf_allocVector(VECSXP, e->n_outputs));
+  for (int k = 0; k < e->n_outputs; k++) {
+    R_xlen_t width = e->slots[e->outputs[k]].width;
+    SEXP v = PROTECT(alloc_result(REALSXP, n * width));
+    SEXP dim = PROTECT(Rf_allocVector(INTSXP, 2));
+    INTEGER(dim)[0] = (int) n;
+    INTEGER(dim)[1] = (int) width;
+    Rf_setAttrib(v, R_DimSymbol, dim);
+    SET_VECTOR_ELT(out, k, v);
+    UNPROTECT(2);
+  }
+  set_masks(e, R_NilValue, batch);
+  for (R_xlen_t start = 0; start < n; start += batch) {
+    int m = n - start < batch ? (int) (n - start) : batch;
+    for (int k = 0; k < e->n_inputs; k++) {
+      slot *s = &e->slots[e->inputs[k]];
+      const double *x = REAL(VECTOR_ELT(xs, k)) + start;
+      for (R_xlen_t j = 0; j < s->width; j++)
+        memcpy(s->value + j * m, x + j * n, (size_t) m * sizeof(double));
+    }
+    forward(e, m, 0);
+    for (int k = 0; k < e->n_outputs; k++) {
+      const slot *s = &e->slots[e->outputs[k]];
+      double *y = REAL(VECTOR_ELT(out, k)) + start;
+      for (R_xlen_t j = 0; j < s->width; j++)
+        memcpy(y + j * n, s->value + j * m, (size_t) m * sizeof(double));
+    }
+  }
+  for (int k = 0; k < e->n_params; k++) e->params[k].pending = 0;
+  UNPROTECT(1);
+  return out;
+}
+
+/* An eager call on whole arrays (one batch of every row; the engine made
+ * with io_bound for at least that many): the outputs, in training mode with
+ * the masks when `training` (a forward pass's state updates, batch
+ * normalization's moving statistics, are kept); and, given the gradients
+ * of the outputs (a list, each of the output's size or one number for
+ * all), the gradients of the inputs and of the trainable params.
+ * list(outputs, input gradients, param gradients). */
+SEXP selu_engine_call(SEXP ptr, SEXP xs, SEXP training, SEXP masks, SEXP grads) {
+  engine *e = engine_of(ptr);
+  if (!is_flag(training)) Rf_error("internal error: selu_engine_call's arguments");
+  R_xlen_t n = check_inputs(e, xs);
+  if (n < 1 || n > e->max_rows) Rf_error("internal error: selu_engine_call's rows");
+  int m = (int) n;
+  for (int k = 0; k < e->n_inputs; k++) e->slots[e->inputs[k]].value = REAL(VECTOR_ELT(xs, k));
+  SEXP outputs = PROTECT(Rf_allocVector(VECSXP, e->n_outputs));
+  for (int k = 0; k < e->n_outputs; k++) {
+    slot *s = &e->slots[e->outputs[k]];
+    SEXP v = alloc_result(REALSXP, n * s->width);
+    SET_VECTOR_ELT(outputs, k, v);
+    int is_input = 0;
+    for (int j = 0; j < e->n_inputs; j++) is_input |= e->inputs[j] == e->outputs[k];
+    if (is_input) {
+      memcpy(REAL(v), s->value, (size_t) n * s->width * sizeof(double));
+    } else {
+      s->value = REAL(v);
+    }
+  }
+  set_masks(e, masks, m);
+  forward(e, m, LOGICAL(training)[0]);
+  commit_state(e);
+  SEXP result = PROTECT(Rf_allocVector(VECSXP, 3));
+  SET_VECTOR_ELT(result, 0, outputs);
+  if (grads != R_NilValue) {
+    if (TYPEOF(grads) != VECSXP || XLENGTH(grads) != e->n_outputs)
+      Rf_error("internal error: the output gradients");
+    clear_gradients(e);
+    for (int k = 0; k < e->n_outputs; k++) {
+      slot *s = &e->slots[e->outputs[k]];
+      SEXP g = VECTOR_ELT(grads, k);
+      R_xlen_t size = n * s->width;
+      if (TYPEOF(g) != REALSXP || (XLENGTH(g) != size && XLENGTH(g) != 1))
+        Rf_error("internal error: the output gradients");
+      if (!s->upstream) continue;
+      if (XLENGTH(g) == 1) {
+        for (R_xlen_t i = 0; i < size; i++) s->grad[i] = (s->written ? s->grad[i] : 0) + REAL(g)[0];
+      } else if (s->written) {
+        add_into(s->grad, REAL(g), size);
+      } else {
+        memcpy(s->grad, REAL(g), size * sizeof(double));
+      }
+      s->written = 1;
+    }
+    backward(e, m);
+    SEXP dx = PROTECT(Rf_allocVector(VECSXP, e->n_inputs));
+    for (int k = 0; k < e->n_inputs; k++) {
+      slot *s = &e->slots[e->inputs[k]];
+      SEXP v = Rf_allocVector(REALSXP, n * s->width);
+      SET_VECTOR_ELT(dx, k, v);
+      if (s->grad && s->written) {
+        memcpy(REAL(v), s->grad, (size_t) n * s->width * sizeof(double));
+      } else {
+        memset(REAL(v), 0, (size_t) n * s->width * sizeof(double));
+      }
+    }
+    SEXP dw = PROTECT(Rf_allocVector(VECSXP, e->n_params));
+    for (int k = 0; k < e->n_params; k++) {
+      param *p = &e->params[k];
+      if (!p->trainable) continue;
+      SEXP v = Rf_allocVector(REALSXP, p->size);
+      SET_VECTOR_ELT(dw, k, v);
+      memcpy(REAL(v), p->grad, p->size * sizeof(double));
+    }
+    SET_VECTOR_ELT(result, 1, dx);
+    SET_VECTOR_ELT(result, 2, dw);
+    UNPROTECT(2);
+  }
+  set_masks(e, R_NilValue, m);
+  UNPROTECT(2);
+  return result;
+}

@@ -1,0 +1,167 @@
+#ifndef SELU_ENGINE_H
+#define SELU_ENGINE_H
+
+/* The training engine: a model compiled to a program of ops (R/program.R),
+ * run forward, through its losses, backward and through the optimizer's
+ * update, on buffers made once per program and batch size.
+ *
+ * Every value flowing between ops lives in a slot: a batch of rows, each of
+ * `width` elements, stored as R stores an array whose first axis is the
+ * batch (row i, element p of the sample at i + p * rows). A Dense op reads
+ * its input as the matrix (rows * width / inputs) x inputs, so that input of
+ * any rank is transformed along its last axis. Weights live in one registry
+ * of params, each op naming those it uses; gradients flow back through the
+ * slots' `grad` buffers. */
+
+#include "dispatch.h"
+
+#define MAX_OP_PARAMS 4
+#define MAX_OPT_SLOTS 3
+
+typedef struct engine engine;
+typedef struct op op;
+
+typedef struct {
+  R_xlen_t width;
+  double *value; /* rows x width */
+  double *grad;  /* rows x width, where a gradient flows back (upstream) */
+  int upstream;  /* a trainable weight or a wanted input gradient lies before it */
+  int written;   /* this step's gradient has its first term */
+} slot;
+
+/* Constraints, applied to a weight after each update. */
+enum { CONSTRAINT_NONE = 0, CONSTRAINT_MAX_NORM, CONSTRAINT_NON_NEG, CONSTRAINT_UNIT_NORM,
+       CONSTRAINT_MIN_MAX_NORM };
+
+typedef struct {
+  R_xlen_t size;
+  int trainable;
+  int state; /* updated by the forward pass in training (batch normalization's moving
+              * statistics), committed with the step */
+  double *w, *next, *grad;
+  double *opt[MAX_OPT_SLOTS], *opt_next[MAX_OPT_SLOTS];
+  double l1, l2; /* the regularizer's factors */
+  int constraint;
+  double c_max, c_min, c_rate;
+  const int *c_group; /* each element's norm group (constraint axes), or NULL */
+  int c_groups;
+  double *c_norm;
+  int written; /* this step's gradient has its first term */
+  int pending; /* a state param whose `next` the forward pass wrote */
+} param;
+
+typedef struct {
+  const char *name;
+  /* doubles of scratch the op needs for batches of max_rows rows */
+  R_xlen_t (*scratch)(const engine *e, const op *o, int max_rows);
+  void (*forward)(engine *e, op *o, int m, int training);
+  /* the gradients of the op's inputs (those upstream) and of its params,
+   * from its output slot's grad */
+  void (*backward)(engine *e, op *o, int m);
+} op_kind;
+
+struct op {
+  const op_kind *kind;
+  int n_in, out;
+  const int *in; /* the input slots */
+  int n_params, param[MAX_OP_PARAMS]; /* -1: absent */
+  int single;                         /* round to float32 values, as a float32 layer */
+  double act_l1, act_l2;              /* an activity regularizer on the output */
+  /* Dense */
+  int inputs, units;
+  /* elementwise activations */
+  unary_loop fwd;
+  binary_loop bwd;
+  kernel_params kp;
+  /* softmax along an axis: `pre` elements before the axis in a sample, `len`
+   * along it, `post` after; along the batch axis when batch_axis */
+  R_xlen_t pre, len, post;
+  int batch_axis;
+  /* dropout: the rate, alpha dropout's a and b; this step's mask */
+  double rate, a, b;
+  const double *mask;
+  /* normalization: each sample position's feature (gamma, beta, alpha of
+   * PReLU) and, for layer normalization, its group */
+  const int *feature, *group;
+  int n_features, n_groups;
+  double epsilon, momentum;
+  int batch_statistics;    /* batch normalization: a trainable layer */
+  int normalized_by_batch; /* how the last forward pass normalized */
+  SEXP fun;             /* an R function's op: list(forward, backward) */
+  double *scratch;
+};
+
+enum { LOSS_MSE = 0, LOSS_MAE, LOSS_HUBER, LOSS_BCE, LOSS_CCE, LOSS_SCCE };
+
+typedef struct {
+  int kind, from_logits, fused;
+  double label_smoothing, delta, weight;
+  int slot;  /* the output's slot */
+  int input; /* the slot the loss reads: the output, or the logits when fused */
+  int classes;
+  double *y; /* this batch's targets (the classes of a sparse loss, as ints) */
+} loss_spec;
+
+enum { OPT_SGD = 0, OPT_ADAM, OPT_RMSPROP, OPT_ADAGRAD };
+enum { CLIP_NONE = 0, CLIP_NORM, CLIP_GLOBAL, CLIP_VALUE };
+
+typedef struct {
+  int kind, n_slots, clip;
+  double beta_1, beta_2, epsilon, momentum, rho, initial;
+  int amsgrad, nesterov, centered;
+  double weight_decay; /* NA: none */
+  double clip_value;
+} optimizer_spec;
+
+struct engine {
+  int n_ops, n_slots, n_params, n_inputs, n_outputs, max_rows;
+  op *ops;
+  slot *slots;
+  param *params;
+  int *inputs, *outputs; /* slots */
+  int has_training;
+  loss_spec *losses;
+  optimizer_spec opt;
+  double iterations;
+  double *tmp; /* max_rows x the widest slot, for gradients that add up */
+  double *row_weight;
+  double penalty; /* the activity regularizers' penalty of the last forward pass */
+};
+
+/* The op kinds (ops.c), by the names R/program.R gives them. */
+const op_kind *find_op_kind(const char *name);
+
+/* Helpers of the ops (engine.c). */
+double *input_grad(engine *e, const op *o, int k, int *add);
+double *param_grad(engine *e, const op *o, int k, int *add);
+void add_into(double *restrict to, const double *restrict from, R_xlen_t n);
+void round_to_float(double *x, R_xlen_t n);
+param *op_param(engine *e, const op *o, int k);
+
+/* The loss of rows with targets y (or classes) and predictions (or logits)
+ * p of `width` each, per row weighted by w: its value, and its gradient
+ * with respect to p into grad (scaled by `scale`) unless NULL; per_row the
+ * unweighted loss of each row, unless NULL (loss.c). */
+double loss_rows(const loss_spec *s, const double *y, const int *classes, const double *p,
+                 int rows, R_xlen_t width, const double *w, double scale, double *grad,
+                 double *per_row);
+
+/* The optimizer (optim.c): slots per weight, one weight's update into its
+ * `next`, clipping, the regularizers' penalty and gradient, constraints. */
+int optimizer_slot_count(const optimizer_spec *o);
+double optimizer_initial_slot(const optimizer_spec *o);
+void clip_gradients(const optimizer_spec *o, param *params, int n);
+int update_param(const optimizer_spec *o, param *p, double lr, double step);
+double penalty_value(const param *p, const double *w);
+void penalty_gradient(const param *p);
+void apply_constraint(param *p, double *w);
+
+/* Softmax over a strided array (softmax.c). */
+void softmax_into(const double *x, const double *g, R_xlen_t g_step, double *y, R_xlen_t inner,
+                  R_xlen_t len, R_xlen_t outer);
+
+/* The loops of an elementwise activation by kernel name, for doubles or
+ * float32 values; 0 if there is no such kernel (activations.c). */
+int kernel_loops(const char *name, int single, unary_loop *forward, binary_loop *backward);
+
+#endif
