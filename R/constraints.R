@@ -5,6 +5,7 @@ new_constraint <- function(class_name, config) {
     if (missing(w)) abort_missing("w", numeric_data_expected)
     check_numeric_data(w, "w", call = sys.call())
     storage.mode(w) <- "double"
+    if (!length(w)) return(w)
     # the engine's projection (src/optim.c), as training applies it
     spec <- constraint_spec(class_name, config, data_shape(w), call = sys.call())
     bounds <- c(spec$max_value, spec$min_value, spec$rate)

@@ -31,7 +31,8 @@ layer_dropout <- function(object, rate, noise_shape = NULL, seed = NULL, input_s
   layer <- do.call(create_layer, c(list("Dropout", "dropout"), common_args(), list(
     config = list(rate = rate, noise_shape = noise_shape, seed = seed), call = call
   )), quote = TRUE)
-  layer_state(layer)$stream <- new.env(parent = emptyenv())
+  self <- layer_state(layer)
+  self$stream <- new.env(parent = emptyenv())
   finish_layer(missing(object), object, layer, call)
 }
 

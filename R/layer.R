@@ -152,7 +152,7 @@ run_eagerly <- function(steps, x, training = FALSE, grad_output = NULL) {
     }
     values
   }
-  if (shape[1] == 0) {
+  if (prod(shape) == 0) {
     return(list(output = shaped(double(0), out_shape), grad = shaped(double(0), shape)))
   }
   engine <- new_engine(program, shape[1], input_gradients = !is.null(grad_output),

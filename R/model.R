@@ -262,7 +262,10 @@ predict.selu_model <- function(object, x, batch_size = NULL, verbose = 0, ...) {
   engine_load(engine)
   out <- .Call(C_selu_engine_predict, engine$ptr, list(as_engine_input(x)), batch_size)[[1]]
   dim(out) <- c(n, program$shapes[[program$outputs + 1L]][-1])
-  if (!is.null(rownames(x))) {
+  # the names of x's rows, and of its columns when the output has x's shape
+  if (identical(dim(out), dim(x))) {
+    dimnames(out) <- dimnames(x)
+  } else if (!is.null(rownames(x))) {
     names <- vector("list", length(dim(out)))
     names[1] <- list(rownames(x))
     dimnames(out) <- names

@@ -21,7 +21,9 @@
 
 new_program <- function(mode) {
   program <- new.env(parent = emptyenv())
-  program$mode <- mode # "predict", "train" or "call"
+  # "predict" (inference), "call" (a forward pass, and the input's gradient),
+  # "gradient" (the weights' gradients too) or "train"
+  program$mode <- mode
   program$widths <- numeric()
   program$shapes <- list()
   program$ops <- list()
@@ -52,8 +54,9 @@ param_index <- function(program, self, name) {
   at <- match(key, program$keys)
   if (!is.na(at)) return(at - 1L)
   w <- self$weights[[name]]
-  entry <- list(size = length(w), trainable = program$mode != "predict" && self$trainable &&
-                  !name %in% self$non_trainable && !isTRUE(program$frozen),
+  entry <- list(size = length(w),
+                trainable = program$mode %in% c("train", "gradient") && self$trainable &&
+                  !name %in% self$non_trainable,
                 state = program$mode != "predict" && name %in% self$non_trainable)
   reg <- self$regularizers[[name]]
   if (!is.null(reg)) entry[c("l1", "l2")] <- as.list(penalty_factors(attr(reg, "config")))
@@ -115,8 +118,7 @@ activation_ops <- function(program, activation, input, shape, single) {
                           fun = r_function_op(activation, shape, single)))
   }
   if (identical(activation, "softmax")) {
-    return(op_to_new_slot(program, "softmax", input, shape, single = single,
-                          softmax_layout(length(shape), shape)))
+    return(softmax_op(program, input, shape, length(shape), single))
   }
   params <- switch(activation, elu = c(1, 0, 0), relu = c(Inf, 0, 0), leaky_relu = c(0.2, 0, 0),
                    c(0, 0, 0))
@@ -135,12 +137,17 @@ r_function_op <- function(fun, shape, single) {
   }, kernels$backward)
 }
 
-# Softmax along `axis` (from 1, the batch axis) of a batch of shape `shape`.
-softmax_layout <- function(axis, shape) {
-  if (axis == 1L) return(list(batch_axis = TRUE))
+# Softmax along `axis` (from 1, the batch axis) of a batch of shape `shape`:
+# the sample's elements before the axis (`pre`), along it (`len`) and after
+# it (`post`).
+softmax_op <- function(program, input, shape, axis, single) {
+  if (axis == 1L) {
+    return(op_to_new_slot(program, "softmax", input, shape, single = single, batch_axis = TRUE))
+  }
   dims <- shape[-1]
-  list(pre = prod(dims[seq_len(axis - 2L)]), len = dims[axis - 1L],
-       post = prod(dims[-seq_len(axis - 1L)]))
+  op_to_new_slot(program, "softmax", input, shape, single = single,
+                 pre = prod(dims[seq_len(axis - 2L)]), len = dims[axis - 1L],
+                 post = prod(dims[-seq_len(axis - 1L)]))
 }
 
 # Each position of a sample (dims, column-major) mapped to the linear index
@@ -191,9 +198,8 @@ layer_kinds <- list(
     kernel_layer_ops(self, program, input, shape, "thresholded_relu", c(self$config$theta, 0, 0))
   },
   Softmax = function(self, program, input, shape) {
-    axis <- check_axis(self$config$axis, length(shape), call = NULL)
-    op_to_new_slot(program, "softmax", input, shape, single = single(self),
-                   softmax_layout(axis, shape))
+    softmax_op(program, input, shape, check_axis(self$config$axis, length(shape), call = NULL),
+               single(self))
   },
   PReLU = function(self, program, input, shape) {
     dims <- shape[-1]
@@ -269,8 +275,8 @@ loss_program_spec <- function(program, loss, slot, weight = 1) {
   fusing <- unname(fused_activations[spec$kind])
   if (!is.null(maker) && !out$from_logits && !is.na(fusing) && is.null(maker$activity_l1) &&
       ((fusing == "softmax" && maker$kind == "softmax" && !isTRUE(maker$batch_axis) &&
-        maker$post == 1) ||
-       (fusing == "sigmoid" && maker$kind == "activation" && maker$kernel == "sigmoid")) &&
+        identical(maker$post, 1)) ||
+       (fusing == "sigmoid" && identical(maker$kernel, "sigmoid"))) &&
       sum(vapply(program$ops, function(op) slot %in% op$inputs, TRUE)) == 0) {
     out$fused <- TRUE
     out$input <- maker$inputs[1]

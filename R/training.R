@@ -191,7 +191,7 @@ fit <- function(object, x, y, batch_size = NULL, epochs = 10, verbose = "auto",
   metrics <- as_metrics(compiled$metrics, compiled$loss, model_output_shape(self), call)
   data$x <- as_engine_input(data$x)
   if (!is.null(validation)) validation$x <- as_engine_input(validation$x)
-  engine <- training_engine(self, compiled, batch_size, call)
+  engine <- training_engine(self, compiled, min(batch_size, max(data$n, validation$n)), call)
   steps <- ceiling(length(train_rows) / batch_size)
   params <- list(verbose = verbose, epochs = epochs, steps = steps,
                  samples = length(train_rows), batch_size = batch_size,
@@ -538,4 +538,24 @@ take_rows <- function(x, rows) {
   if (is.null(d)) return(x[rows])
   if (length(d) == 2) return(x[rows, , drop = FALSE])
   do.call(`[`, c(list(x, rows), rep(list(quote(expr = )), length(d) - 1), list(drop = FALSE)))
+}
+
+# The loss of a compiled model on data in training mode and the gradients
+# of its trainable weights, keyed "<layer>/<weight>", without an update (for
+# the tests' checks against finite differences and other frameworks).
+model_gradients <- function(model, x, y, sample_weight = NULL) {
+  self <- model_state(model)
+  compiled <- check_compiled(self, "model_gradients()", NULL)
+  data <- training_data(self, compiled$loss, x, y, sample_weight, NULL, "x", "y", NULL)
+  engine <- training_engine(self, compiled, data$n, NULL)
+  engine_load(engine)
+  run <- .Call(C_selu_engine_gradients, engine$ptr, list(as_engine_input(data$x)), list(data$y),
+               data$weights, seq_len(data$n), draw_masks(engine, data$n))
+  program <- engine$program
+  grads <- list()
+  for (k in which(!vapply(run[[2]], is.null, TRUE))) {
+    owner <- program$owners[[k]]
+    grads[[program$keys[k]]] <- keep_attributes(run[[2]][[k]], owner$layer$weights[[owner$name]])
+  }
+  list(loss = run[[1]], gradients = grads)
 }

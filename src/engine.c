@@ -832,3 +832,37 @@ SEXP selu_engine_call(SEXP ptr, SEXP xs, SEXP training, SEXP masks, SEXP grads) 
   UNPROTECT(2);
   return result;
 }
+
+/* The loss of the batch `rows` in training mode (with the masks) and the
+ * gradients of the trainable params (the penalties' included), without an
+ * update: list(loss, gradients by param, NULL for those that do not train). */
+SEXP selu_engine_gradients(SEXP ptr, SEXP xs, SEXP ys, SEXP sample_weight, SEXP rows,
+                           SEXP masks) {
+  engine *e = engine_of(ptr);
+  if (!e->has_training) Rf_error("internal error: selu_engine_gradients's arguments");
+  R_xlen_t n = check_inputs(e, xs);
+  check_rows(rows, n, e->max_rows);
+  int m = (int) XLENGTH(rows);
+  gather_inputs(e, xs, n, INTEGER(rows), m);
+  gather_targets(e, ys, sample_weight, n, INTEGER(rows), m);
+  set_masks(e, masks, m);
+  forward(e, m, 1);
+  for (int k = 0; k < e->n_params; k++) e->params[k].pending = 0;
+  clear_gradients(e);
+  double *per_output = (double *) R_alloc(e->n_outputs, sizeof(double));
+  double loss = losses(e, m, 1, per_output);
+  backward(e, m);
+  set_masks(e, R_NilValue, m);
+  SEXP grads = PROTECT(Rf_allocVector(VECSXP, e->n_params));
+  for (int k = 0; k < e->n_params; k++) {
+    param *p = &e->params[k];
+    if (!p->trainable) continue;
+    if (p->l1 != 0 || p->l2 != 0) penalty_gradient(p);
+    SEXP v = Rf_allocVector(REALSXP, p->size);
+    SET_VECTOR_ELT(grads, k, v);
+    memcpy(REAL(v), p->grad, p->size * sizeof(double));
+  }
+  SEXP result = Rf_list2(Rf_ScalarReal(loss), grads);
+  UNPROTECT(1);
+  return result;
+}

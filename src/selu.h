@@ -27,6 +27,8 @@ SEXP selu_engine_step(SEXP ptr, SEXP xs, SEXP ys, SEXP sample_weight, SEXP rows,
 SEXP selu_engine_test(SEXP ptr, SEXP xs, SEXP ys, SEXP sample_weight, SEXP rows);
 SEXP selu_engine_predict(SEXP ptr, SEXP xs, SEXP batch_size);
 SEXP selu_engine_call(SEXP ptr, SEXP xs, SEXP training, SEXP masks, SEXP grads);
+SEXP selu_engine_gradients(SEXP ptr, SEXP xs, SEXP ys, SEXP sample_weight, SEXP rows,
+                           SEXP masks);
 SEXP selu_loss(SEXP spec, SEXP y_true, SEXP y_pred, SEXP rows, SEXP sample_weight,
                SEXP want_grad);
 SEXP selu_optimizer_step(SEXP spec, SEXP weights, SEXP grads, SEXP slots, SEXP iterations,

@@ -16,12 +16,22 @@ numeric_gradient <- function(f, x, h = 1e-6) {
   g
 }
 
-# A layer's gradients by its backward pass, for the loss sum(layer(x) * r):
-# list(x = , weights = ) as the layer contract gives them.
+# A layer's gradients by the engine's backward pass, for the loss
+# sum(layer(x) * r): list(x = , weights = ), the weights' by name.
 layer_gradients <- function(layer, x, r, training = FALSE) {
   self <- selu:::layer_state(layer)
-  run <- self$forward_cached(self, x, training)
-  self$backward(self, x, r, run$cache)
+  program <- selu:::model_program(list(self), dim(x), "gradient")
+  engine <- selu:::new_engine(program, nrow(x), input_gradients = TRUE, io_bound = TRUE)
+  selu:::engine_load(engine)
+  run <- selu:::engine_call(engine, list(x), training, list(as.double(r)))
+  weights <- list()
+  for (k in seq_along(program$owners)) {
+    owner <- program$owners[[k]]
+    if (!is.null(run[[3]][[k]])) {
+      weights[[owner$name]] <- selu:::keep_attributes(run[[3]][[k]], self$weights[[owner$name]])
+    }
+  }
+  list(x = array(run[[2]][[1]], dim(x)), weights = weights)
 }
 
 # A weight of a layer replaced, for the finite differences of the loss in it.

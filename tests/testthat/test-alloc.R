@@ -56,10 +56,10 @@ test_that("the dense layer's product lands in cached blocks too", {
   x <- matrix(rnorm(2e4 * 4), 2e4, 4)
   k <- matrix(rnorm(4 * 3), 4, 3)
   b <- c(0.5, -1, 2)
+  dense <- layer_dense(units = 3, weights = list(k, b))
   for (i in 1:3) {
-    y <- .Call(C_selu_dense_forward, x, k, b)
-    # the R wrapper sets the dim
-    expect_equal(y, as.vector(sweep(x %*% k, 2, b, "+")), tolerance = 1e-14)
+    y <- dense(x)
+    expect_equal(y, sweep(x %*% k, 2, b, "+"), tolerance = 1e-14)
     rm(y)
     gc()
   }
@@ -132,7 +132,7 @@ test_that("cached results survive gctorture", {
   x <- matrix(rnorm(2e4), 1e4, 2) # 160 KB
   g <- matrix(rnorm(2e4), 1e4, 2)
   alpha <- c(0.1, 0.3)
-  k <- matrix(rnorm(6), 2, 3)
+  dense <- layer_dense(units = 3, use_bias = FALSE, weights = list(matrix(rnorm(6), 2, 3)))
   run <- function() {
     list(
       .Call(C_selu_forward, x, FALSE, FALSE), .Call(C_selu_backward, x, g, FALSE),
@@ -140,7 +140,7 @@ test_that("cached results survive gctorture", {
       .Call(C_selu_activation_backward, "tanh", x, g, NULL, FALSE),
       .Call(C_selu_softmax_forward, x, 2), .Call(C_selu_softmax_backward, x, g, 2),
       .Call(C_selu_prelu_forward, x, alpha), .Call(C_selu_prelu_backward, x, alpha, g),
-      .Call(C_selu_dense_forward, x, k, NULL)
+      dense(x)
     )
   }
   expected <- run()

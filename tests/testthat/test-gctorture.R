@@ -29,6 +29,14 @@ test_that("the C entry points survive gctorture on small inputs", {
       .Call(C_selu_prelu_forward, x3, alpha3), .Call(C_selu_prelu_backward, x3, alpha3, 1),
       .Call(C_selu_get_threads), .Call(C_selu_set_threads, .Call(C_selu_get_threads)[1]),
       .Call(C_selu_blas_threads, NULL),
+      # the engine's losses, optimizer, penalties and constraints on their own
+      .Call(C_selu_loss, list(5L, FALSE, TRUE, 0, 1, 3L), c(0L, 2L), g, 2L, NULL, TRUE),
+      .Call(C_selu_loss, list(2L, FALSE, FALSE, 0, 0.5, 1L), g * 2, g, 2L, c(1, 0.5), TRUE),
+      .Call(C_selu_optimizer_step, list(kind = 1L, clip = 1L, clip_value = 1, weight_decay = 0.1,
+                                        amsgrad = TRUE), list(c(1, 2)), list(c(0.5, -1)),
+            list(NULL, NULL, NULL), 3, 0.01),
+      .Call(C_selu_penalty, c(0.1, 0.2), c(1, -2), TRUE),
+      .Call(C_selu_constrain, 1L, c(2, 0, 1), c(0L, 1L, 0L, 1L), 2L, c(1, 2, 3, 4)),
       .Call(C_selu_kernel_isa, NULL),
       # the path from C back to R that signals a user's error
       tryCatch(.Call(C_selu_activation_forward, "elu", x, list("a"), FALSE),

@@ -97,15 +97,22 @@ test_that("dropout and alpha dropout's gradients go through the forward pass's d
     expect_true(any(grads$x == 0))
     expect_true(any(grads$x != 0))
   }
-  # a different draw gives a different gradient: the mask comes from the cache
+  # each call draws afresh, and the gradient goes through the forward
+  # pass's own draw: zero exactly where the unit was dropped
   layer <- layer_alpha_dropout(rate = 0.4, seed = 11)
-  self <- selu:::layer_state(layer)
-  first <- self$forward_cached(self, x, TRUE)
-  second <- self$forward_cached(self, x, TRUE)
-  expect_false(identical(first$cache, second$cache))
-  kept <- function(run) as.vector(self$backward(self, x, 1, run$cache)$x != 0)
-  expect_identical(kept(first), as.vector(first$cache == 1))
-  expect_identical(kept(second), as.vector(second$cache == 1))
+  dropped <- function() {
+    run <- selu:::run_eagerly(list(selu:::layer_state(layer)), x, training = TRUE,
+                              grad_output = 1)
+    alpha_p <- -1.7580993408473768599402175208123
+    a <- ((1 - 0.4) * (1 + 0.4 * alpha_p^2))^-0.5
+    expect_equal(run$output[run$grad == 0], rep(a * alpha_p - a * alpha_p * 0.4,
+                                                 sum(run$grad == 0)), tolerance = 1e-14)
+    run$grad == 0
+  }
+  first <- dropped()
+  second <- dropped()
+  expect_true(any(first) && !all(first))
+  expect_false(identical(first, second))
 })
 
 test_that("a whole network's gradient matches finite differences of its loss", {
@@ -120,22 +127,24 @@ test_that("a whole network's gradient matches finite differences of its loss", {
     layer_dense(3, kernel_initializer = "lecun_normal", activation = "softmax",
                 bias_initializer = initializer_constant(0.05))
   compile(model, optimizer = "sgd", loss = "sparse_categorical_crossentropy")
-  self <- selu:::model_state(model)
-  loss <- selu:::as_loss("sparse_categorical_crossentropy", "loss", NULL)
-  targets <- selu:::check_targets(loss, y, c(NA, 3L), "y", NULL)
-  plan <- selu:::training_plan(self, loss)
-  expect_true(plan$fused)
-  step <- selu:::train_step(self, plan, loss, x, targets, NULL)
+  step <- selu:::model_gradients(model, x, y)
+  # the loss by its formula: the mean cross-entropy of the predictions and the penalty
   value <- function() {
-    selu:::loss_value_grad(loss, targets, predict(model, x))$value + selu:::plan_penalty(plan)
+    p <- predict(model, x)
+    -mean(log(p[cbind(1:8, y + 1)])) + 0.01 * sum(get_weights(model)[[1]]^2)
   }
   expect_equal(step$loss, value(), tolerance = 1e-12)
-  expect_named(step$grads, names(plan$slots), ignore.order = TRUE)
-  for (key in names(plan$slots)) {
-    slot <- plan$slots[[key]]
-    layer <- slot$step$object
-    f <- function(w) with_weight(layer, slot$name, w, value())
-    expect_equal(step$grads[[key]], numeric_gradient(f, slot$step$weights[[slot$name]]),
+  layers <- model$layers
+  keys <- c("kernel", "bias")
+  expect_named(step$gradients, c(paste0(layers[[1]]$name, "/", keys),
+                                 paste0(layers[[2]]$name, "/alpha"),
+                                 paste0(layers[[3]]$name, "/", keys),
+                                 paste0(layers[[4]]$name, "/", keys)), ignore.order = TRUE)
+  for (key in names(step$gradients)) {
+    layer <- Find(function(l) startsWith(key, paste0(l$name, "/")), layers)
+    name <- sub(".*/", "", key)
+    f <- function(w) with_weight(layer, name, w, value())
+    expect_equal(step$gradients[[key]], numeric_gradient(f, layer$weights[[name]]),
                  tolerance = 1e-6, label = key)
   }
 })

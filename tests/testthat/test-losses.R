@@ -209,16 +209,21 @@ test_that("loss_value_grad() refuses logits for a loss that takes none", {
                                logits = matrix(0)), class = "selu_error_internal")
 })
 
-test_that("loss_fuses_with() pairs cross-entropies with their output activation", {
-  expect_true(loss_fuses_with(as_loss("binary_crossentropy"), "sigmoid"))
-  expect_true(loss_fuses_with(as_loss("categorical_crossentropy"), "softmax"))
-  expect_true(loss_fuses_with(loss_sparse_categorical_crossentropy(), "softmax"))
-  expect_false(loss_fuses_with(as_loss("binary_crossentropy"), "softmax"))
-  expect_false(loss_fuses_with(as_loss("categorical_crossentropy"), "sigmoid"))
-  expect_false(loss_fuses_with(loss_binary_crossentropy(from_logits = TRUE), "sigmoid"))
-  expect_false(loss_fuses_with(as_loss("mse"), "softmax"))
-  expect_false(loss_fuses_with(as_loss("binary_crossentropy"), NULL))
-  expect_false(loss_fuses_with(as_loss("binary_crossentropy"), function(x) x))
+test_that("a cross-entropy fuses with its output activation, and only then", {
+  fused <- function(loss, output) {
+    model <- keras_model_sequential(input_shape = 3) |> layer_dense(2, activation = output)
+    program <- selu:::model_program(selu:::model_state(model)$steps, c(NA, 3L), "train")
+    selu:::loss_program_spec(program, selu:::as_loss(loss), program$outputs)$fused
+  }
+  expect_true(fused("binary_crossentropy", "sigmoid"))
+  expect_true(fused("categorical_crossentropy", "softmax"))
+  expect_true(fused(loss_sparse_categorical_crossentropy(), "softmax"))
+  expect_false(fused("binary_crossentropy", "softmax"))
+  expect_false(fused("categorical_crossentropy", "sigmoid"))
+  expect_false(fused(loss_binary_crossentropy(from_logits = TRUE), "sigmoid"))
+  expect_false(fused("mse", "softmax"))
+  expect_false(fused("binary_crossentropy", "linear"))
+  expect_false(fused("binary_crossentropy", function(x) x))
 })
 
 test_that("as_loss() takes names, aliases and loss objects", {

@@ -1,0 +1,143 @@
+# The engine (R/engine.R, R/program.R, src/engine.c): what a fit() loop
+# relies on beyond each step's numbers, which test-reference.R checks
+# against PyTorch.
+
+engine_data <- function(n = 90, inputs = 6, seed = 5) {
+  set.seed(seed)
+  x <- matrix(rnorm(n * inputs), n)
+  list(x = x, classes = as.integer((x[, 1] > 0) + (x[, 2] > 0.5)))
+}
+
+# A network with every kind of op the engine has.
+every_op_net <- function(inputs = 6) {
+  keras_model_sequential(input_shape = inputs) |>
+    layer_dense(8, kernel_initializer = initializer_lecun_normal(seed = 1),
+                kernel_regularizer = regularizer_l2(0.01), activity_regularizer = regularizer_l1(0.001)) |>
+    layer_batch_normalization() |>
+    layer_activation_parametric_relu(alpha_initializer = initializer_constant(0.1)) |>
+    layer_alpha_dropout(0.1) |>
+    layer_dense(8, activation = "selu", kernel_initializer = initializer_lecun_normal(seed = 2),
+                kernel_constraint = constraint_maxnorm(2)) |>
+    layer_layer_normalization() |>
+    layer_activation_elu() |>
+    layer_dropout(0.1) |>
+    layer_dense(3, kernel_initializer = initializer_lecun_normal(seed = 3)) |>
+    layer_activation_softmax()
+}
+
+test_that("a network of every op trains, with its loss falling", {
+  d <- engine_data()
+  model <- every_op_net()
+  compile(model, optimizer = optimizer_adam(0.01), loss = "sparse_categorical_crossentropy",
+          metrics = "accuracy")
+  set.seed(12)
+  history <- fit(model, d$x, d$classes, epochs = 30, batch_size = 16, verbose = 0)
+  expect_lt(history$metrics$loss[30], history$metrics$loss[1] * 0.7)
+  expect_gt(history$metrics$accuracy[30], 0.8)
+  # the max-norm constraint held after every update
+  expect_lte(max(sqrt(colSums(get_weights(model)[[8]]^2))), 2 + 1e-12)
+})
+
+test_that("training is bit for bit the same on 1 and 2 threads and across a second fit()", {
+  d <- engine_data(n = 300)
+  train <- function(threads, epochs) {
+    old <- selu_threads(threads)
+    on.exit(selu_threads(old))
+    set.seed(11)
+    model <- every_op_net()
+    compile(model, optimizer = optimizer_adam(0.01), loss = "sparse_categorical_crossentropy")
+    set.seed(12)
+    for (e in epochs) fit(model, d$x, d$classes, epochs = e, batch_size = 64, verbose = 0)
+    get_weights(model)
+  }
+  one <- train(1, 4)
+  expect_identical(train(2, 4), one)
+  expect_identical(train(1, c(2, 2)), one)
+})
+
+test_that("callbacks that run per batch see the weights of every step", {
+  d <- engine_data()
+  model <- every_op_net()
+  kernels <- list()
+  record <- callback_lambda(on_batch_end = function(batch, logs) {
+    kernels[[length(kernels) + 1]] <<- get_weights(model)[[1]]
+  })
+  compile(model, optimizer = optimizer_adam(0.01), loss = "sparse_categorical_crossentropy")
+  fit(model, d$x, d$classes, epochs = 2, batch_size = 30, verbose = 0, callbacks = record)
+  expect_length(kernels, 6)
+  expect_false(identical(kernels[[1]], kernels[[2]]))
+  expect_identical(kernels[[6]], get_weights(model)[[1]])
+  # and weights a callback sets are the ones the next step starts from
+  zero <- callback_lambda(on_batch_begin = function(batch, logs) {
+    set_weights(model, lapply(get_weights(model), function(w) w * 0))
+  })
+  compile(model, optimizer = optimizer_sgd(1e-300), loss = "sparse_categorical_crossentropy")
+  fit(model, d$x, d$classes, epochs = 1, batch_size = 30, verbose = 0, callbacks = zero)
+  expect_lt(max(abs(unlist(get_weights(model)))), 1e-250)
+})
+
+test_that("a loss that is not finite stops training before the update", {
+  d <- engine_data()
+  model <- keras_model_sequential(input_shape = 6) |> layer_dense(8) |> layer_dense(1)
+  compile(model, optimizer = optimizer_sgd(1e6), loss = "mse")
+  before <- get_weights(model)
+  expect_message(fit(model, d$x, d$x[, 1] * 1e200, epochs = 3, batch_size = 30, verbose = 0),
+                 class = "selu_message_not_finite")
+  expect_true(all(is.finite(unlist(get_weights(model)))))
+})
+
+test_that("predict() and evaluate() are the model's forward pass in inference", {
+  d <- engine_data(n = 101)
+  model <- every_op_net()
+  compile(model, optimizer = "adam", loss = "sparse_categorical_crossentropy", metrics = "accuracy")
+  fit(model, d$x, d$classes, epochs = 2, verbose = 0)
+  p <- predict(model, d$x)
+  expect_equal(p, model(d$x), tolerance = 1e-14)
+  for (batch_size in c(1, 7, 100, 101, 1000)) {
+    expect_equal(predict(model, d$x, batch_size = batch_size), p, tolerance = 1e-14)
+  }
+  named <- d$x
+  rownames(named) <- paste0("r", seq_len(nrow(named)))
+  expect_identical(rownames(predict(model, named)), rownames(named))
+  # the loss by its formula: the mean cross-entropy and the penalties
+  w <- get_weights(model)
+  penalty <- 0.01 * sum(w[[1]]^2)
+  scores <- evaluate(model, d$x, d$classes, batch_size = 101)
+  cross_entropy <- -mean(log(p[cbind(seq_len(101), d$classes + 1)]))
+  hidden <- predict(keras_model_sequential(model$layers[1], input_shape = 6), d$x)
+  expect_equal(unname(scores["loss"]), cross_entropy + penalty + 0.001 * sum(abs(hidden)) / 101,
+               tolerance = 1e-12)
+  expect_equal(unname(scores["accuracy"]), mean(max.col(p) - 1 == d$classes))
+  expect_error(predict(model, d$x[, 1:5]), class = "selu_error", regexp = "shape")
+})
+
+test_that("the engine's entry points keep what they allocate through garbage collections", {
+  d <- engine_data(n = 20)
+  model <- every_op_net()
+  compile(model, optimizer = optimizer_adam(0.01), loss = "sparse_categorical_crossentropy")
+  self <- selu:::model_state(model)
+  compiled <- self$compiled
+  data <- selu:::training_data(self, compiled$loss, d$x, d$classes, NULL, NULL, "x", "y", NULL)
+  run <- function() {
+    engine <- selu:::training_engine(self, compiled, 8, NULL)
+    selu:::engine_load(engine, compiled$optimizer)
+    set.seed(3)
+    step <- selu:::engine_step(engine, data, 1:8, 0.01, outputs = TRUE)
+    tested <- .Call(selu:::C_selu_engine_test, engine$ptr, list(data$x), list(data$y), NULL, 1:8)
+    stored <- .Call(selu:::C_selu_engine_store, engine$ptr, TRUE)
+    predicted <- .Call(selu:::C_selu_engine_predict, engine$ptr, list(data$x), 7L)
+    set.seed(3)
+    gradients <- selu:::model_gradients(model, d$x, d$classes)
+    eager <- selu:::run_eagerly(self$steps, d$x, training = TRUE, grad_output = 1)
+    list(step = step, tested = tested, stored = stored, predicted = predicted,
+         gradients = gradients, eager = eager)
+  }
+  weights <- get_weights(model)
+  plain <- run()
+  set_weights(model, weights)
+  gctorture(TRUE)
+  tortured <- run()
+  gctorture(FALSE)
+  expect_identical(tortured, plain)
+  expect_equal(plain$step$failure, NULL)
+})
