@@ -18,8 +18,12 @@ as_float32_values <- function(x) {
 #' the package's C kernels, `"selu"`, `"elu"` (alpha 1), `"relu"`,
 #' `"leaky_relu"` (alpha 0.2, as keras' function), `"sigmoid"`, `"tanh"`,
 #' `"softmax"` or `"linear"`, or an R function of one array that returns an
-#' array of the same shape. A layer with an R function has no gradient:
-#' [backward()] through it is an error.
+#' array of the same shape. An R function is the one computation of a model
+#' that runs in R rather than in the package's engine: in [predict()], in a
+#' call and in the forward pass of [fit()] the engine hands it each batch as
+#' an array and takes back its values. It has no gradient, so [backward()]
+#' through it, and [fit()] of a model whose trainable weights lie before it,
+#' is an error that leaves the weights as they were.
 #'
 #' The three return modes, the common arguments and the automatic names
 #' (`activation`, `activation_1`, ...) are those of

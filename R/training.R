@@ -88,20 +88,14 @@ check_compiled <- function(self, what, call) {
 #' With `set.seed()` before building and fitting a model, training is
 #' reproducible bit for bit, whatever [selu_threads()] is.
 #'
-#' A model that is a chain of Dense layers, each with one of the activations
-#' `"linear"`, `"selu"`, `"elu"`, `"relu"`, `"leaky_relu"`, `"sigmoid"`,
-#' `"tanh"` (or `"softmax"` on the last), given to the layer or as an
-#' Activation layer after it ([layer_activation_selu()], [layer_activation()]),
-#' and optionally a dropout or alpha dropout layer after that, trained on a
-#' double matrix with mean squared error or a cross-entropy fused with its
-#' output, runs each batch in one call into C: the forward pass, the loss, the
-#' backward pass and the optimizer's update, on buffers made once per `fit()`,
-#' so that a step allocates little more than its output. [predict()] and
-#' [evaluate()] run the forward pass of such a model in C as well. The
-#' numbers are bit for bit those of the general path, which every other
-#' model takes (layers with regularizers or constraints, normalization
-#' layers, parametric activation layers, label smoothing, integer input,
-#' ...).
+#' The model compiles to a program of ops that the package's engine runs in
+#' C, each batch in one call: the forward pass, the loss with the
+#' regularizers' penalties, the backward pass and the optimizer's update
+#' (with clipping and constraints), on buffers made once per `fit()`, so
+#' that a step allocates little more than its output. [predict()],
+#' [evaluate()] and [backward()] run the same ops. An activation given as an
+#' R function runs that function in the forward pass; having no gradient, it
+#' cannot be trained through (an error, before any weight changes).
 #'
 #' @param object A compiled model.
 #' @param x The inputs: a numeric matrix or array whose first dimension is

@@ -68,68 +68,98 @@ void clip_gradients(const optimizer_spec *o, param *params, int n) {
 }
 
 /* One weight's update from its gradient into p->next and p->opt_next, at
- * step `step` (iterations + 1); 0 if a new weight is not finite. */
+ * step `step` (iterations + 1); 0 if a new weight is not finite. A loop per
+ * rule, so that each vectorizes (square roots too: errno is of no use here). */
+#if defined(__GNUC__) && !defined(__clang__)
+__attribute__((optimize("no-math-errno")))
+#endif
 int update_param(const optimizer_spec *o, param *p, double lr, double step) {
-  int decay = !ISNAN(o->weight_decay), finite = 1;
-  double alpha = 0;
-  if (o->kind == OPT_ADAM)
-    alpha = lr * sqrt(1 - pow(o->beta_2, step)) / (1 - pow(o->beta_1, step));
-  int mom = o->momentum > 0;
-  for (R_xlen_t i = 0; i < p->size; i++) {
-    double w = p->w[i], g = p->grad[i], out;
-    if (decay) w = w - w * o->weight_decay * lr;
-    switch (o->kind) {
-    case OPT_SGD:
-      if (!mom) {
-        out = w - g * lr;
-      } else {
-        double m = -g * lr + p->opt[0][i] * o->momentum;
-        p->opt_next[0][i] = m;
-        out = o->nesterov ? w + (-g * lr + m * o->momentum) : w + m;
+  const R_xlen_t n = p->size;
+  const double *restrict w0 = p->w, *restrict g = p->grad;
+  double *restrict out = p->next;
+  /* weight decay first: w - w * decay * lr */
+  double wd = o->weight_decay;
+  int decay = !ISNAN(wd);
+#define W(i) (decay ? w0[i] - w0[i] * wd * lr : w0[i])
+  switch (o->kind) {
+  case OPT_SGD:
+    if (o->momentum <= 0) {
+      for (R_xlen_t i = 0; i < n; i++) out[i] = W(i) - g[i] * lr;
+    } else {
+      const double *restrict m0 = p->opt[0];
+      double *restrict m1 = p->opt_next[0];
+      double mu = o->momentum;
+      for (R_xlen_t i = 0; i < n; i++) {
+        double m = -g[i] * lr + m0[i] * mu;
+        m1[i] = m;
+        out[i] = o->nesterov ? W(i) + (-g[i] * lr + m * mu) : W(i) + m;
       }
-      break;
-    case OPT_ADAM: {
-      double m = p->opt[0][i] + (g - p->opt[0][i]) * (1 - o->beta_1);
-      double v = p->opt[1][i] + (g * g - p->opt[1][i]) * (1 - o->beta_2);
-      p->opt_next[0][i] = m;
-      p->opt_next[1][i] = v;
-      if (o->amsgrad) {
-        double vhat = p->opt[2][i];
-        v = (ISNAN(vhat) || ISNAN(v)) ? NAN : (vhat > v ? vhat : v);
-        p->opt_next[2][i] = v;
-      }
-      out = w - (m * alpha) / (sqrt(v) + o->epsilon);
-      break;
     }
-    case OPT_RMSPROP: {
-      double rho = o->rho, velocity = rho * p->opt[0][i] + (1 - rho) * (g * g), denominator;
+    break;
+  case OPT_ADAM: {
+    double alpha = lr * sqrt(1 - pow(o->beta_2, step)) / (1 - pow(o->beta_1, step));
+    double b1 = 1 - o->beta_1, b2 = 1 - o->beta_2, eps = o->epsilon;
+    const double *restrict m0 = p->opt[0], *restrict v0 = p->opt[1];
+    double *restrict m1 = p->opt_next[0], *restrict v1 = p->opt_next[1];
+    if (!o->amsgrad) {
+      for (R_xlen_t i = 0; i < n; i++) {
+        double m = m0[i] + (g[i] - m0[i]) * b1, v = v0[i] + (g[i] * g[i] - v0[i]) * b2;
+        m1[i] = m;
+        v1[i] = v;
+        out[i] = W(i) - (m * alpha) / (sqrt(v) + eps);
+      }
+    } else {
+      const double *restrict h0 = p->opt[2];
+      double *restrict h1 = p->opt_next[2];
+      for (R_xlen_t i = 0; i < n; i++) {
+        double m = m0[i] + (g[i] - m0[i]) * b1, v = v0[i] + (g[i] * g[i] - v0[i]) * b2;
+        double vhat = (ISNAN(h0[i]) || ISNAN(v)) ? NAN : (h0[i] > v ? h0[i] : v);
+        m1[i] = m;
+        v1[i] = v;
+        h1[i] = vhat;
+        out[i] = W(i) - (m * alpha) / (sqrt(vhat) + eps);
+      }
+    }
+    break;
+  }
+  case OPT_RMSPROP: {
+    double rho = o->rho, eps = o->epsilon, mu = o->momentum;
+    int mom = mu > 0, at = mom ? 2 : 1;
+    for (R_xlen_t i = 0; i < n; i++) {
+      double velocity = rho * p->opt[0][i] + (1 - rho) * (g[i] * g[i]), denominator;
       p->opt_next[0][i] = velocity;
       if (o->centered) {
-        int at = mom ? 2 : 1;
-        double average = rho * p->opt[at][i] + (1 - rho) * g;
+        double average = rho * p->opt[at][i] + (1 - rho) * g[i];
         p->opt_next[at][i] = average;
-        denominator = velocity - average * average + o->epsilon;
+        denominator = velocity - average * average + eps;
       } else {
-        denominator = velocity + o->epsilon;
+        denominator = velocity + eps;
       }
-      double increment = lr * g / sqrt(denominator);
+      double increment = lr * g[i] / sqrt(denominator);
       if (mom) {
-        increment = o->momentum * p->opt[1][i] + increment;
+        increment = mu * p->opt[1][i] + increment;
         p->opt_next[1][i] = increment;
       }
-      out = w - increment;
-      break;
+      out[i] = W(i) - increment;
     }
-    default: { /* Adagrad */
-      double accumulator = p->opt[0][i] + g * g;
-      p->opt_next[0][i] = accumulator;
-      out = w - lr * g / sqrt(accumulator + o->epsilon);
-    }
-    }
-    p->next[i] = out;
-    finite &= out - out == 0; /* NaN for infinities and NaN */
+    break;
   }
-  return finite;
+  default: { /* Adagrad */
+    const double *restrict a0 = p->opt[0];
+    double *restrict a1 = p->opt_next[0];
+    double eps = o->epsilon;
+    for (R_xlen_t i = 0; i < n; i++) {
+      double accumulator = a0[i] + g[i] * g[i];
+      a1[i] = accumulator;
+      out[i] = W(i) - lr * g[i] / sqrt(accumulator + eps);
+    }
+  }
+  }
+#undef W
+  /* out - out is 0 unless out is infinite or NaN */
+  double bad = 0;
+  for (R_xlen_t i = 0; i < n; i++) bad += out[i] - out[i];
+  return bad == 0;
 }
 
 /* l1 sum(|w|) + l2 sum(w^2); as keras, a term of factor 0 is left out (so
