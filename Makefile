@@ -88,7 +88,7 @@ check-sanitizers:
 # and the README's table of the two.
 BENCH_TUNED_ENV = GLIBC_TUNABLES=glibc.malloc.trim_threshold=4294967295:glibc.malloc.mmap_threshold=33554432
 
-.PHONY: bench bench-tuned bench-train bench-threads accuracy memory-order
+.PHONY: bench bench-tuned bench-train bench-threads bench-engine accuracy memory-order
 bench: install
 	env -u GLIBC_TUNABLES $(RSCRIPT) bench/bench.R
 	$(RSCRIPT) bench/tables.R
@@ -106,6 +106,11 @@ bench-train: install
 # OpenBLAS (Debian's libopenblas0-pthread, when installed), about 5 minutes.
 bench-threads: install
 	$(RSCRIPT) bench/threads.R
+
+# The engine's normalization, PReLU and penalties against the plain Dense
+# stack, on both BLASes, about 5 minutes.
+bench-engine: install
+	$(RSCRIPT) bench/engine.R
 
 accuracy: install
 	$(RSCRIPT) bench/accuracy.R

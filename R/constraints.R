@@ -30,6 +30,51 @@ check_norm_axis <- function(axis, call = sys.call(-1)) {
   as.integer(axis)
 }
 
+#' Weight constraints
+#'
+#' Callable objects, as in keras: `constraint(w)` gives the weights `w`
+#' projected onto the constraint, of the same shape; training applies it
+#' after each update. With the norms \eqn{n} of `w` over `axis` and
+#' \eqn{\epsilon = 10^{-7}}{epsilon = 1e-7} (keras' backend epsilon):
+#'
+#' * `constraint_maxnorm()`: \eqn{w \min(n, m) / (\epsilon + n)}{w * min(n,
+#'   m) / (epsilon + n)}, \eqn{m} = `max_value`: norms above `max_value` are
+#'   scaled down to it.
+#' * `constraint_nonneg()`: negative weights become 0. (keras multiplies by
+#'   `w >= 0`, which makes `-Inf` `NaN`; here it is 0 too.)
+#' * `constraint_unitnorm()`: \eqn{w / (\epsilon + n)}{w / (epsilon + n)}.
+#' * `constraint_minmaxnorm()`: \eqn{w d / (\epsilon + n)}{w * d / (epsilon
+#'   + n)} with \eqn{d = r \, \mathrm{clip}(n, a, b) + (1 - r) n}{d = r *
+#'   clip(n, a, b) + (1 - r) * n}, \eqn{a} = `min_value`, \eqn{b} =
+#'   `max_value`, \eqn{r} = `rate`: `rate = 1` enforces the bounds, a
+#'   smaller rate moves the norms toward them.
+#'
+#' Axes count R's dimensions from 1, and negative axes count from the end.
+#' The default `axis = 1` takes the norm of each column: for a dense kernel
+#' of shape (inputs, units), the incoming weights of each unit (keras in
+#' Python writes `axis = 0`). For a convolution kernel (rows, columns, input
+#' channels, filters), `axis = 1:3` takes the norm of each filter. For a
+#' vector (a bias), `axis = 1` is the whole vector. An axis out of range for
+#' the weights is an error when the constraint is applied.
+#'
+#' @param max_value,min_value The bounds of the norms: single finite numbers
+#'   of at least 0, `min_value` not above `max_value`.
+#' @param rate How far toward the bounds the norms move: a single number
+#'   from 0 to 1.
+#' @param axis The axes over which norms are taken: whole numbers, not 0,
+#'   none repeated.
+#' @param ... Not used; an error if given.
+#' @return A constraint: a function of a numeric array `w` giving a double
+#'   array of its shape, with a `get_config()`.
+#' @family constraints
+#' @export
+#' @examples
+#' w <- cbind(c(0, 4), c(0.6, 0.8))
+#' constraint_maxnorm(2)(w)
+#' constraint_unitnorm()(w)
+#' constraint_nonneg()(c(-1, 0.5))
+#' constraint_minmaxnorm(min_value = 1.5, max_value = 2)(w)
+#' get_config(constraint_maxnorm(3, axis = 1:3))
 constraint_maxnorm <- function(max_value = 2, axis = 1) {
   max_value <- check_finite_number(max_value, "max_value", min = 0)
   axis <- check_norm_axis(axis)

@@ -70,6 +70,7 @@ regularizer_gradient <- function(regularizer, w) {
   keep_attributes(.Call(C_selu_penalty, unname(factors), as.double(w), TRUE), w)
 }
 
+#' @export
 print.selu_regularizer <- function(x, ...) print_configured(x, "regularizer")
 
 #' @export

@@ -253,19 +253,12 @@ stacks <- lapply(strsplit(readLines(prof_file)[-1], " "), function(s) gsub('"', 
 stacks <- Filter(length, stacks)
 innermost <- vapply(stacks, `[`, "", 1)
 caller <- vapply(stacks, function(s) if (length(s) > 1) s[2] else "", "")
-# Rprof counts a .Call's time to the R function that makes it. The dense
-# forward is one .Call (dgemm, then the bias) in the layer's affine(); the
-# gradients are crossprod() and tcrossprod(); the activations' .Call are in
-# kernels$forward() and kernels$backward() and the activation_*() functions.
-is_kernel <- innermost == ".Call" | grepl("^kernels\\$|^activation_", innermost)
-# A network the C stack runs is one .Call per batch, in stack_step(): BLAS
-# and the package's C together, which perf's split below takes apart.
-group <- ifelse(innermost == "stack_step",
-                "the C training step (stack_step()'s .Call: BLAS and selu's C, split by perf)",
-         ifelse(innermost %in% c("%*%", "crossprod", "tcrossprod", "affine"),
-                "BLAS (the dense forward's .Call in affine(), crossprod, tcrossprod, %*%)",
-                ifelse(is_kernel, "selu C kernels (the activations' .Call)",
-                       "R interpreter and R's own built-ins (everything else)")))
+# Rprof counts a .Call's time to the R function that makes it: a training
+# step is one .Call in engine_step(), BLAS and the package's C together,
+# which perf's split below takes apart.
+group <- ifelse(innermost == "engine_step",
+                "the engine's training step (engine_step()'s .Call: BLAS and selu's C, split by perf)",
+                "R interpreter and R's own built-ins (everything else)")
 groups <- sort(table(group), decreasing = TRUE)
 groups <- data.frame(group = names(groups), share = as.numeric(groups) / length(group))
 profile_text <- c(

@@ -15,6 +15,15 @@
 
 #include "dispatch.h"
 
+/* A loop whose sums may be taken in vector lanes: their order is fixed by
+ * the build and the instruction set, never by the thread count. */
+#define SIMD_PRAGMA(x) _Pragma(#x)
+#if defined(_OPENMP)
+#define SIMD_SUM(...) SIMD_PRAGMA(omp simd reduction(+ : __VA_ARGS__))
+#else
+#define SIMD_SUM(...)
+#endif
+
 #define MAX_OP_PARAMS 4
 #define MAX_OPT_SLOTS 3
 
@@ -27,6 +36,8 @@ typedef struct {
   double *grad;  /* rows x width, where a gradient flows back (upstream) */
   int upstream;  /* a trainable weight or a wanted input gradient lies before it */
   int written;   /* this step's gradient has its first term */
+  R_xlen_t ld;   /* rows apart of a sample's elements when value is bound to
+                  * the caller's array; 0 for a buffer of the batch's own */
 } slot;
 
 /* Constraints, applied to a weight after each update. */

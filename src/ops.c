@@ -43,7 +43,7 @@ static void dense_forward(engine *e, op *o, int m, int training) {
   slot *z = OUT(o);
   const param *W = op_param(e, o, 0), *b = op_param(e, o, 1);
   int inputs = o->inputs, units = o->units;
-  int r = (int) (m * (x->width / inputs));
+  int r = (int) (m * (x->width / inputs)), ldx = x->ld ? (int) x->ld : r;
   double one = 1.0, beta = 0.0;
   if (b) {
     for (int j = 0; j < units; j++)
@@ -51,7 +51,7 @@ static void dense_forward(engine *e, op *o, int m, int training) {
     beta = 1.0;
   }
   if (r > 0)
-    F77_CALL(dgemm)("N", "N", &r, &units, &inputs, &one, x->value, &r, W->w, &inputs, &beta,
+    F77_CALL(dgemm)("N", "N", &r, &units, &inputs, &one, x->value, &ldx, W->w, &inputs, &beta,
                     z->value, &r FCONE FCONE);
   if (o->single) round_to_float(z->value, (R_xlen_t) r * units);
 }
@@ -75,7 +75,7 @@ static void dense_backward(engine *e, op *o, int m) {
     for (int j = 0; j < units; j++) {
       const double *col = z->grad + (R_xlen_t) j * r;
       double s = 0;
-      for (int i = 0; i < r; i++) s += col[i];
+      SIMD_SUM(s) for (int i = 0; i < r; i++) s += col[i];
       db[j] = (add ? db[j] : 0) + s;
     }
   }
@@ -181,7 +181,7 @@ static void prelu_backward(engine *e, op *o, int m) {
       double *dp = dx + p * m;
       for (int i = 0; i < m; i++) dp[i] = xp[i] >= 0 ? gp[i] : a * gp[i];
     }
-    for (int i = 0; i < m; i++) s += xp[i] >= 0 ? 0 : xp[i] * gp[i];
+    SIMD_SUM(s) for (int i = 0; i < m; i++) s += xp[i] >= 0 ? 0 : xp[i] * gp[i];
     if (dalpha) dalpha[f] += s;
   }
   if (dx && o->single) round_to_float(dx, (R_xlen_t) m * x->width);
@@ -291,7 +291,7 @@ static void affine_gradients(engine *e, op *o, const double *dy, const double *x
     int f = o->feature[p];
     const double *gp = dy + p * m, *hp = x_hat + p * m;
     double sg = 0, sb = 0;
-    for (int i = 0; i < m; i++) {
+    SIMD_SUM(sg, sb) for (int i = 0; i < m; i++) {
       sg += gp[i] * hp[i];
       sb += gp[i];
     }
@@ -325,14 +325,14 @@ static void batch_norm_forward(engine *e, op *o, int m, int training) {
     for (R_xlen_t p = 0; p < width; p++) {
       const double *xp = x->value + p * m;
       double s = 0;
-      for (int i = 0; i < m; i++) s += xp[i];
+      SIMD_SUM(s) for (int i = 0; i < m; i++) s += xp[i];
       mean[o->feature[p]] += s;
     }
     for (int f = 0; f < F; f++) mean[f] /= count;
     for (R_xlen_t p = 0; p < width; p++) {
       const double *xp = x->value + p * m;
       double c = mean[o->feature[p]], s = 0;
-      for (int i = 0; i < m; i++) s += (xp[i] - c) * (xp[i] - c);
+      SIMD_SUM(s) for (int i = 0; i < m; i++) s += (xp[i] - c) * (xp[i] - c);
       variance[o->feature[p]] += s;
     }
     for (int f = 0; f < F; f++) variance[f] /= count;
@@ -389,7 +389,7 @@ static void batch_norm_backward(engine *e, op *o, int m) {
       int f = o->feature[p];
       double g = gamma ? gamma->w[f] : 1, a = 0, b = 0;
       const double *gp = dy + p * m, *hp = x_hat + p * m;
-      for (int i = 0; i < m; i++) {
+      SIMD_SUM(a, b) for (int i = 0; i < m; i++) {
         a += gp[i] * g;
         b += gp[i] * g * hp[i];
       }

@@ -27,7 +27,7 @@ double optimizer_initial_slot(const optimizer_spec *o) {
 
 static double sum_of_squares(const double *g, R_xlen_t n) {
   double s = 0;
-  for (R_xlen_t i = 0; i < n; i++) s += g[i] * g[i];
+  SIMD_SUM(s) for (R_xlen_t i = 0; i < n; i++) s += g[i] * g[i];
   return s;
 }
 
@@ -67,14 +67,45 @@ void clip_gradients(const optimizer_spec *o, param *params, int n) {
   }
 }
 
+#if defined(SELU_X86_DISPATCH)
+#include <immintrin.h>
+/* Adam without amsgrad, four weights at a time: R's build cannot vectorize
+ * the square root (errno), so it is spelled out. Returns the count done,
+ * the rest left to update_param(); *finite 0 if a new weight is not. */
+SELU_TARGET_AVX2 static R_xlen_t adam_avx2(const optimizer_spec *o, param *p, double lr,
+                                           double alpha, int *finite) {
+  const __m256d b1 = _mm256_set1_pd(1 - o->beta_1), b2 = _mm256_set1_pd(1 - o->beta_2);
+  const __m256d eps = _mm256_set1_pd(o->epsilon), a = _mm256_set1_pd(alpha);
+  const __m256d decay = _mm256_set1_pd(o->weight_decay), rate = _mm256_set1_pd(lr);
+  const int has_decay = !ISNAN(o->weight_decay);
+  __m256d bad = _mm256_setzero_pd();
+  R_xlen_t i = 0;
+  for (; i + 4 <= p->size; i += 4) {
+    __m256d w = _mm256_loadu_pd(p->w + i), g = _mm256_loadu_pd(p->grad + i);
+    __m256d m = _mm256_loadu_pd(p->opt[0] + i), v = _mm256_loadu_pd(p->opt[1] + i);
+    if (has_decay) w = _mm256_sub_pd(w, _mm256_mul_pd(_mm256_mul_pd(w, decay), rate));
+    m = _mm256_add_pd(m, _mm256_mul_pd(_mm256_sub_pd(g, m), b1));
+    v = _mm256_add_pd(v, _mm256_mul_pd(_mm256_sub_pd(_mm256_mul_pd(g, g), v), b2));
+    __m256d step = _mm256_div_pd(_mm256_mul_pd(m, a), _mm256_add_pd(_mm256_sqrt_pd(v), eps));
+    _mm256_storeu_pd(p->opt_next[0] + i, m);
+    _mm256_storeu_pd(p->opt_next[1] + i, v);
+    __m256d out = _mm256_sub_pd(w, step);
+    _mm256_storeu_pd(p->next + i, out);
+    /* out - out is 0 unless out is infinite or NaN */
+    bad = _mm256_or_pd(bad, _mm256_cmp_pd(_mm256_sub_pd(out, out), _mm256_setzero_pd(),
+                                          _CMP_NEQ_UQ));
+  }
+  *finite = _mm256_movemask_pd(bad) == 0;
+  return i;
+}
+#endif
+
 /* One weight's update from its gradient into p->next and p->opt_next, at
  * step `step` (iterations + 1); 0 if a new weight is not finite. A loop per
- * rule, so that each vectorizes (square roots too: errno is of no use here). */
-#if defined(__GNUC__) && !defined(__clang__)
-__attribute__((optimize("no-math-errno")))
-#endif
+ * rule. */
 int update_param(const optimizer_spec *o, param *p, double lr, double step) {
   const R_xlen_t n = p->size;
+  R_xlen_t checked = 0; /* the weights already found finite */
   const double *restrict w0 = p->w, *restrict g = p->grad;
   double *restrict out = p->next;
   /* weight decay first: w - w * decay * lr */
@@ -102,7 +133,16 @@ int update_param(const optimizer_spec *o, param *p, double lr, double step) {
     const double *restrict m0 = p->opt[0], *restrict v0 = p->opt[1];
     double *restrict m1 = p->opt_next[0], *restrict v1 = p->opt_next[1];
     if (!o->amsgrad) {
-      for (R_xlen_t i = 0; i < n; i++) {
+      R_xlen_t i = 0;
+#if defined(SELU_X86_DISPATCH)
+      if (selu_isa_in_use >= ISA_AVX2) {
+        int finite;
+        i = adam_avx2(o, p, lr, alpha, &finite);
+        checked = i;
+        if (!finite) return 0;
+      }
+#endif
+      for (; i < n; i++) {
         double m = m0[i] + (g[i] - m0[i]) * b1, v = v0[i] + (g[i] * g[i] - v0[i]) * b2;
         m1[i] = m;
         v1[i] = v;
@@ -158,15 +198,16 @@ int update_param(const optimizer_spec *o, param *p, double lr, double step) {
 #undef W
   /* out - out is 0 unless out is infinite or NaN */
   double bad = 0;
-  for (R_xlen_t i = 0; i < n; i++) bad += out[i] - out[i];
+  SIMD_SUM(bad) for (R_xlen_t i = checked; i < n; i++) bad += out[i] - out[i];
   return bad == 0;
 }
+
 
 /* l1 sum(|w|) + l2 sum(w^2); as keras, a term of factor 0 is left out (so
  * that infinite weights do not give 0 * Inf). */
 double penalty_value(const param *p, const double *w) {
   double l1 = 0, l2 = 0;
-  for (R_xlen_t i = 0; i < p->size; i++) {
+  SIMD_SUM(l1, l2) for (R_xlen_t i = 0; i < p->size; i++) {
     l1 += fabs(w[i]);
     l2 += w[i] * w[i];
   }
@@ -175,7 +216,7 @@ double penalty_value(const param *p, const double *w) {
 
 /* Adds the penalty's gradient, l1 sign(w) + 2 l2 w, to the weight's. */
 void penalty_gradient(const param *p) {
-  for (R_xlen_t i = 0; i < p->size; i++) {
+  SIMD_LOOP for (R_xlen_t i = 0; i < p->size; i++) {
     double w = p->w[i];
     p->grad[i] += (p->l1 != 0 ? p->l1 * ((w > 0) - (w < 0)) : 0) + (p->l2 != 0 ? 2 * p->l2 * w : 0);
   }
