@@ -501,6 +501,12 @@ check_step_arrays <- function(x, arg, call) {
   }
 }
 
+# The learning rate of the optimizer's next step.
+current_learning_rate <- function(optimizer) optimizer_state_env(optimizer)$learning_rate
+
+# Whether the learning rate changes with the steps by itself (a schedule).
+learning_rate_changes <- function(optimizer) FALSE
+
 # The state that saving a model keeps: `iterations` and each slot variable
 # by weight name, e.g. list(iterations = 3, m = list(`dense/kernel` = ...),
 # v = list(...)).

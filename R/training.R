@@ -201,6 +201,7 @@ fit <- function(object, x, y, batch_size = NULL, epochs = 10, verbose = "auto",
   keys <- c("loss", names(metrics))
   if (!is.null(validation)) keys <- c(keys, paste0("val_", keys))
   history <- stats::setNames(rep(list(numeric(0)), length(keys)), keys)
+  rates <- numeric(0) # the learning rate of each epoch, at its end
   position <- list(epoch = initial_epoch, batch = 0L)
   run_callbacks(callbacks, "on_train_begin", list())
   outcome <- tryCatch({
@@ -216,6 +217,7 @@ fit <- function(object, x, y, batch_size = NULL, epochs = 10, verbose = "auto",
         logs[paste0("val_", names(scores))] <- as.list(scores)
       }
       for (key in keys) history[[key]] <- c(history[[key]], logs[[key]])
+      rates <- c(rates, current_learning_rate(compiled$optimizer))
       run_callbacks(callbacks, "on_epoch_end", epoch - 1L, logs)
       if (trainer$stop_training) break
     }
@@ -227,6 +229,10 @@ fit <- function(object, x, y, batch_size = NULL, epochs = 10, verbose = "auto",
       "Training was interrupted in epoch %d: the model keeps the weights of its last",
       "finished batch, and the history holds the %d finished epoch%s."),
       trainer$position$epoch, length(history$loss), if (length(history$loss) == 1) "" else "s"))
+  }
+  # the learning rate, when it changed during training (a callback, a schedule)
+  if (length(unique(rates)) > 1 || learning_rate_changes(compiled$optimizer)) {
+    history$lr <- rates[seq_along(history$loss)]
   }
   params$epochs <- epochs
   invisible(new_history(params, history))
@@ -250,7 +256,6 @@ run_epoch <- function(engine, compiled, metrics, data, rows, batch_size, callbac
                       position, per_batch = FALSE) {
   engine_load(engine, compiled$optimizer)
   on.exit(engine_store(engine, compiled$optimizer))
-  learning_rate <- optimizer_state_env(compiled$optimizer)
   states <- lapply(metrics, metric_reset)
   loss_sum <- 0
   seen <- 0
@@ -261,7 +266,7 @@ run_epoch <- function(engine, compiled, metrics, data, rows, batch_size, callbac
     run_callbacks(callbacks, "on_batch_begin", b - 1L, list(batch = b - 1L,
                                                              size = length(batch_rows)))
     if (per_batch) engine_load(engine)
-    step <- engine_step(engine, data, batch_rows, learning_rate$learning_rate,
+    step <- engine_step(engine, data, batch_rows, current_learning_rate(compiled$optimizer),
                         outputs = length(metrics) > 0)
     if (per_batch) engine_store(engine)
     if (!is.null(step$failure)) {
