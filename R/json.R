@@ -6,7 +6,9 @@ KERAS_VERSION <- "2.13.1"
 # The layer classes keras and selu share, and where keras keeps the nested
 # objects of their configurations.
 json_layer_classes <- c("Dense", "Activation", "Dropout", "AlphaDropout", "ELU", "LeakyReLU",
-                        "ReLU", "Softmax", "ThresholdedReLU", "PReLU")
+                        "ReLU", "Softmax", "ThresholdedReLU", "PReLU", "BatchNormalization",
+                        "LayerNormalization", "Flatten", "Embedding", "Concatenate", "Add",
+                        "Multiply", "Average", "GaussianNoise", "GaussianDropout")
 nested_modules <- c(kernel_initializer = "keras.initializers",
                     bias_initializer = "keras.initializers",
                     alpha_initializer = "keras.initializers",
@@ -16,7 +18,18 @@ nested_modules <- c(kernel_initializer = "keras.initializers",
                     alpha_regularizer = "keras.regularizers",
                     kernel_constraint = "keras.constraints",
                     bias_constraint = "keras.constraints",
-                    alpha_constraint = "keras.constraints")
+                    alpha_constraint = "keras.constraints",
+                    beta_initializer = "keras.initializers",
+                    gamma_initializer = "keras.initializers",
+                    moving_mean_initializer = "keras.initializers",
+                    moving_variance_initializer = "keras.initializers",
+                    embeddings_initializer = "keras.initializers",
+                    beta_regularizer = "keras.regularizers",
+                    gamma_regularizer = "keras.regularizers",
+                    embeddings_regularizer = "keras.regularizers",
+                    beta_constraint = "keras.constraints",
+                    gamma_constraint = "keras.constraints",
+                    embeddings_constraint = "keras.constraints")
 
 #' Exchange model architectures with keras as JSON
 #'
@@ -90,10 +103,6 @@ model_to_json <- function(model) {
   check_model_arg(model, call)
   self <- model_state(model)
   steps <- self$steps
-  if (anyDuplicated(vapply(steps, env_address, ""))) {
-    selu_abort(sprintf("`model`, the model \"%s\", calls a layer twice, which keras's JSON of a chain of layers cannot hold.",
-                       self$name), call = call)
-  }
   entries <- lapply(steps, layer_to_keras, call = call)
   if (self$class_name == "Sequential") {
     layers <- entries
@@ -104,17 +113,17 @@ model_to_json <- function(model) {
     }
     config <- list(name = self$name, layers = layers)
   } else {
-    names <- vapply(steps, function(step) step$name, "")
-    entries[[1]] <- input_layer_entry(steps[[1]]$batch_input_shape, steps[[1]]$dtype, names[1])
-    entries[[1]]$name <- names[1]
-    entries[[1]]["inbound_nodes"] <- list(list())
-    for (i in seq_along(entries)[-1]) {
-      entries[[i]]$name <- names[i]
-      entries[[i]]$inbound_nodes <- list(list(list(names[i - 1], 0L, 0L, json_object())))
+    links <- graph_links(self)
+    for (i in seq_along(entries)) {
+      if (steps[[i]]$class_name == "InputLayer") {
+        entries[[i]] <- input_layer_entry(steps[[i]]$batch_input_shape, steps[[i]]$dtype,
+                                          steps[[i]]$name)
+      }
+      entries[[i]]$name <- steps[[i]]$name
+      entries[[i]]["inbound_nodes"] <- list(links$inbound[[i]])
     }
-    config <- list(name = self$name, layers = entries,
-                   input_layers = list(list(names[1], 0L, 0L)),
-                   output_layers = list(list(names[length(names)], 0L, 0L)))
+    config <- list(name = self$name, layers = entries, input_layers = links$inputs,
+                   output_layers = links$outputs)
   }
   json_value(list(class_name = self$class_name, config = config,
                   keras_version = KERAS_VERSION, backend = "tensorflow"))
@@ -189,7 +198,9 @@ layer_to_keras <- function(step, call) {
   for (key in intersect(names(nested_modules), names(config))) {
     config[key] <- list(keras_object(config[[key]], nested_modules[[key]]))
   }
-  if (class_name == "Softmax") config$axis <- keras_axis(config$axis)
+  if (class_name %in% c("Softmax", "Concatenate", "BatchNormalization", "LayerNormalization")) {
+    config$axis <- keras_axis(config$axis)
+  }
   if (class_name == "PReLU" && !is.null(config$shared_axes)) {
     config$shared_axes <- as.list(keras_axis(config$shared_axes))
   }
@@ -283,50 +294,18 @@ sequential_from_keras <- function(config, bad, call) {
 }
 
 functional_from_keras <- function(config, bad, call) {
-  layers <- config$layers
-  inputs <- node_refs(config$input_layers)
-  outputs <- node_refs(config$output_layers)
-  if (!is.list(layers) || length(inputs) != 1 || length(outputs) != 1) {
-    bad(paste("must hold a functional model of one input and one output, with \"layers\",",
-              "\"input_layers\" and \"output_layers\"."))
-  }
-  tensors <- list()
-  for (entry in layers) {
-    if (!is.list(entry)) bad("must hold its layers as objects.")
-    name <- if (is.character(entry$name)) entry$name else entry$config$name
-    if (!is.character(name) || length(name) != 1) bad("must name each layer of a functional model.")
-    if (identical(entry$class_name, "InputLayer")) {
-      shape <- check_shape(input_shape_of(entry, bad), "batch_input_shape", min_rank = 2L,
-                           call = call)
-      tensors[[name]] <- layer_input(shape[-1], batch_size = if (!is.na(shape[1])) shape[1],
-                                     name = name)
-      next
-    }
-    nodes <- entry$inbound_nodes
-    inbound <- if (is.list(nodes) && length(nodes) == 1 && is.list(nodes[[1]]) &&
-                   length(nodes[[1]]) == 1) node_name(nodes[[1]][[1]])
-    if (is.null(inbound) || is.null(tensors[[inbound]])) {
-      bad(sprintf(paste(
-        "holds the layer \"%s\", which is not called once on one earlier layer: selu reads",
-        "functional models that are chains of layers."), name))
-    }
-    tensors[[name]] <- layer_from_keras(entry, bad)(tensors[[inbound]])
-  }
-  input <- tensors[[node_name(inputs[[1]])]]
-  output <- tensors[[node_name(outputs[[1]])]]
-  if (is.null(input) || is.null(output)) bad("names an input or output layer it does not hold.")
-  keras_model(input, output, name = if (is.character(config$name)) config$name)
+  build_functional(config$layers, node_refs(config$input_layers),
+                   node_refs(config$output_layers), config$name,
+                   make_layer = function(entry) layer_from_keras(entry, bad),
+                   make_input = function(entry) {
+                     input_from_shape(input_shape_of(entry, bad), entry$name, NULL, call)
+                   }, bad = bad)
 }
 
 # keras writes [["input_1", 0, 0]], or ["input_1", 0, 0] for a single one.
 node_refs <- function(x) {
   if (!is.list(x)) return(list())
   if (length(x) && is.character(x[[1]])) list(x) else x
-}
-
-node_name <- function(ref) {
-  name <- if (is.list(ref) && length(ref)) ref[[1]]
-  if (is.character(name) && length(name) == 1) name
 }
 
 input_shape_of <- function(entry, bad) {
@@ -355,7 +334,10 @@ layer_from_keras <- function(entry, bad) {
   for (key in intersect(names(nested_modules), names(config))) {
     config[key] <- list(object_from_keras(config[[key]], name, key, bad))
   }
-  if (class_name == "Softmax" && !is.null(config$axis)) config$axis <- r_axis(config$axis)
+  if (class_name %in% c("Softmax", "Concatenate", "BatchNormalization", "LayerNormalization") &&
+      !is.null(config$axis)) {
+    config$axis <- r_axis(config$axis)
+  }
   if (class_name == "PReLU" && !is.null(config$shared_axes)) {
     config$shared_axes <- r_axis(config$shared_axes)
   }

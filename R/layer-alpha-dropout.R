@@ -71,31 +71,41 @@ check_rate <- function(rate, call) {
   as.double(rate)
 }
 
-# A dropout layer's mask for a batch of shape `shape`, or NULL when nothing
-# is dropped: the keep mask (1 kept, 0 dropped), divided by 1 - rate for
-# plain dropout; drawn per element of the noise shape and broadcast, from
-# the layer's own stream when it has a seed.
+# A noise layer's draw for a batch of shape `shape`, or NULL when it adds
+# none: for dropout the keep mask (1 kept, 0 dropped), divided by 1 - rate
+# for plain dropout, drawn per element of the noise shape and broadcast; for
+# Gaussian noise the noise to add; for Gaussian dropout the factors to
+# multiply by. From the layer's own stream when it has a seed.
 dropout_mask <- function(self, shape) {
   config <- self$config
+  if (self$class_name == "GaussianNoise") {
+    if (config$stddev == 0) return(NULL)
+    return(draw_random(self$stream, config$seed, prod(shape), stats::rnorm) * config$stddev)
+  }
   if (config$rate == 0) return(NULL)
+  if (self$class_name == "GaussianDropout") {
+    spread <- sqrt(config$rate / (1 - config$rate))
+    return(1 + draw_random(self$stream, config$seed, prod(shape), stats::rnorm) * spread)
+  }
   noise <- dropout_noise_shape(config$noise_shape, shape, call = NULL)
-  keep <- draw_uniform(self$stream, config$seed, prod(noise)) >= config$rate
+  keep <- draw_random(self$stream, config$seed, prod(noise), stats::runif) >= config$rate
   keep <- array(as.double(keep), noise)
   if (!identical(noise, shape)) keep <- broadcast_to(keep, shape)
   if (self$class_name == "Dropout") keep <- keep / (1 - config$rate)
   as.vector(keep)
 }
 
-# n uniform numbers from the layer's own stream (started from `seed`), the
-# user's stream left as it was; or from the user's stream when no seed.
-draw_uniform <- function(stream, seed, n) {
-  if (is.null(seed)) return(stats::runif(n))
+# n numbers of `rng` (runif, rnorm) from the layer's own stream (started
+# from `seed`), the user's stream left as it was; or from the user's stream
+# when no seed.
+draw_random <- function(stream, seed, n, rng) {
+  if (is.null(seed)) return(rng(n))
   start <- function() {
     if (is.null(stream$state)) set.seed(seed)
     else assign(".Random.seed", stream$state, envir = globalenv())
   }
   with_own_stream(start, {
-    u <- stats::runif(n)
+    u <- rng(n)
     stream$state <- get(".Random.seed", envir = globalenv(), inherits = FALSE)
     u
   })

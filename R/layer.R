@@ -119,11 +119,13 @@ compose_layer <- function(object, layer, call) {
 }
 
 # `what` names the argument that holds the inputs: "`inputs`" when the layer
-# is called, "`object`" when a layer function applies it.
+# is called, "`object`" when a layer function applies it. A merging layer
+# takes a list of inputs.
 call_layer <- function(self, inputs, training, call, what = "`inputs`") {
   check_flag(training, "training", call = call)
+  if (takes_several(self)) return(call_merging_layer(self, inputs, training, call, what))
   if (is_tensor(inputs)) {
-    return(apply_symbolic(self, inputs, call = call, what = what))
+    return(apply_symbolic(self, list(inputs), call = call, what = what))
   }
   if (!is_numeric_data(inputs)) {
     selu_abort(sprintf(
@@ -133,36 +135,74 @@ call_layer <- function(self, inputs, training, call, what = "`inputs`") {
   check_input_shape(self, data_shape(inputs), what, call = call)
   build_layer(self, data_shape(inputs), call = call, what = what)
   bound_blas_threads()
-  run_eagerly(list(self), inputs, training)$output
+  run_graph(layer_graph(self, 1L), list(inputs), training)$outputs[[1]]
 }
 
-# Data through layers in one batch, the engine running their ops: the
-# output (with x's attributes when it has x's shape) and, given the
-# gradient of the output (an array of its shape or one number), the
-# gradient of x.
-run_eagerly <- function(steps, x, training = FALSE, grad_output = NULL) {
-  shape <- data_shape(x)
-  program <- model_program(steps, shape, "call")
-  out_shape <- c(shape[1], program$shapes[[program$outputs + 1L]][-1])
-  shaped <- function(values, as_shape) {
-    if (identical(as_shape, shape)) {
-      attributes(values) <- attributes(x)
+# Whether a layer merges several inputs (layer_concatenate(), layer_add(), ...).
+takes_several <- function(self) isTRUE(self$merging)
+
+call_merging_layer <- function(self, inputs, training, call, what) {
+  if (!(is.list(inputs) && !is.object(inputs) && length(inputs) >= 2)) {
+    selu_abort(sprintf(
+      "%s must be a list of at least two symbolic tensors or numeric arrays for layer \"%s\", not %s.",
+      what, self$name, describe(inputs)), call = call)
+  }
+  tensors <- vapply(inputs, is_tensor, TRUE)
+  if (all(tensors)) return(apply_symbolic(self, unname(inputs), call = call, what = what))
+  arrays <- vapply(inputs, is_numeric_data, TRUE)
+  if (!all(arrays)) {
+    bad <- which(!arrays)[1]
+    selu_abort(sprintf(paste(
+      "%s must hold symbolic tensors only or numeric arrays only for layer \"%s\";",
+      "element %d is %s."), what, self$name, bad, describe(inputs[[bad]])), call = call)
+  }
+  shapes <- lapply(inputs, data_shape)
+  rows <- vapply(shapes, function(shape) as.double(shape[1]), 1)
+  if (any(rows != rows[1])) {
+    selu_abort(sprintf("%s must have as many rows in each array, not %s.", what,
+                       paste(rows, collapse = ", ")), kind = "shape", call = call)
+  }
+  layer_output_shape(self, shapes, call = call, what = what)
+  bound_blas_threads()
+  run_graph(layer_graph(self, length(inputs)), unname(inputs), training)$outputs[[1]]
+}
+
+# The graph of one layer called on `n` inputs: inputs 1 .. n, output 0.
+layer_graph <- function(self, n) {
+  list(inputs = seq_len(n), outputs = 0L,
+       nodes = list(list(layer = self, inputs = seq_len(n), output = 0L)))
+}
+
+# Data through a graph in one batch (see graph_program()), the engine
+# running its ops: the outputs (with the attributes of the one input when
+# they have its shape) and, given the outputs' gradients (arrays of their
+# shapes, or one number each), the inputs' gradients.
+run_graph <- function(graph, xs, training = FALSE, grad_outputs = NULL, call = NULL,
+                      args = "inputs") {
+  shapes <- lapply(xs, data_shape)
+  program <- graph_program(graph, shapes, "call", call = call)
+  check_embedding_ids(program, xs, rep_len(args, length(xs)), call)
+  rows <- shapes[[1]][1]
+  out_shapes <- lapply(program$outputs, function(slot) c(rows, program$shapes[[slot + 1L]][-1]))
+  shaped <- function(values, shape) {
+    if (length(xs) == 1 && identical(shape, shapes[[1]])) {
+      attributes(values) <- attributes(xs[[1]])
     } else {
-      dim(values) <- as_shape
+      dim(values) <- shape
     }
     values
   }
-  if (prod(shape) == 0) {
-    return(list(output = shaped(double(0), out_shape), grad = shaped(double(0), shape)))
+  if (any(vapply(shapes, prod, 1) == 0)) {
+    return(list(outputs = lapply(out_shapes, function(shape) shaped(double(0), shape)),
+                grads = lapply(shapes, function(shape) shaped(double(0), shape))))
   }
-  engine <- new_engine(program, shape[1], input_gradients = !is.null(grad_output),
-                       io_bound = TRUE)
+  engine <- new_engine(program, rows, input_gradients = !is.null(grad_outputs), io_bound = TRUE)
   engine_load(engine)
-  run <- engine_call(engine, list(x), training,
-                     if (!is.null(grad_output)) list(as.double(grad_output)))
+  run <- engine_call(engine, xs, training,
+                     if (!is.null(grad_outputs)) lapply(grad_outputs, as.double))
   if (training) engine_store(engine)
-  list(output = shaped(run[[1]][[1]], out_shape),
-       grad = if (!is.null(grad_output)) shaped(run[[2]][[1]], shape))
+  list(outputs = Map(shaped, run[[1]], out_shapes),
+       grads = if (!is.null(grad_outputs)) Map(shaped, run[[2]], shapes))
 }
 
 # A layer given an input shape, or built for one, accepts only inputs of that
@@ -384,6 +424,14 @@ config_builders <- list(
   AlphaDropout = function(config, call) alpha_dropout_from_config(config, call),
   BatchNormalization = function(config, call) batch_normalization_from_config(config, call),
   LayerNormalization = function(config, call) layer_normalization_from_config(config, call),
+  Flatten = function(config, call) flatten_from_config(config, call),
+  Embedding = function(config, call) embedding_from_config(config, call),
+  GaussianNoise = function(config, call) gaussian_noise_from_config(config, call),
+  GaussianDropout = function(config, call) gaussian_dropout_from_config(config, call),
+  Concatenate = function(config, call) merge_from_config(config, call),
+  Add = function(config, call) merge_from_config(config, call),
+  Multiply = function(config, call) merge_from_config(config, call),
+  Average = function(config, call) merge_from_config(config, call),
   Sequential = function(config, call) sequential_from_config(config, call),
   Functional = function(config, call) functional_from_config(config, call)
 )

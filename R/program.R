@@ -75,24 +75,47 @@ weight_key <- function(step, name) paste0(step$name, "/", name)
 
 # --- models and layers to programs --------------------------------------------
 
-# The program of a model's steps for input of shape `shape` (batch axis
-# included): its layers in order from one input.
-model_program <- function(steps, shape, mode, call = NULL) {
+# A graph is a model's layers as calls: list(inputs = tensor ids, outputs =
+# tensor ids, nodes = list(list(layer, inputs = tensor ids, output = tensor
+# id)), the nodes in an order where each comes after those it reads.
+
+# The program of a graph for inputs of shapes `shapes` (batch axis
+# included), each layer built for its input on the way.
+graph_program <- function(graph, shapes, mode, call = NULL) {
   program <- new_program(mode)
-  input <- add_slot(program, shape)
-  program$inputs <- input
-  slot <- input
-  for (step in steps) {
-    build_layer(step, program$shapes[[slot + 1L]], call = call)
-    slot <- layer_ops(step, program, slot)
+  slots <- integer(0)
+  for (k in seq_along(graph$inputs)) {
+    slots[as.character(graph$inputs[k])] <- add_slot(program, shapes[[k]])
   }
-  program$outputs <- slot
+  for (node in graph$nodes) {
+    input <- unname(slots[as.character(node$inputs)])
+    in_shapes <- program$shapes[input + 1L]
+    build_layer(node$layer, if (takes_several(node$layer)) in_shapes else in_shapes[[1]],
+                call = call)
+    slots[as.character(node$output)] <- layer_ops(node$layer, program, input)
+  }
+  program$inputs <- unname(slots[as.character(graph$inputs)])
+  program$outputs <- unname(slots[as.character(graph$outputs)])
   program
 }
 
-# Adds a layer's ops reading `input`; returns the slot of its output.
+# A chain of layers as a graph: input 0, the output of step i is i.
+chain_graph <- function(steps) {
+  list(inputs = 0L, outputs = length(steps),
+       nodes = lapply(seq_along(steps), function(i) {
+         list(layer = steps[[i]], inputs = i - 1L, output = i)
+       }))
+}
+
+# The program of a chain of steps for input of shape `shape`.
+model_program <- function(steps, shape, mode, call = NULL) {
+  graph_program(chain_graph(steps), list(shape), mode, call = call)
+}
+
+# Adds a layer's ops reading the slots `input` (one, or several for a
+# merging layer); returns the slot of its output.
 layer_ops <- function(self, program, input) {
-  shape <- program$shapes[[input + 1L]]
+  shape <- program$shapes[[input[1] + 1L]]
   kind <- layer_kinds[[self$class_name]]
   if (is.null(kind)) {
     selu_abort(sprintf("internal error: no ops for a %s layer.", self$class_name),
@@ -162,7 +185,8 @@ position_map <- function(dims, axes) {
 }
 
 # The ops of each layer class: function(self, program, input, shape) adding
-# the layer's ops and returning its output slot.
+# the layer's ops and returning its output slot (`input`: its input slots,
+# `shape`: the first one's shape).
 layer_kinds <- list(
   InputLayer = function(self, program, input, shape) input,
   Dense = function(self, program, input, shape) {
@@ -231,8 +255,84 @@ layer_kinds <- list(
     op_to_new_slot(program, "layer_norm", input, shape, params = affine_params(program, self),
                    single = single(self), feature = feature$map, n_features = feature$count,
                    group = group$map, n_groups = group$count, epsilon = self$config$epsilon)
+  },
+  Flatten = function(self, program, input, shape) {
+    dims <- shape[-1]
+    if (length(dims) < 2) return(input) # already flat: nothing to move
+    # keras flattens a sample's axes in row-major order, channels last
+    order <- if (identical(self$config$data_format, "channels_first")) {
+      c(seq_along(dims)[-1], 1L)
+    } else seq_along(dims)
+    kept <- dims[order]
+    row_major <- arrayInd(seq_len(prod(dims)), rev(kept))[, rev(seq_along(kept)), drop = FALSE]
+    coords <- row_major
+    coords[, order] <- row_major
+    op_to_new_slot(program, "gather", input, c(shape[1], prod(dims)),
+                   source = integer(prod(dims)), position = linear_index(coords, dims))
+  },
+  Embedding = function(self, program, input, shape) {
+    out <- op_to_new_slot(program, "embedding", input, c(shape, self$config$output_dim),
+                          params = param_index(program, self, "embeddings"),
+                          input_dim = self$config$input_dim, single = single(self))
+    with_activity_penalty(program, self)
+    out
+  },
+  GaussianNoise = function(self, program, input, shape) {
+    op_to_new_slot(program, "add_noise", input, shape, single = single(self), layer = self)
+  },
+  GaussianDropout = function(self, program, input, shape) {
+    op_to_new_slot(program, "dropout", input, shape, single = single(self), layer = self)
   }
 )
+
+# The merging layers: each output position's source in each input.
+merge_kinds <- list(
+  Concatenate = function(self, program, input, shape) {
+    shapes <- program$shapes[input + 1L]
+    out_shape <- merged_shape(self, shapes)
+    axis <- check_axis(self$config$axis, length(out_shape), call = NULL) - 1L
+    dims <- out_shape[-1]
+    coords <- arrayInd(seq_len(prod(dims)), dims)
+    ends <- cumsum(vapply(shapes, function(s) as.integer(s[axis + 1L]), 1L))
+    source <- findInterval(coords[, axis] - 1L, ends) # from 0
+    starts <- c(0L, ends)[source + 1L]
+    coords[, axis] <- coords[, axis] - starts
+    position <- integer(nrow(coords))
+    for (k in seq_along(shapes)) {
+      at <- source == k - 1L
+      position[at] <- linear_index(coords[at, , drop = FALSE], shapes[[k]][-1])
+    }
+    op_to_new_slot(program, "gather", input, out_shape, source = as.integer(source),
+                   position = position)
+  },
+  Add = function(self, program, input, shape) merge_op(self, program, input, 0L),
+  Multiply = function(self, program, input, shape) merge_op(self, program, input, 1L),
+  Average = function(self, program, input, shape) merge_op(self, program, input, 2L)
+)
+layer_kinds <- c(layer_kinds, merge_kinds)
+
+merge_op <- function(self, program, input, merge) {
+  shapes <- program$shapes[input + 1L]
+  out_shape <- merged_shape(self, shapes)
+  dims <- out_shape[-1]
+  coords <- arrayInd(seq_len(prod(dims)), dims)
+  # an input of size 1 along an axis is read at 0 all along it
+  position <- unlist(lapply(shapes, function(s) {
+    own <- coords
+    own[, s[-1] == 1] <- 1L
+    linear_index(own, s[-1])
+  }))
+  op_to_new_slot(program, "merge", input, out_shape, merge = merge, position = position,
+                 single = single(self))
+}
+
+# The column-major positions (from 0) of coordinates (from 1, a row each)
+# in an array of dimensions `dims`.
+linear_index <- function(coords, dims) {
+  if (!length(dims)) return(integer(nrow(coords)))
+  strides <- cumprod(c(1, dims))[seq_along(dims)]
+  as.integer((coords - 1L) %*% strides)
+}
 
 kernel_layer_ops <- function(self, program, input, shape, kernel, params) {
   op_to_new_slot(program, "activation", input, shape, single = single(self), kernel = kernel,

@@ -216,14 +216,23 @@ saved_model_data <- function(model) {
     selu_version = as.character(utils::packageVersion("selu")),
     config = get_config(model),
     weights = named_weights(model),
-    compile = if (!is.null(compiled)) list(
-      optimizer = get_config(compiled$optimizer),
-      loss = get_config(compiled$loss),
-      metrics = metrics_spec(compiled$metrics)
-    ),
+    compile = if (!is.null(compiled)) compile_settings(compiled),
     optimizer_state = if (!is.null(compiled)) optimizer_state(compiled$optimizer),
     streams = dropout_streams(self)
   )
+}
+
+# compile()'s arguments as data: for a model of one output as one loss and
+# one set of metrics, else by output, with the loss weights.
+compile_settings <- function(compiled) {
+  losses <- lapply(compiled$losses, get_config)
+  metrics <- lapply(compiled$metrics, metrics_spec)
+  if (length(losses) == 1) {
+    return(list(optimizer = get_config(compiled$optimizer), loss = losses[[1]],
+                metrics = metrics[[1]]))
+  }
+  list(optimizer = get_config(compiled$optimizer), loss = losses, metrics = metrics,
+       loss_weights = compiled$loss_weights)
 }
 
 # The metrics as compile() was given them, metric objects as configurations.
@@ -364,8 +373,11 @@ model_from_saved <- function(data, filepath, call) {
   settings <- data$compile
   if (!is.null(settings)) {
     optimizer <- optimizer_from_config(settings$optimizer)
-    compile(model, optimizer = optimizer, loss = loss_from_config(settings$loss),
-            metrics = metrics_from_spec(settings$metrics))
+    several <- is.null(attr(settings$loss, "class_name"))
+    compile(model, optimizer = optimizer,
+            loss = if (several) lapply(settings$loss, loss_from_config) else loss_from_config(settings$loss),
+            metrics = if (several) lapply(settings$metrics, metrics_from_spec) else metrics_from_spec(settings$metrics),
+            loss_weights = settings$loss_weights)
     if (!is.null(data$optimizer_state)) optimizer_set_state(optimizer, data$optimizer_state)
   }
   steps <- model_state(model)$steps

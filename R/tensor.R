@@ -31,7 +31,7 @@ layer_input <- function(shape, batch_size = NULL, name = NULL, dtype = NULL) {
   shape <- c(batch_size, shape)
   name <- if (is.null(name)) unique_name("input", zero_based = FALSE) else check_string(name, "name")
   layer <- new_layer("InputLayer", name, dtype = check_dtype(dtype), batch_input_shape = shape)
-  new_tensor(shape, layer_state(layer)$dtype, layer_state(layer), NULL)
+  new_tensor(shape, layer_state(layer)$dtype, layer_state(layer), list())
 }
 
 as_double_array <- function(x) {
@@ -39,19 +39,25 @@ as_double_array <- function(x) {
   x
 }
 
-# A symbolic tensor records the layer that made it and that layer's input, so
-# keras_model() can walk back from an output to its input.
-new_tensor <- function(shape, dtype, layer, input) {
+# A symbolic tensor records the layer that made it and that layer's inputs
+# (a list of tensors, empty for an input), so that keras_model() can walk
+# back from the outputs to the inputs.
+new_tensor <- function(shape, dtype, layer, inputs) {
   session$tensor_count <- (if (is.null(session$tensor_count)) 0 else session$tensor_count) + 1
-  structure(list(shape = shape, dtype = dtype, layer = layer, input = input,
+  structure(list(shape = shape, dtype = dtype, layer = layer, inputs = inputs,
                  id = session$tensor_count), class = "selu_tensor")
 }
 
-# `what` names the argument that holds the tensor.
-apply_symbolic <- function(self, tensor, call, what = "its input") {
-  shape <- layer_output_shape(self, tensor$shape, call = call, what = what)
-  new_tensor(shape, self$dtype, self, tensor)
+# The layer applied to symbolic tensors (a list: one, or several for a
+# merging layer). `what` names the argument that holds them.
+apply_symbolic <- function(self, tensors, call, what = "its input") {
+  shapes <- lapply(tensors, function(tensor) tensor$shape)
+  shape <- layer_output_shape(self, if (takes_several(self)) shapes else shapes[[1]],
+                              call = call, what = what)
+  new_tensor(shape, self$dtype, self, tensors)
 }
+
+is_input_tensor <- function(x) is_tensor(x) && !length(x$inputs)
 
 #' @export
 print.selu_tensor <- function(x, ...) {

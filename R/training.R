@@ -18,10 +18,17 @@
 #'   name: `"mse"`, `"mae"`, `"binary_crossentropy"`,
 #'   `"categorical_crossentropy"`, `"sparse_categorical_crossentropy"`,
 #'   `"huber"`. A cross-entropy after a softmax or sigmoid output is computed
-#'   from that output's logits, as keras does: stable for any scale.
+#'   from that output's logits, as keras does: stable for any scale. For a
+#'   model with several outputs, one loss for all, or a list of them (in the
+#'   outputs' order, or named by the output layers' names).
 #' @param metrics `NULL` or metrics ([metric_auc()] and its siblings) or
 #'   their names (`"accuracy"`, `"mae"`, `"mse"`, `"auc"`, ...), in a
-#'   character vector or a list.
+#'   character vector or a list. For a model with several outputs, these
+#'   serve every output, or give a list of them per output (in the outputs'
+#'   order, or named by them).
+#' @param loss_weights `NULL` (1 each) or, for a model with several outputs,
+#'   a weight per output (in the outputs' order, or named by them): fit()
+#'   minimizes the weighted sum of the outputs' losses.
 #' @param ... Not used; an error if given.
 #' @return `object`, invisibly.
 #' @family training
@@ -31,7 +38,8 @@
 #'   layer_dense(3, activation = "softmax")
 #' compile(model, optimizer = optimizer_adam(), loss = "sparse_categorical_crossentropy",
 #'         metrics = "accuracy")
-compile <- function(object, optimizer = "rmsprop", loss = NULL, metrics = NULL, ...) {
+compile <- function(object, optimizer = "rmsprop", loss = NULL, metrics = NULL,
+                    loss_weights = NULL, ...) {
   call <- sys.call()
   check_model(object, call = call)
   check_empty_dots(list(...), call = call)
@@ -41,13 +49,61 @@ compile <- function(object, optimizer = "rmsprop", loss = NULL, metrics = NULL, 
                                   paste0("\"", loss_names(), "\"", collapse = ", ")), call = call)
   }
   optimizer <- as_optimizer(optimizer, "optimizer", call)
-  loss <- as_loss(loss, "loss", call)
-  shape <- model_output_shape(self)
+  outputs <- model_outputs(self)
+  names <- vapply(outputs, function(output) output$name, "")
+  losses <- per_output(loss, names, "loss", call, is_one = function(x) {
+    is_loss(x) || (is.character(x) && length(x) == 1)
+  })
+  losses <- Map(function(l, name) {
+    as_loss(l, if (length(names) > 1) sprintf("loss[[\"%s\"]]", name) else "loss", call)
+  }, losses, names)
+  weights <- per_output(if (is.null(loss_weights)) 1 else loss_weights, names, "loss_weights",
+                        call, is_one = function(x) is.numeric(x) && length(x) == 1)
+  weights <- vapply(seq_along(weights), function(k) {
+    check_finite_number(weights[[k]], "loss_weights", min = 0, call = call)
+  }, 1)
+  metrics <- per_output(metrics, names, "metrics", call, is_one = function(x) {
+    is.null(x) || is_metric(x) || is.character(x)
+  })
   # metrics are resolved against the output shape; without one, at fit()
-  if (!is.null(shape)) as_metrics(metrics, loss, shape, call)
-  else if (!is.null(metrics)) as_metrics(metrics, loss, c(NA, NA), call)
-  self$compiled <- list(optimizer = optimizer, loss = loss, metrics = metrics)
+  for (k in seq_along(outputs)) {
+    shape <- outputs[[k]]$shape
+    as_metrics(metrics[[k]], losses[[k]], if (is.null(shape)) c(NA, NA) else shape, call)
+  }
+  self$compiled <- list(optimizer = optimizer, losses = losses, loss_weights = weights,
+                        metrics = metrics)
   invisible(object)
+}
+
+# One setting per output, from one for all, a list in the outputs' order or
+# a list named by them. `is_one` tells a setting for all from a list of them.
+per_output <- function(x, names, arg, call, is_one) {
+  n <- length(names)
+  if (is_one(x) || n == 1) return(stats::setNames(rep(list(x), n), names))
+  if (!(is.list(x) || is.atomic(x)) || is.object(x)) {
+    selu_abort(sprintf("`%s` must be one setting for every output or one per output (%s), not %s.",
+                       arg, paste0("\"", names, "\"", collapse = ", "), describe(x)), call = call)
+  }
+  x <- as.list(x)
+  given <- names(x)
+  if (!is.null(given) && all(nzchar(given))) {
+    unknown <- setdiff(given, names)
+    if (length(unknown)) {
+      selu_abort(sprintf("`%s` names the output \"%s\", which the model does not have; its outputs are %s.",
+                         arg, unknown[1], paste0("\"", names, "\"", collapse = ", ")), call = call)
+    }
+    absent <- setdiff(names, given)
+    if (length(absent)) {
+      selu_abort(sprintf("`%s` must give each output a setting; it has none for \"%s\".", arg,
+                         absent[1]), call = call)
+    }
+    return(x[names])
+  }
+  if (length(x) != n) {
+    selu_abort(sprintf("`%s` must be one setting for every output or a list of %d, one per output (%s), not of %d.",
+                       arg, n, paste0("\"", names, "\"", collapse = ", "), length(x)), call = call)
+  }
+  stats::setNames(x, names)
 }
 
 loss_names <- function() {
@@ -155,8 +211,7 @@ fit <- function(object, x, y, batch_size = NULL, epochs = 10, verbose = "auto",
   compiled <- check_compiled(self, "fit()", call)
   if (missing(x)) abort_missing("x", "the inputs, a numeric matrix or array", call = call)
   if (missing(y)) abort_missing("y", "the targets, one per row of `x`", call = call)
-  data <- training_data(self, compiled$loss, x, y, sample_weight, class_weight, "x", "y",
-                        call)
+  data <- training_data(self, compiled, x, y, sample_weight, class_weight, "x", "y", call)
   bound_blas_threads()
   batch_size <- if (is.null(batch_size)) 32L else check_count(batch_size, "batch_size", call)
   epochs <- check_count(epochs, "epochs", call = call)
@@ -169,7 +224,7 @@ fit <- function(object, x, y, batch_size = NULL, epochs = 10, verbose = "auto",
   train_rows <- seq_len(n)
   validation <- NULL
   if (!is.null(validation_data)) {
-    validation <- validation_set(self, compiled$loss, validation_data, call)
+    validation <- validation_set(self, compiled, validation_data, call)
   } else if (validation_split > 0) {
     split_at <- floor(n * (1 - validation_split))
     if (split_at < 1 || split_at >= n) {
@@ -182,10 +237,14 @@ fit <- function(object, x, y, batch_size = NULL, epochs = 10, verbose = "auto",
     train_rows <- seq_len(split_at)
   }
   validation_samples <- if (!is.null(validation)) length(validation$rows)
-  metrics <- as_metrics(compiled$metrics, compiled$loss, model_output_shape(self), call)
-  data$x <- as_engine_input(data$x)
-  if (!is.null(validation)) validation$x <- as_engine_input(validation$x)
-  engine <- training_engine(self, compiled, min(batch_size, max(data$n, validation$n)), call)
+  metrics <- output_metrics(self, compiled, call)
+  engine <- training_engine(self, compiled, data, min(batch_size, max(data$n, validation$n)),
+                            call)
+  check_embedding_ids(engine$program, data$xs, input_args(self, "x"), call)
+  if (!is.null(validation_data)) {
+    check_embedding_ids(engine$program, validation$xs, input_args(self, "validation_data[[1]]"),
+                        call)
+  }
   steps <- ceiling(length(train_rows) / batch_size)
   params <- list(verbose = verbose, epochs = epochs, steps = steps,
                  samples = length(train_rows), batch_size = batch_size,
@@ -198,7 +257,7 @@ fit <- function(object, x, y, batch_size = NULL, epochs = 10, verbose = "auto",
   callbacks <- c(list(callback_progress(verbose)), callbacks)
   for (callback in callbacks) if (!is.null(callback$set_trainer)) callback$set_trainer(trainer)
 
-  keys <- c("loss", names(metrics))
+  keys <- log_keys(self, metrics)
   if (!is.null(validation)) keys <- c(keys, paste0("val_", keys))
   history <- stats::setNames(rep(list(numeric(0)), length(keys)), keys)
   rates <- numeric(0) # the learning rate of each epoch, at its end
@@ -238,12 +297,36 @@ fit <- function(object, x, y, batch_size = NULL, epochs = 10, verbose = "auto",
   invisible(new_history(params, history))
 }
 
-# The engine that trains the model: its program, with the loss of its
-# output and the optimizer, for batches of batch_size rows.
-training_engine <- function(self, compiled, batch_size, call, mode = "train") {
-  program <- model_program(self$steps, self$batch_input_shape, mode, call = call)
-  training <- list(losses = list(loss_program_spec(program, compiled$loss, program$outputs)),
-                   optimizer = optimizer_program_spec(compiled$optimizer))
+# The metrics of each output, resolved against its shape and loss: a list by
+# output of named metric objects.
+output_metrics <- function(self, compiled, call) {
+  outputs <- model_outputs(self)
+  metrics <- lapply(seq_along(outputs), function(k) {
+    as_metrics(compiled$metrics[[k]], compiled$losses[[k]], outputs[[k]]$shape, call)
+  })
+  stats::setNames(metrics, vapply(outputs, function(output) output$name, ""))
+}
+
+# What fit() logs and evaluate() gives, as keras names it: the loss (the
+# weighted sum), with several outputs each one's own loss, then the metrics,
+# each output's prefixed by its name.
+log_keys <- function(self, metrics) {
+  names <- vapply(model_outputs(self), function(output) output$name, "")
+  if (length(names) == 1) return(c("loss", names(metrics[[1]])))
+  c("loss", paste0(names, "_loss"),
+    unlist(Map(function(name, m) if (length(m)) paste0(name, "_", names(m)), names, metrics)))
+}
+
+# The engine that trains the model (or, in "predict" mode, evaluates it):
+# its program for the data's shapes, with each output's loss and the
+# optimizer, for batches of at most batch_size rows.
+training_engine <- function(self, compiled, data, batch_size, call, mode = "train") {
+  program <- graph_program(model_graph(self), lapply(data$xs, data_shape), mode, call = call)
+  losses <- lapply(seq_along(program$outputs), function(k) {
+    loss_program_spec(program, compiled$losses[[k]], program$outputs[k],
+                      compiled$loss_weights[k])
+  })
+  training <- list(losses = losses, optimizer = optimizer_program_spec(compiled$optimizer))
   new_engine(program, batch_size, training = training)
 }
 
@@ -256,9 +339,7 @@ run_epoch <- function(engine, compiled, metrics, data, rows, batch_size, callbac
                       position, per_batch = FALSE) {
   engine_load(engine, compiled$optimizer)
   on.exit(engine_store(engine, compiled$optimizer))
-  states <- lapply(metrics, metric_reset)
-  loss_sum <- 0
-  seen <- 0
+  scores <- new_scores(metrics)
   starts <- seq.int(1, length(rows), by = batch_size)
   for (b in seq_along(starts)) {
     batch_rows <- rows[starts[b]:min(starts[b] + batch_size - 1, length(rows))]
@@ -267,25 +348,14 @@ run_epoch <- function(engine, compiled, metrics, data, rows, batch_size, callbac
                                                              size = length(batch_rows)))
     if (per_batch) engine_load(engine)
     step <- engine_step(engine, data, batch_rows, current_learning_rate(compiled$optimizer),
-                        outputs = length(metrics) > 0)
+                        outputs = has_metrics(metrics))
     if (per_batch) engine_store(engine)
     if (!is.null(step$failure)) {
       message_not_finite(step$failure, position$epoch, b)
       return(NULL)
     }
-    n <- length(batch_rows)
-    loss_sum <- loss_sum + step$loss * n
-    seen <- seen + n
-    if (length(metrics)) {
-      yb <- take_rows(data$y, batch_rows)
-      wb <- if (!is.null(data$weights)) data$weights[batch_rows]
-      for (key in names(metrics)) {
-        states[[key]] <- metric_update(metrics[[key]], states[[key]], yb, step$output, wb)
-      }
-    }
-    logs <- c(list(batch = b - 1L, size = n, loss = loss_sum / seen),
-              lapply(stats::setNames(names(metrics), names(metrics)),
-                     function(key) metric_result(metrics[[key]], states[[key]])))
+    add_scores(scores, metrics, data, batch_rows, step)
+    logs <- c(list(batch = b - 1L, size = length(batch_rows)), score_values(scores, metrics))
     run_callbacks(callbacks, "on_batch_end", b - 1L, logs)
     if (trainer$stop_training) break
   }
@@ -293,23 +363,73 @@ run_epoch <- function(engine, compiled, metrics, data, rows, batch_size, callbac
   logs
 }
 
-# One training step on a batch: list(loss, output, failure), the failure
-# NULL or why no update was made (then nothing changed).
+has_metrics <- function(metrics) any(lengths(metrics) > 0)
+
+# The running losses and metric states of an epoch (or an evaluation).
+new_scores <- function(metrics) {
+  scores <- new.env(parent = emptyenv())
+  scores$loss <- 0
+  scores$losses <- 0
+  scores$seen <- 0
+  scores$states <- lapply(metrics, function(m) lapply(m, metric_reset))
+  scores
+}
+
+# Adds a batch's losses (the total and each output's) and its outputs to
+# the metrics.
+add_scores <- function(scores, metrics, data, rows, step) {
+  n <- length(rows)
+  scores$loss <- scores$loss + step$loss * n
+  scores$losses <- scores$losses + step$losses * n
+  scores$seen <- scores$seen + n
+  if (!has_metrics(metrics)) return(invisible())
+  wb <- if (!is.null(data$weights)) data$weights[rows]
+  for (k in seq_along(metrics)) {
+    if (!length(metrics[[k]])) next
+    yb <- take_rows(data$ys[[k]], rows)
+    for (key in names(metrics[[k]])) {
+      scores$states[[k]][[key]] <- metric_update(metrics[[k]][[key]], scores$states[[k]][[key]],
+                                                 yb, step$outputs[[k]], wb)
+    }
+  }
+  invisible()
+}
+
+# The logged values, named as log_keys() names them.
+score_values <- function(scores, metrics) {
+  values <- list(loss = scores$loss / scores$seen)
+  single <- length(metrics) == 1
+  names <- names(metrics)
+  if (!single) values[paste0(names, "_loss")] <- as.list(scores$losses / scores$seen)
+  for (k in seq_along(metrics)) {
+    for (key in names(metrics[[k]])) {
+      values[[if (single) key else paste0(names[k], "_", key)]] <-
+        metric_result(metrics[[k]][[key]], scores$states[[k]][[key]])
+    }
+  }
+  values
+}
+
+# One training step on a batch: list(loss, each output's loss, its outputs,
+# failure), the failure NULL or why no update was made (then nothing
+# changed).
 engine_step <- function(engine, data, rows, learning_rate, outputs) {
-  step <- .Call(C_selu_engine_step, engine$ptr, list(data$x), list(data$y), data$weights,
+  step <- .Call(C_selu_engine_step, engine$ptr, data$xs, data$ys, data$weights,
                 as.integer(rows), as.double(learning_rate), draw_masks(engine, length(rows)),
                 outputs)
   failure <- switch(step[[3]] + 1L, NULL, sprintf("the loss is %s", format(step[[1]])),
                     "the update makes weights that are not finite")
-  list(loss = step[[1]], output = if (outputs) output_array(engine, step[[4]][[1]]),
-       failure = failure)
+  list(loss = step[[1]], losses = step[[2]],
+       outputs = if (outputs) output_arrays(engine, step[[4]]), failure = failure)
 }
 
-# An output matrix of the engine (rows x width) in the output's shape.
-output_array <- function(engine, values) {
+# The engine's output matrices (rows x width) in the outputs' shapes.
+output_arrays <- function(engine, values) {
   program <- engine$program
-  dim(values) <- c(nrow(values), program$shapes[[program$outputs + 1L]][-1])
-  values
+  Map(function(v, slot) {
+    dim(v) <- c(nrow(v), program$shapes[[slot + 1L]][-1])
+    v
+  }, values, program$outputs)
 }
 
 # A message, as keras' TerminateOnNaN prints one: training ends normally.
@@ -368,13 +488,13 @@ evaluate <- function(object, x, y, batch_size = NULL, verbose = "auto", sample_w
   compiled <- check_compiled(self, "evaluate()", call)
   if (missing(x)) abort_missing("x", "the inputs, a numeric matrix or array", call = call)
   if (missing(y)) abort_missing("y", "the targets, one per row of `x`", call = call)
-  data <- training_data(self, compiled$loss, x, y, sample_weight, NULL, "x", "y", call)
+  data <- training_data(self, compiled, x, y, sample_weight, NULL, "x", "y", call)
   bound_blas_threads()
   batch_size <- if (is.null(batch_size)) 32L else check_count(batch_size, "batch_size", call)
   verbose <- if (identical(verbose, "auto")) 0L else check_verbose(verbose, call)
-  metrics <- as_metrics(compiled$metrics, compiled$loss, model_output_shape(self), call)
-  data$x <- as_engine_input(data$x)
-  engine <- training_engine(self, compiled, min(batch_size, data$n), call, mode = "predict")
+  metrics <- output_metrics(self, compiled, call)
+  engine <- training_engine(self, compiled, data, min(batch_size, data$n), call, mode = "predict")
+  check_embedding_ids(engine$program, data$xs, input_args(self, "x"), call)
   engine_load(engine)
   scores <- evaluate_rows(engine, metrics, data, seq_len(data$n), batch_size)
   if (verbose > 0) {
@@ -383,48 +503,59 @@ evaluate <- function(object, x, y, batch_size = NULL, verbose = "auto", sample_w
   scores
 }
 
-# The loss (with penalties) and the metrics over `rows` of checked data, in
-# inference mode, on an engine holding the model's weights.
+# The loss (with penalties), each output's and the metrics over `rows` of
+# checked data, in inference mode, on an engine holding the model's weights.
 evaluate_rows <- function(engine, metrics, data, rows, batch_size) {
-  states <- lapply(metrics, metric_reset)
-  total <- 0
+  scores <- new_scores(metrics)
   for (start in seq.int(1, length(rows), by = batch_size)) {
     batch_rows <- rows[start:min(start + batch_size - 1, length(rows))]
-    run <- .Call(C_selu_engine_test, engine$ptr, list(data$x), list(data$y), data$weights,
+    run <- .Call(C_selu_engine_test, engine$ptr, data$xs, data$ys, data$weights,
                  as.integer(batch_rows))
-    total <- total + run[[1]] * length(batch_rows)
-    if (length(metrics)) {
-      yb <- take_rows(data$y, batch_rows)
-      wb <- if (!is.null(data$weights)) data$weights[batch_rows]
-      output <- output_array(engine, run[[3]][[1]])
-      for (key in names(metrics)) {
-        states[[key]] <- metric_update(metrics[[key]], states[[key]], yb, output, wb)
-      }
-    }
+    add_scores(scores, metrics, data, batch_rows,
+               list(loss = run[[1]], losses = run[[2]], outputs = output_arrays(engine, run[[3]])))
   }
-  c(loss = total / length(rows),
-    vapply(names(metrics), function(key) metric_result(metrics[[key]], states[[key]]), 0))
+  unlist(score_values(scores, metrics))
 }
 
-# x, y and the row weights, checked against the model and each other.
-training_data <- function(self, loss, x, y, sample_weight, class_weight, x_arg, y_arg, call) {
-  check_numeric_data(x, x_arg, call = call)
-  if (is.null(self$batch_input_shape)) {
-    selu_abort(sprintf("The model \"%s\" has no input shape yet: give its first layer an `input_shape`.",
-                       self$name), kind = "shape", call = call)
+# x, y and the row weights, checked against the model and each other:
+# list(xs, ys, weights, n), xs a list of double arrays by input, ys the
+# targets by output as the losses take them.
+training_data <- function(self, compiled, x, y, sample_weight, class_weight, x_arg, y_arg,
+                          call) {
+  xs <- model_data_inputs(self, x, x_arg, call)
+  input_args <- if (length(xs) == 1) x_arg else
+    sprintf("%s[[\"%s\"]]", x_arg, vapply(model_inputs(self), function(i) i$name, ""))
+  for (k in seq_along(xs)) check_all_finite(xs[[k]], input_args[k], call)
+  n <- nrow_of(xs[[1]])
+  outputs <- model_outputs(self)
+  names <- vapply(outputs, function(output) output$name, "")
+  if (length(outputs) == 1) {
+    if (is.list(y) && !is.object(y) && !is.data.frame(y) && length(y) == 1) y <- y[[1]]
+    ys <- list(y)
+    args <- y_arg
+  } else {
+    ys <- per_output(y, names, y_arg, call, is_one = function(y) !is.list(y) || is.data.frame(y))
+    if (is.null(names(y))) {
+      if (!(is.list(y) && !is.object(y) && length(y) == length(outputs))) {
+        selu_abort(sprintf("`%s` must be a list of %d targets, one per output of the model \"%s\" (%s), not %s.",
+                           y_arg, length(outputs), self$name,
+                           paste0("\"", names, "\"", collapse = ", "), describe(y)), call = call)
+      }
+    }
+    args <- sprintf("%s[[\"%s\"]]", y_arg, names)
   }
-  check_model_input(self, x, x_arg, call)
-  check_all_finite(x, x_arg, call)
-  n <- nrow_of(x)
-  if (is.data.frame(y)) {
-    selu_abort(sprintf("`%s` must be a numeric vector, matrix or array or a factor, not a data frame.",
-                       y_arg), call = call)
-  }
-  if (!is.null(y) && nrow_of(y) != n) {
-    selu_abort(sprintf("`%s` must have one target per row of `%s`: `%s` has %d rows, `%s` %d.",
-                       y_arg, x_arg, x_arg, n, y_arg, nrow_of(y)), call = call)
-  }
-  y <- check_targets(loss, y, model_output_shape(self), y_arg, call)
+  ys <- lapply(seq_along(ys), function(k) {
+    yk <- ys[[k]]
+    if (is.data.frame(yk)) {
+      selu_abort(sprintf("`%s` must be a numeric vector, matrix or array or a factor, not a data frame.",
+                         args[k]), call = call)
+    }
+    if (!is.null(yk) && nrow_of(yk) != n) {
+      selu_abort(sprintf("`%s` must have one target per row of `%s`: `%s` has %d rows, `%s` %d.",
+                         args[k], x_arg, x_arg, n, args[k], nrow_of(yk)), call = call)
+    }
+    check_targets(compiled$losses[[k]], yk, outputs[[k]]$shape, args[k], call)
+  })
   weights <- NULL
   if (!is.null(sample_weight)) {
     if (!(is.numeric(sample_weight) && !is.object(sample_weight) &&
@@ -436,23 +567,27 @@ training_data <- function(self, loss, x, y, sample_weight, class_weight, x_arg, 
     weights <- as.double(sample_weight)
   }
   if (!is.null(class_weight)) {
+    if (length(outputs) > 1) {
+      selu_abort("`class_weight` is for a model of one output; give `sample_weight` instead.",
+                 call = call)
+    }
     by_class <- check_class_weight(class_weight, call)
-    classes <- target_classes(y)
+    classes <- target_classes(ys[[1]])
     w <- by_class[as.character(classes)]
     w[is.na(w)] <- 1
     weights <- if (is.null(weights)) unname(w) else weights * unname(w)
   }
-  list(x = x, y = y, weights = weights, n = n)
+  list(xs = lapply(xs, as_engine_input), ys = ys, weights = weights, n = n)
 }
 
-validation_set <- function(self, loss, validation_data, call) {
+validation_set <- function(self, compiled, validation_data, call) {
   if (!(is.list(validation_data) && !is.object(validation_data) &&
         length(validation_data) %in% 2:3)) {
     selu_abort(sprintf("`validation_data` must be NULL or list(x_val, y_val) (with optional sample weights third), not %s.",
                        describe(validation_data)), call = call)
   }
   data <- withCallingHandlers(
-    training_data(self, loss, validation_data[[1]], validation_data[[2]],
+    training_data(self, compiled, validation_data[[1]], validation_data[[2]],
                   if (length(validation_data) == 3) validation_data[[3]], NULL,
                   "validation_data[[1]]", "validation_data[[2]]", call),
     selu_error = function(e) {
@@ -545,11 +680,11 @@ take_rows <- function(x, rows) {
 model_gradients <- function(model, x, y, sample_weight = NULL) {
   self <- model_state(model)
   compiled <- check_compiled(self, "model_gradients()", NULL)
-  data <- training_data(self, compiled$loss, x, y, sample_weight, NULL, "x", "y", NULL)
-  engine <- training_engine(self, compiled, data$n, NULL)
+  data <- training_data(self, compiled, x, y, sample_weight, NULL, "x", "y", NULL)
+  engine <- training_engine(self, compiled, data, data$n, NULL)
   engine_load(engine)
-  run <- .Call(C_selu_engine_gradients, engine$ptr, list(as_engine_input(data$x)), list(data$y),
-               data$weights, seq_len(data$n), draw_masks(engine, data$n))
+  run <- .Call(C_selu_engine_gradients, engine$ptr, data$xs, data$ys, data$weights,
+               seq_len(data$n), draw_masks(engine, data$n))
   program <- engine$program
   grads <- list()
   for (k in which(!vapply(run[[2]], is.null, TRUE))) {

@@ -270,6 +270,21 @@ SEXP selu_engine_new(SEXP program, SEXP max_rows_, SEXP io_bound_) {
       o->kp.b = REAL(kp)[1];
       o->kp.c = REAL(kp)[2];
     }
+    R_xlen_t n_source, n_position;
+    o->source = ints(spec, "source", &n_source);
+    o->position = ints(spec, "position", &n_position);
+    o->merge = whole(spec, "merge", MERGE_ADD);
+    o->input_dim = whole(spec, "input_dim", 0);
+    R_xlen_t out_width = e->slots[o->out].width;
+    if ((o->source && n_source != out_width) ||
+        (o->position && n_position != out_width * (o->source ? 1 : o->n_in)))
+      bad("op maps");
+    for (R_xlen_t i = 0; o->source && i < n_source; i++)
+      if (o->source[i] < 0 || o->source[i] >= o->n_in) bad("op maps");
+    for (R_xlen_t i = 0; o->position && i < n_position; i++) {
+      int from = o->source ? o->source[i] : (int) (i / out_width);
+      if (o->position[i] < 0 || o->position[i] >= e->slots[o->in[from]].width) bad("op maps");
+    }
     o->fun = elt(spec, "fun");
     /* a gradient flows back into this op's output when one flows into an
      * input, or when it has trainable weights */

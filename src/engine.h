@@ -98,9 +98,17 @@ struct op {
   double epsilon, momentum;
   int batch_statistics;    /* batch normalization: a trainable layer */
   int normalized_by_batch; /* how the last forward pass normalized */
+  /* gather (flatten, concatenate): each output position's input and position
+   * there; merges (add, multiply, average): each input's position for each
+   * output position (n_in x width), broadcasting inputs of size 1 */
+  const int *source, *position;
+  int merge; /* MERGE_* */
+  int input_dim; /* embedding: the number of ids */
   SEXP fun;             /* an R function's op: list(forward, backward) */
   double *scratch;
 };
+
+enum { MERGE_ADD = 0, MERGE_MULTIPLY, MERGE_AVERAGE };
 
 enum { LOSS_MSE = 0, LOSS_MAE, LOSS_HUBER, LOSS_BCE, LOSS_CCE, LOSS_SCCE };
 

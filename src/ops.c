@@ -490,6 +490,157 @@ static void layer_norm_backward(engine *e, op *o, int m) {
   finish_grad(e, slot_grad, add, (R_xlen_t) m * width);
 }
 
+/* --- embedding ------------------------------------------------------------------- */
+
+/* y[i, q, d] = E[id(i, q), d]: ids x (m x W, whole numbers from 0 below
+ * input_dim, checked in R), E (input_dim x D), y (m x W x D); dE scatters dy
+ * back to the ids' rows. The ids have no gradient. */
+static void embedding_forward(engine *e, op *o, int m, int training) {
+  (void) training;
+  const slot *x = IN(o, 0);
+  double *y = OUT(o)->value;
+  const double *E = op_param(e, o, 0)->w;
+  R_xlen_t W = x->width, D = e->slots[o->out].width / W, n = (R_xlen_t) m * W;
+  for (R_xlen_t k = 0; k < n; k++) {
+    double id = x->value[k];
+    if (!(id >= 0 && id < o->input_dim)) Rf_error("internal error: an embedding id outside its table");
+  }
+  for (R_xlen_t d = 0; d < D; d++) {
+    const double *column = E + d * o->input_dim;
+    double *yd = y + d * n;
+    for (R_xlen_t k = 0; k < n; k++) yd[k] = column[(R_xlen_t) x->value[k]];
+  }
+  if (o->single) round_to_float(y, n * D);
+}
+
+static void embedding_backward(engine *e, op *o, int m) {
+  const slot *x = IN(o, 0);
+  int add;
+  double *dE = param_grad(e, o, 0, &add);
+  if (!dE) return;
+  R_xlen_t W = x->width, D = e->slots[o->out].width / W, n = (R_xlen_t) m * W;
+  if (!add) memset(dE, 0, (size_t) o->input_dim * D * sizeof(double));
+  const double *dy = OUT(o)->grad;
+  for (R_xlen_t d = 0; d < D; d++) {
+    double *column = dE + d * o->input_dim;
+    const double *gd = dy + d * n;
+    for (R_xlen_t k = 0; k < n; k++) column[(R_xlen_t) x->value[k]] += gd[k];
+  }
+}
+
+/* --- gather: flatten, concatenate ------------------------------------------------- */
+
+/* y[i, p] = x_s[i, q], s = source[p], q = position[p]: every position of
+ * every input taken once (a permutation of their elements) */
+static void gather_forward(engine *e, op *o, int m, int training) {
+  (void) training;
+  double *y = OUT(o)->value;
+  R_xlen_t width = OUT(o)->width;
+  for (R_xlen_t p = 0; p < width; p++) {
+    const double *xq = IN(o, o->source[p])->value + (R_xlen_t) o->position[p] * m;
+    memcpy(y + p * m, xq, (size_t) m * sizeof(double));
+  }
+}
+
+/* dx_s[i, q] = dy[i, p] */
+static void gather_backward(engine *e, op *o, int m) {
+  const double *dy = OUT(o)->grad;
+  R_xlen_t width = OUT(o)->width;
+  for (int k = 0; k < o->n_in; k++) {
+    double *slot_grad;
+    int add;
+    double *dx = grad_target(e, o, k, &slot_grad, &add);
+    if (!dx) continue;
+    for (R_xlen_t p = 0; p < width; p++)
+      if (o->source[p] == k)
+        memcpy(dx + (R_xlen_t) o->position[p] * m, dy + p * m, (size_t) m * sizeof(double));
+    finish_grad(e, slot_grad, add, (R_xlen_t) m * IN(o, k)->width);
+  }
+}
+
+/* --- merges: add, multiply, average ------------------------------------------------ */
+
+/* y[i, p] = sum (product, mean) over inputs k of x_k[i, position_k[p]],
+ * an input of size 1 along an axis repeated along it */
+static void merge_forward(engine *e, op *o, int m, int training) {
+  (void) training;
+  double *y = OUT(o)->value;
+  R_xlen_t width = OUT(o)->width;
+  for (R_xlen_t p = 0; p < width; p++) {
+    double *yp = y + p * m;
+    const double *x0 = IN(o, 0)->value + (R_xlen_t) o->position[p] * m;
+    memcpy(yp, x0, (size_t) m * sizeof(double));
+    for (int k = 1; k < o->n_in; k++) {
+      const double *xk = IN(o, k)->value + (R_xlen_t) o->position[k * width + p] * m;
+      if (o->merge == MERGE_MULTIPLY) {
+        for (int i = 0; i < m; i++) yp[i] *= xk[i];
+      } else {
+        for (int i = 0; i < m; i++) yp[i] += xk[i];
+      }
+    }
+    if (o->merge == MERGE_AVERAGE)
+      for (int i = 0; i < m; i++) yp[i] /= o->n_in;
+  }
+  if (o->single) round_to_float(y, (R_xlen_t) m * width);
+}
+
+/* dx_k[i, position_k[p]] += dy[i, p] times the other inputs' product
+ * (multiply) or 1 / n (average) */
+static void merge_backward(engine *e, op *o, int m) {
+  const double *dy = OUT(o)->grad;
+  R_xlen_t width = OUT(o)->width;
+  for (int k = 0; k < o->n_in; k++) {
+    double *slot_grad;
+    int add;
+    double *dx = grad_target(e, o, k, &slot_grad, &add);
+    if (!dx) continue;
+    R_xlen_t n = (R_xlen_t) m * IN(o, k)->width;
+    /* an input repeated along an axis gathers several terms: from zero */
+    memset(dx, 0, n * sizeof(double));
+    for (R_xlen_t p = 0; p < width; p++) {
+      double *dq = dx + (R_xlen_t) o->position[k * width + p] * m;
+      const double *gp = dy + p * m;
+      if (o->merge == MERGE_MULTIPLY) {
+        for (int i = 0; i < m; i++) {
+          double others = gp[i];
+          for (int j = 0; j < o->n_in; j++)
+            if (j != k) others *= IN(o, j)->value[(R_xlen_t) o->position[j * width + p] * m + i];
+          dq[i] += others;
+        }
+      } else {
+        double scale = o->merge == MERGE_AVERAGE ? 1.0 / o->n_in : 1.0;
+        for (int i = 0; i < m; i++) dq[i] += gp[i] * scale;
+      }
+    }
+    finish_grad(e, slot_grad, add, n);
+  }
+}
+
+/* --- additive noise ---------------------------------------------------------------- */
+
+/* In training with this step's noise (drawn in R): y = x + noise; dx = dy */
+static void add_noise_forward(engine *e, op *o, int m, int training) {
+  const slot *x = IN(o, 0);
+  double *y = OUT(o)->value;
+  R_xlen_t n = (R_xlen_t) m * x->width;
+  if (training && o->mask) {
+    for (R_xlen_t i = 0; i < n; i++) y[i] = x->value[i] + o->mask[i];
+    if (o->single) round_to_float(y, n);
+  } else {
+    memcpy(y, x->value, n * sizeof(double));
+  }
+}
+
+static void add_noise_backward(engine *e, op *o, int m) {
+  double *slot_grad;
+  int add;
+  double *dx = grad_target(e, o, 0, &slot_grad, &add);
+  if (!dx) return;
+  R_xlen_t n = (R_xlen_t) m * IN(o, 0)->width;
+  memcpy(dx, OUT(o)->grad, n * sizeof(double));
+  finish_grad(e, slot_grad, add, n);
+}
+
 /* --- an R function ------------------------------------------------------------------ */
 
 /* y = f(x), f an R function (an Activation layer given one): fun is
@@ -529,6 +680,10 @@ static const op_kind kinds[] = {
   {"batch_norm", batch_norm_scratch, batch_norm_forward, batch_norm_backward},
   {"layer_norm", layer_norm_scratch, layer_norm_forward, layer_norm_backward},
   {"r_function", no_scratch, r_function_forward, r_function_backward},
+  {"embedding", no_scratch, embedding_forward, embedding_backward},
+  {"gather", no_scratch, gather_forward, gather_backward},
+  {"merge", no_scratch, merge_forward, merge_backward},
+  {"add_noise", no_scratch, add_noise_forward, add_noise_backward},
 };
 
 const op_kind *find_op_kind(const char *name) {
