@@ -9,9 +9,10 @@ CHECK_ENV = _R_CHECK_CRAN_INCOMING_REMOTE_=false _R_CHECK_SYSTEM_CLOCK_=false \
 
 .PHONY: install deps demo test document check lint check-memory check-sanitizers
 
-# selu imports jsonlite (for keras' JSON); it is installed first where missing.
+# selu imports jsonlite (for keras' JSON) and generics (fit() and compile());
+# they are installed first where missing.
 install:
-	$(RSCRIPT) -e 'if (!requireNamespace("jsonlite", quietly = TRUE)) install.packages("jsonlite")'
+	$(RSCRIPT) -e 'for (p in c("jsonlite", "generics")) if (!requireNamespace(p, quietly = TRUE)) install.packages(p)'
 	$(R) CMD INSTALL --preclean .
 
 deps:

@@ -103,7 +103,7 @@ check_embedding_ids <- function(program, xs, args, call) {
     k <- match(op$inputs, program$inputs)
     if (is.na(k)) next
     ids <- xs[[k]]
-    bad <- which(!(ids == trunc(ids) & ids >= 0 & ids < op$input_dim))[1]
+    bad <- which(!(is.finite(ids) & ids == trunc(ids) & ids >= 0 & ids < op$input_dim))[1]
     if (!is.na(bad)) {
       selu_abort(sprintf(
         "`%s` must hold ids from 0 to %d for an embedding of %d ids, but element %d is %s.",

@@ -42,7 +42,7 @@ layer_flatten <- function(object, data_format = NULL, input_shape = NULL,
         selu_abort(sprintf("A Flatten layer needs input with a batch axis, not of shape %s.",
                            format_shape(shape)), kind = "shape")
       }
-      c(shape[1], prod(shape[-1]))
+      c(shape[1], as.integer(prod(shape[-1])))
     },
     config = list(data_format = data_format), call = call
   )), quote = TRUE)

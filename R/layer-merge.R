@@ -42,27 +42,27 @@
 layer_concatenate <- function(inputs = NULL, ..., axis = -1L) {
   call <- sys.call()
   axis <- check_merge_axis(axis, call)
-  merging_layer("Concatenate", "concatenate", if (!missing(inputs)) inputs, list(...),
+  merging_layer("Concatenate", "concatenate", "layer_concatenate", inputs, list(...),
                 list(axis = axis), call)
 }
 
 #' @rdname layer_concatenate
 #' @export
 layer_add <- function(inputs = NULL, ...) {
-  merging_layer("Add", "add", if (!missing(inputs)) inputs, list(...), list(), sys.call())
+  merging_layer("Add", "add", "layer_add", inputs, list(...), list(), sys.call())
 }
 
 #' @rdname layer_concatenate
 #' @export
 layer_multiply <- function(inputs = NULL, ...) {
-  merging_layer("Multiply", "multiply", if (!missing(inputs)) inputs, list(...), list(),
+  merging_layer("Multiply", "multiply", "layer_multiply", inputs, list(...), list(),
                 sys.call())
 }
 
 #' @rdname layer_concatenate
 #' @export
 layer_average <- function(inputs = NULL, ...) {
-  merging_layer("Average", "average", if (!missing(inputs)) inputs, list(...), list(),
+  merging_layer("Average", "average", "layer_average", inputs, list(...), list(),
                 sys.call())
 }
 
@@ -71,14 +71,20 @@ merging_common_args <- c("input_shape", "batch_input_shape", "batch_size", "dtyp
 
 # A merging layer from the arguments of its function: the unnamed ones of
 # `dots` are more inputs, the named ones the common layer arguments.
-merging_layer <- function(class_name, base_name, inputs, dots, config, call) {
+merging_layer <- function(class_name, base_name, fun_name, inputs, dots, config, call) {
   named <- if (is.null(names(dots))) rep(FALSE, length(dots)) else nzchar(names(dots))
   unknown <- setdiff(names(dots)[named], merging_common_args)
   if (length(unknown)) {
-    selu_abort(sprintf("`%s` is not an argument of %s; its arguments are `inputs`, %s.",
-                       unknown[1], as.character(call[[1]])[1],
+    selu_abort(sprintf("`%s` is not an argument of %s(); its arguments are `inputs`, %s.",
+                       unknown[1], fun_name,
                        paste0("`", c(names(config), merging_common_args), "`", collapse = ", ")),
                call = call)
+  }
+  if (!is.null(inputs) && !is_tensor(inputs) && !is_numeric_data(inputs) &&
+      !(is.list(inputs) && !is.object(inputs))) {
+    selu_abort(sprintf(
+      "`inputs` must be NULL or a list of symbolic tensors or numeric arrays, not %s.",
+      describe(inputs)), call = call)
   }
   common <- stats::setNames(rep(list(NULL), length(merging_common_args)), merging_common_args)
   common[names(dots)[named]] <- dots[named]
@@ -112,7 +118,7 @@ merged_shape <- function(self, shapes) {
   ranks <- lengths(shapes)
   describe_shapes <- paste(vapply(shapes, format_shape, ""), collapse = ", ")
   if (any(ranks != ranks[1])) {
-    selu_abort(sprintf("A %s layer needs inputs of one rank, but they have shapes %s.",
+    selu_abort(sprintf("The `inputs` of a %s layer must have one rank, not the shapes %s.",
                        self$class_name, describe_shapes), kind = "shape")
   }
   rank <- ranks[1]
@@ -120,12 +126,13 @@ merged_shape <- function(self, shapes) {
   if (self$class_name == "Concatenate") {
     axis <- check_axis(self$config$axis, rank, call = NULL)
     if (axis == 1) {
-      selu_abort("A Concatenate layer cannot join along the batch axis.", kind = "shape")
+      selu_abort(sprintf("The `inputs` of a Concatenate layer along its last axis need one more than the batch axis, not the shapes %s.",
+                         describe_shapes), kind = "shape")
     }
     others <- dims[, -axis, drop = FALSE]
     same <- apply(others, 2, function(d) length(unique(d[!is.na(d)])) <= 1)
     if (!all(same)) {
-      selu_abort(sprintf("A Concatenate layer along axis %d needs inputs of one shape but along it, not %s.",
+      selu_abort(sprintf("The `inputs` of a Concatenate layer along axis %d must have one shape but along it, not %s.",
                          axis, describe_shapes), kind = "shape")
     }
     out <- apply(dims, 2, function(d) if (all(is.na(d))) NA_integer_ else max(d, na.rm = TRUE))
@@ -137,7 +144,7 @@ merged_shape <- function(self, shapes) {
     d <- dims[, j]
     known <- unique(d[!is.na(d)])
     if (length(setdiff(known, 1)) > 1) {
-      selu_abort(sprintf("A %s layer needs inputs of one shape (or of size 1 along an axis), not %s.",
+      selu_abort(sprintf("The `inputs` of a %s layer must have one shape (or a size of 1 along an axis), not %s.",
                          self$class_name, describe_shapes), kind = "shape")
     }
     out[j] <- if (j == 1 && anyNA(d)) NA_integer_ else if (!length(known)) NA_integer_ else max(known)

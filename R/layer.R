@@ -135,7 +135,8 @@ call_layer <- function(self, inputs, training, call, what = "`inputs`") {
   check_input_shape(self, data_shape(inputs), what, call = call)
   build_layer(self, data_shape(inputs), call = call, what = what)
   bound_blas_threads()
-  run_graph(layer_graph(self, 1L), list(inputs), training)$outputs[[1]]
+  run_graph(layer_graph(self, 1L), list(inputs), training,
+            args = gsub("`", "", what, fixed = TRUE))$outputs[[1]]
 }
 
 # Whether a layer merges several inputs (layer_concatenate(), layer_add(), ...).
@@ -157,6 +158,10 @@ call_merging_layer <- function(self, inputs, training, call, what) {
       "element %d is %s."), what, self$name, bad, describe(inputs[[bad]])), call = call)
   }
   shapes <- lapply(inputs, data_shape)
+  if (any(lengths(shapes) < 2)) {
+    selu_abort(sprintf("%s must hold arrays with a batch axis and at least one more for layer \"%s\".",
+                       what, self$name), kind = "shape", call = call)
+  }
   rows <- vapply(shapes, function(shape) as.double(shape[1]), 1)
   if (any(rows != rows[1])) {
     selu_abort(sprintf("%s must have as many rows in each array, not %s.", what,
@@ -164,7 +169,9 @@ call_merging_layer <- function(self, inputs, training, call, what) {
   }
   layer_output_shape(self, shapes, call = call, what = what)
   bound_blas_threads()
-  run_graph(layer_graph(self, length(inputs)), unname(inputs), training)$outputs[[1]]
+  run_graph(layer_graph(self, length(inputs)), unname(inputs), training,
+            args = sprintf("%s[[%d]]", gsub("`", "", what, fixed = TRUE),
+                           seq_along(inputs)))$outputs[[1]]
 }
 
 # The graph of one layer called on `n` inputs: inputs 1 .. n, output 0.

@@ -168,9 +168,9 @@ keras_model <- function(inputs, outputs, name = NULL) {
     abort_missing("outputs", "a symbolic tensor computed from `inputs` or a list of them",
                   call = call)
   }
-  inputs <- tensor_list(inputs, "inputs", "symbolic tensors from layer_input()", call,
+  inputs <- tensor_list(inputs, "inputs", "a symbolic tensor from layer_input()", call,
                         inputs_only = TRUE)
-  outputs <- tensor_list(outputs, "outputs", "symbolic tensors computed from `inputs`", call)
+  outputs <- tensor_list(outputs, "outputs", "a symbolic tensor computed from `inputs`", call)
   name <- if (is.null(name)) unique_name("model") else check_string(name, "name")
   input_ids <- vapply(inputs, function(tensor) tensor$id, 1)
   if (anyDuplicated(input_ids)) {
@@ -214,7 +214,7 @@ tensor_list <- function(x, arg, expected, call, inputs_only = FALSE) {
   ok <- function(t) if (inputs_only) is_input_tensor(t) else is_tensor(t)
   if (is_tensor(x)) x <- list(x)
   if (!(is.list(x) && !is.object(x) && length(x) >= 1 && all(vapply(x, ok, TRUE)))) {
-    selu_abort(sprintf("`%s` must be %s, one or a list of them, not %s.", arg, expected,
+    selu_abort(sprintf("`%s` must be %s or a list of them, not %s.", arg, expected,
                        describe(x)), call = call)
   }
   unname(x)
@@ -260,6 +260,12 @@ call_model <- function(self, inputs, training, call) {
   symbolic <- is_tensor(inputs) ||
     (is.list(inputs) && !is.object(inputs) && length(inputs) && all(vapply(inputs, is_tensor, TRUE)))
   if (symbolic) return(apply_graph_symbolic(self, inputs, call))
+  if (is.null(self$graph) && is.null(self$batch_input_shape) && is_numeric_data(inputs)) {
+    # as keras, a Sequential model without an input shape takes the data's
+    shape <- c(NA_integer_, data_shape(inputs)[-1])
+    graph_shapes(chain_graph(self$steps), list(shape), call, "`inputs`")
+    self$batch_input_shape <- shape
+  }
   run <- run_forward(self, inputs, "inputs", call = call, training = training)
   model_result(self, run$outputs)
 }
@@ -534,7 +540,7 @@ backward <- function(object, x, grad_output, training = FALSE) {
 
 model_fields <- c("name", "layers", "input_shape", "output_shape")
 
-one_or_list <- function(x) if (length(x) == 1) x[[1]] else x
+one_or_list <- function(x) if (length(x) == 1) x[[1]] else unname(x)
 
 #' @export
 .DollarNames.selu_model <- function(x, pattern = "") {

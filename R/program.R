@@ -267,7 +267,7 @@ layer_kinds <- list(
     row_major <- arrayInd(seq_len(prod(dims)), rev(kept))[, rev(seq_along(kept)), drop = FALSE]
     coords <- row_major
     coords[, order] <- row_major
-    op_to_new_slot(program, "gather", input, c(shape[1], prod(dims)),
+    op_to_new_slot(program, "gather", input, c(shape[1], as.integer(prod(dims))),
                    source = integer(prod(dims)), position = linear_index(coords, dims))
   },
   Embedding = function(self, program, input, shape) {

@@ -65,3 +65,10 @@ print.selu_tensor <- function(x, ...) {
               x$dtype, x$layer$name, x$layer$class_name))
   invisible(x)
 }
+
+# Symbolic tensors combined with c() make a list of them, as keras's do.
+#' @export
+c.selu_tensor <- function(...) {
+  tensors <- list(...)
+  unlist(lapply(tensors, function(t) if (is_tensor(t)) list(t) else t), recursive = FALSE)
+}

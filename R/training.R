@@ -32,14 +32,15 @@
 #' @param ... Not used; an error if given.
 #' @return `object`, invisibly.
 #' @family training
+#' @method compile selu_model
 #' @export
 #' @examples
 #' model <- keras_model_sequential(input_shape = 4) |>
 #'   layer_dense(3, activation = "softmax")
 #' compile(model, optimizer = optimizer_adam(), loss = "sparse_categorical_crossentropy",
 #'         metrics = "accuracy")
-compile <- function(object, optimizer = "rmsprop", loss = NULL, metrics = NULL,
-                    loss_weights = NULL, ...) {
+compile.selu_model <- function(object, optimizer = "rmsprop", loss = NULL, metrics = NULL,
+                               loss_weights = NULL, ...) {
   call <- sys.call()
   check_model(object, call = call)
   check_empty_dots(list(...), call = call)
@@ -188,6 +189,7 @@ check_compiled <- function(self, what, call) {
 #'   `$metrics` (the loss and each metric per epoch, `val_` for the
 #'   validation data).
 #' @family training
+#' @method fit selu_model
 #' @export
 #' @examples
 #' set.seed(1)
@@ -200,10 +202,10 @@ check_compiled <- function(self, what, call) {
 #'         loss = "sparse_categorical_crossentropy", metrics = "accuracy")
 #' history <- fit(model, scale(x), y, epochs = 20, verbose = 0, validation_split = 0.2)
 #' history
-fit <- function(object, x, y, batch_size = NULL, epochs = 10, verbose = "auto",
-                callbacks = NULL, validation_split = 0, validation_data = NULL,
-                shuffle = TRUE, class_weight = NULL, sample_weight = NULL,
-                initial_epoch = 0, ...) {
+fit.selu_model <- function(object, x, y, batch_size = NULL, epochs = 10, verbose = "auto",
+                           callbacks = NULL, validation_split = 0, validation_data = NULL,
+                           shuffle = TRUE, class_weight = NULL, sample_weight = NULL,
+                           initial_epoch = 0, ...) {
   call <- sys.call()
   check_model(object, call = call)
   check_empty_dots(list(...), call = call)
@@ -467,7 +469,7 @@ new_trainer <- function(model, optimizer, params) {
 #' (dropout off), as keras' `evaluate()`: the loss includes the
 #' regularizers' penalties, and each is the mean over all rows.
 #'
-#' @inheritParams fit
+#' @inheritParams fit.selu_model
 #' @param verbose `0` (silent, the default here) or `1` / `2` (print the
 #'   results in one line); `"auto"` is 0.
 #' @return A named numeric vector: `loss`, then each metric.

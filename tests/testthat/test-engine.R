@@ -122,7 +122,7 @@ test_that("the engine's entry points keep what they allocate through garbage col
   y <- list(d$classes)
   program <- selu:::model_program(self$steps, c(NA, 6L), "train")
   spec <- selu:::program_list(program, list(
-    losses = list(selu:::loss_program_spec(program, compiled$loss, program$outputs)),
+    losses = list(selu:::loss_program_spec(program, compiled$losses[[1]], program$outputs)),
     optimizer = selu:::optimizer_program_spec(compiled$optimizer)))
   call_spec <- selu:::program_list(selu:::model_program(self$steps, c(20L, 6L), "gradient"),
                                    input_gradients = TRUE)

@@ -101,8 +101,9 @@ test_that("dropout and alpha dropout's gradients go through the forward pass's d
   # pass's own draw: zero exactly where the unit was dropped
   layer <- layer_alpha_dropout(rate = 0.4, seed = 11)
   dropped <- function() {
-    run <- selu:::run_eagerly(list(selu:::layer_state(layer)), x, training = TRUE,
-                              grad_output = 1)
+    run <- selu:::run_graph(selu:::layer_graph(selu:::layer_state(layer), 1L), list(x),
+                            training = TRUE, grad_outputs = list(1))
+    run <- list(output = run$outputs[[1]], grad = run$grads[[1]])
     alpha_p <- -1.7580993408473768599402175208123
     a <- ((1 - 0.4) * (1 + 0.4 * alpha_p^2))^-0.5
     expect_equal(run$output[run$grad == 0], rep(a * alpha_p - a * alpha_p * 0.4,

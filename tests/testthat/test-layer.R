@@ -105,6 +105,6 @@ test_that("what is wrong inside a configuration is an error in `config`", {
   expect_error(from_config(structure(list(alpha = "a"), class_name = "ELU")),
                "In `config`: `alpha` must be a single number", class = "selu_error_argument")
   expect_error(from_config(structure(list(name = "m", layers = list()), class_name = "Functional")),
-               "In `config`: `config\\$layers` of a functional model must start with its InputLayer",
+               "`config` must hold the model's layers",
                class = "selu_error")
 })

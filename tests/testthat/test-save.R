@@ -68,9 +68,9 @@ test_that("a loaded model predicts what the saved one did, with its settings", {
   old <- model_state(model)$compiled
   new <- model_state(loaded)$compiled
   expect_identical(get_config(new$optimizer), get_config(old$optimizer))
-  expect_identical(get_config(new$loss), get_config(old$loss))
-  expect_identical(new$metrics[[1]], "mae")
-  expect_identical(get_config(new$metrics[[2]]), get_config(old$metrics[[2]]))
+  expect_identical(get_config(new$losses[[1]]), get_config(old$losses[[1]]))
+  expect_identical(new$metrics[[1]][[1]], "mae")
+  expect_identical(get_config(new$metrics[[1]][[2]]), get_config(old$metrics[[1]][[2]]))
   expect_identical(optimizer_state(new$optimizer), optimizer_state(old$optimizer))
   expect_identical(evaluate(loaded, data$x, data$y), evaluate(model, data$x, data$y))
   # the loaded model is a model of its own
@@ -499,7 +499,7 @@ test_that("JSON that selu cannot read is an error that says why", {
   branch <- sub("[[[\"p_re_lu\", 0, 0, {}]]]", "[[[\"p_re_lu\", 0, 0, {}], [\"input_1\", 0, 0, {}]]]",
                 read_fixture("keras-functional.json"), fixed = TRUE)
   expect_error(model_from_json(branch), class = "selu_error",
-               regexp = "`json`.*\"dense\".*chains of layers")
+               regexp = "`json`.*`inputs` must be a numeric vector, matrix or array or a symbolic tensor for layer \"dense\"")
   expect_error(model_from_json(), class = "selu_error", regexp = "`json`")
   expect_error(model_from_json(1), class = "selu_error", regexp = "`json` must be")
   expect_error(model_from_json(list("{}")), class = "selu_error", regexp = "`json` must be")
