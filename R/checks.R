@@ -133,7 +133,7 @@ check_shape <- function(x, arg, min_rank = 1L, call = sys.call(-1)) {
 supported_dtypes <- c("float64", "float32")
 
 check_dtype <- function(x, arg = "dtype", call = sys.call(-1)) {
-  if (is.null(x)) return("float64")
+  if (is.null(x)) return(session$floatx)
   if (!(is.character(x) && length(x) == 1 && !is.na(x) && x %in% supported_dtypes)) {
     selu_abort(sprintf("`%s` must be one of %s, not %s.", arg,
                        paste0("\"", supported_dtypes, "\"", collapse = " or "),

@@ -236,6 +236,7 @@ layer_output_shape <- function(self, shape, call, what = "its input", who = NULL
 # counted per session; k_clear_session() starts again.
 session <- new.env(parent = emptyenv())
 session$name_counts <- list()
+session$floatx <- "float64"
 
 unique_name <- function(base, zero_based = TRUE) {
   count <- session$name_counts[[base]]
