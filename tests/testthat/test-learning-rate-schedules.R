@@ -295,3 +295,13 @@ test_that("save_model() and load_model() keep the schedule and resume exactly", 
   # past decay_steps + warmup_steps the rate stays at alpha * warmup_target
   expect_equal(history$metrics$lr, rep(0.01, 3))
 })
+
+test_that("reduce_lr_on_plateau refuses a schedule, as keras does", {
+  schedule <- learning_rate_schedule_exponential_decay(0.1, 10, 0.5)
+  model <- line_model(schedule)
+  expect_error(fit(model, matrix(1:4), 1:4, epochs = 2, verbose = 0,
+                   callbacks = callback_reduce_lr_on_plateau(monitor = "loss")),
+               class = "selu_error_callback",
+               "callback_reduce_lr_on_plateau\\(\\) sets the optimizer's learning rate.*ExponentialDecay")
+  expect_identical(get_weights(model)[[1]], matrix(0))
+})
