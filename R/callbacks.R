@@ -262,7 +262,9 @@ callback_early_stopping <- function(monitor = "val_loss", min_delta = 0, patienc
 #' X.". keras also adds the learning rate to the epoch's logs (as `lr`);
 #' `fit()` records it in the history itself. A `monitor` missing from the
 #' logs gives a message listing the available ones (keras: a warning), once
-#' per training run.
+#' per training run. An optimizer whose learning rate is a schedule (see
+#' [learning_rate_schedules]) sets its rate itself, so training with this
+#' callback is an error, as in keras.
 #'
 #' @inheritParams callback_early_stopping
 #' @param factor The factor the learning rate is multiplied by: a number in
@@ -316,6 +318,7 @@ callback_reduce_lr_on_plateau <- function(monitor = "val_loss", factor = 0.1, pa
     "reduce_lr_on_plateau",
     set_trainer = function(trainer) trainer <<- trainer,
     on_train_begin = function(logs = NULL) {
+      check_settable_rate(need_trainer(trainer), "callback_reduce_lr_on_plateau()")
       best <<- if (maximize) -Inf else Inf
       wait <<- 0L
       cooldown_counter <<- 0L
@@ -347,6 +350,99 @@ callback_reduce_lr_on_plateau <- function(monitor = "val_loss", factor = 0.1, pa
             wait <<- 0L
           }
         }
+      }
+      invisible()
+    }
+  )
+}
+
+# Callbacks that set the learning rate refuse a schedule, which sets it at
+# every step (keras refuses to set a schedule's rate).
+check_settable_rate <- function(trainer, who) {
+  rate <- trainer$optimizer$learning_rate
+  if (is_schedule(rate)) {
+    selu_abort(sprintf(paste(
+      "%s sets the optimizer's learning rate, but its `learning_rate` is a schedule",
+      "(%s), which sets the rate at every step: use one or the other."),
+      who, attr(rate, "class_name")), kind = "callback")
+  }
+  invisible(rate)
+}
+
+#' Set the learning rate at the start of each epoch
+#'
+#' keras 2.13's `LearningRateScheduler`. At the start of each epoch, the
+#' optimizer's learning rate becomes `schedule(epoch, lr)`, `epoch`
+#' counted from 0 and `lr` the current rate; a `schedule` of one argument
+#' is called as `schedule(epoch)`. It must return a single positive finite
+#' number, else training stops with an error of class `selu_error_callback`.
+#' With `verbose > 0` each epoch prints "Epoch N: LearningRateScheduler
+#' setting learning rate to X." (N counted from 1). `fit()`'s history then
+#' holds the rate of each epoch as `lr`.
+#'
+#' The rate is set once per epoch; for a rate that changes at every step,
+#' give the optimizer a learning-rate schedule ([learning_rate_schedules])
+#' instead. The two do not mix: an optimizer whose `learning_rate` is a
+#' schedule makes training with this callback an error.
+#'
+#' @param schedule A function of `(epoch, lr)` or of `(epoch)` that gives
+#'   the learning rate of the epoch.
+#' @param verbose 0 (silent) or more (a message each epoch).
+#' @return A callback, to pass to `fit(callbacks = )`.
+#' @family callbacks
+#' @export
+#' @examples
+#' # keep the rate for 10 epochs, then shrink it by 10% an epoch
+#' scheduler <- callback_learning_rate_scheduler(function(epoch, lr) {
+#'   if (epoch < 10) lr else lr * 0.9
+#' })
+#' scheduler
+#'
+#' x <- matrix(rnorm(40), 20, 2)
+#' y <- x %*% c(1, -1)
+#' model <- keras_model_sequential(input_shape = 2) |> layer_dense(1)
+#' compile(model, optimizer = optimizer_sgd(0.1), loss = "mse")
+#' history <- fit(model, x, y, epochs = 3, verbose = 0,
+#'                callbacks = callback_learning_rate_scheduler(function(epoch) 0.1 / (epoch + 1)))
+#' history$metrics$lr
+callback_learning_rate_scheduler <- function(schedule, verbose = 0) {
+  call <- sys.call()
+  if (missing(schedule)) abort_missing("schedule", "a function of (epoch, lr) or (epoch)")
+  expected <- "`schedule` must be a function of (epoch, lr) or of (epoch)"
+  if (!is.function(schedule)) {
+    selu_abort(sprintf("%s, not %s.", expected, describe(schedule)), call = call)
+  }
+  # a primitive's arguments are those args() gives (NULL for a few, such as `if`)
+  signature <- if (is.primitive(schedule)) args(schedule) else schedule
+  params <- if (is.function(signature)) names(formals(signature))
+  if (!length(params)) {
+    selu_abort(sprintf("%s, not of no argument.", expected), call = call)
+  }
+  takes_rate <- "..." %in% params || length(params) >= 2
+  verbose <- check_whole_number(verbose, "verbose", call)
+  trainer <- NULL
+
+  new_callback(
+    "learning_rate_scheduler",
+    set_trainer = function(trainer) trainer <<- trainer,
+    on_train_begin = function(logs = NULL) {
+      check_settable_rate(need_trainer(trainer), "callback_learning_rate_scheduler()")
+      invisible()
+    },
+    on_epoch_begin = function(epoch, logs = NULL) {
+      trainer <- need_trainer(trainer)
+      lr <- if (takes_rate) schedule(epoch, trainer$optimizer$learning_rate) else schedule(epoch)
+      if (!(is.numeric(lr) && !is.object(lr) && length(lr) == 1 && is.finite(lr) && lr > 0)) {
+        selu_abort(sprintf(paste(
+          "The `schedule` of callback_learning_rate_scheduler() must return the learning",
+          "rate, a single positive finite number; for epoch %d it returned %s."),
+          epoch, describe(lr)), kind = "callback")
+      }
+      lr <- as.double(lr)
+      trainer$optimizer$learning_rate <- lr
+      if (verbose > 0) {
+        cat(sprintf("\nEpoch %d: LearningRateScheduler setting learning rate to %s.\n",
+                    epoch + 1, json_number(lr)))
       }
       invisible()
     }

@@ -63,6 +63,9 @@ engine_store <- function(engine, optimizer = NULL) {
   invisible(engine)
 }
 
+# The engine's step count, the optimizer's while an epoch runs.
+engine_iterations <- function(engine) .Call(C_selu_engine_iterations, engine$ptr)
+
 # The dropout masks of a step of `rows` rows, by op (NULL for the others),
 # drawn in op order by the layers, from their own streams or the session's.
 draw_masks <- function(engine, rows) {

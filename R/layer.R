@@ -369,7 +369,8 @@ get_config <- function(object, ...) {
 get_config.default <- function(object, ...) {
   selu_abort(sprintf(paste(
     "`object` must be a layer, a model, an initializer, a regularizer, a constraint,",
-    "a loss, a metric or an optimizer, not %s."), describe(object)), call = sys.call(-1))
+    "a loss, a metric, an optimizer or a learning-rate schedule, not %s."), describe(object)),
+    call = sys.call(-1))
 }
 
 #' @export

@@ -384,7 +384,10 @@ loss_program_spec <- function(program, loss, slot, weight = 1) {
   out
 }
 
-optimizer_codes <- c(SGD = 0L, Adam = 1L, RMSprop = 2L, Adagrad = 3L)
+# The engine's rules (src/engine.h); AdamW is Adam's, with the weight decay
+# every optimizer applies.
+optimizer_codes <- c(SGD = 0L, Adam = 1L, RMSprop = 2L, Adagrad = 3L, Nadam = 4L, Adamax = 5L,
+                     Adadelta = 6L, Ftrl = 7L, AdamW = 1L)
 
 optimizer_program_spec <- function(optimizer) {
   state <- optimizer_state_env(optimizer)

@@ -349,8 +349,8 @@ run_epoch <- function(engine, compiled, metrics, data, rows, batch_size, callbac
     run_callbacks(callbacks, "on_batch_begin", b - 1L, list(batch = b - 1L,
                                                              size = length(batch_rows)))
     if (per_batch) engine_load(engine)
-    step <- engine_step(engine, data, batch_rows, current_learning_rate(compiled$optimizer),
-                        outputs = has_metrics(metrics))
+    rate <- current_learning_rate(compiled$optimizer, engine_iterations(engine))
+    step <- engine_step(engine, data, batch_rows, rate, outputs = has_metrics(metrics))
     if (per_batch) engine_store(engine)
     if (!is.null(step$failure)) {
       message_not_finite(step$failure, position$epoch, b)

@@ -96,10 +96,10 @@ static engine *engine_of(SEXP ptr) {
   return e;
 }
 
-static void read_optimizer(SEXP spec, optimizer_spec *o) {
+void read_optimizer(SEXP spec, optimizer_spec *o) {
   memset(o, 0, sizeof *o);
   o->kind = whole(spec, "kind", -1);
-  if (o->kind < OPT_SGD || o->kind > OPT_ADAGRAD) bad("optimizer");
+  if (o->kind < OPT_SGD || o->kind > OPT_FTRL) bad("optimizer");
   o->beta_1 = num(spec, "beta_1", 0.9);
   o->beta_2 = num(spec, "beta_2", 0.999);
   o->epsilon = num(spec, "epsilon", 1e-7);
@@ -109,11 +109,17 @@ static void read_optimizer(SEXP spec, optimizer_spec *o) {
   o->amsgrad = whole(spec, "amsgrad", 0);
   o->nesterov = whole(spec, "nesterov", 0);
   o->centered = whole(spec, "centered", 0);
+  o->lr_power = num(spec, "learning_rate_power", -0.5);
+  o->l1 = num(spec, "l1_regularization_strength", 0);
+  o->l2 = num(spec, "l2_regularization_strength", 0);
+  o->l2_shrinkage = num(spec, "l2_shrinkage_regularization_strength", 0);
+  o->beta = num(spec, "beta", 0);
   o->weight_decay = num(spec, "weight_decay", NA_REAL);
   o->clip = whole(spec, "clip", CLIP_NONE);
   o->clip_value = num(spec, "clip_value", 0);
   if (o->clip < CLIP_NONE || o->clip > CLIP_VALUE) bad("clipping");
   o->n_slots = optimizer_slot_count(o);
+  o->u_product = 1; /* the empty product, at step 0 */
 }
 
 static void read_loss(SEXP spec, loss_spec *l, int n_slots) {
@@ -368,7 +374,6 @@ SEXP selu_engine_load(SEXP ptr, SEXP weights, SEXP slots, SEXP iterations) {
       (with_slots && (TYPEOF(slots) != VECSXP || XLENGTH(slots) != n_opt ||
                       TYPEOF(iterations) != REALSXP || XLENGTH(iterations) != 1)))
     Rf_error("internal error: selu_engine_load's arguments");
-  double initial = e->has_training ? optimizer_initial_slot(&e->opt) : 0;
   for (int k = 0; k < e->n_params; k++) {
     param *p = &e->params[k];
     SEXP w = VECTOR_ELT(weights, k);
@@ -380,6 +385,7 @@ SEXP selu_engine_load(SEXP ptr, SEXP weights, SEXP slots, SEXP iterations) {
       SEXP s = VECTOR_ELT(slots, j);
       SEXP v = TYPEOF(s) == VECSXP && XLENGTH(s) == e->n_params ? VECTOR_ELT(s, k) : R_NilValue;
       if (v == R_NilValue) {
+        double initial = optimizer_initial_slot(&e->opt, j);
         for (R_xlen_t i = 0; i < p->size; i++) p->opt[j][i] = initial;
       } else if (TYPEOF(v) == REALSXP && XLENGTH(v) == p->size) {
         memcpy(p->opt[j], REAL(v), p->size * sizeof(double));
@@ -416,6 +422,11 @@ SEXP selu_engine_store(SEXP ptr, SEXP with_slots) {
   SEXP out = Rf_list3(weights, slots, iterations);
   UNPROTECT(3);
   return out;
+}
+
+/* The engine's step count: the optimizer's iterations while it trains. */
+SEXP selu_engine_iterations(SEXP ptr) {
+  return Rf_ScalarReal(engine_of(ptr)->iterations);
 }
 
 /* --- batches --------------------------------------------------------------- */
@@ -623,6 +634,7 @@ static int update(engine *e, double lr) {
   if (!any) return 0;
   clip_gradients(&e->opt, e->params, e->n_params);
   double step = e->iterations + 1;
+  optimizer_begin_step(&e->opt, step);
   int finite = 1;
   for (int k = 0; k < e->n_params && finite; k++) {
     param *p = &e->params[k];

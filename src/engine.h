@@ -121,15 +121,23 @@ typedef struct {
   double *y; /* this batch's targets (the classes of a sparse loss, as ints) */
 } loss_spec;
 
-enum { OPT_SGD = 0, OPT_ADAM, OPT_RMSPROP, OPT_ADAGRAD };
+/* The update rules, by R/program.R's optimizer_codes (AdamW is Adam's rule:
+ * its weight decay is the one every optimizer has). */
+enum { OPT_SGD = 0, OPT_ADAM, OPT_RMSPROP, OPT_ADAGRAD, OPT_NADAM, OPT_ADAMAX, OPT_ADADELTA,
+       OPT_FTRL };
 enum { CLIP_NONE = 0, CLIP_NORM, CLIP_GLOBAL, CLIP_VALUE };
 
 typedef struct {
   int kind, n_slots, clip;
   double beta_1, beta_2, epsilon, momentum, rho, initial;
   int amsgrad, nesterov, centered;
+  /* Ftrl: learning_rate_power and the l1, l2, l2 shrinkage and beta strengths */
+  double lr_power, l1, l2, l2_shrinkage, beta;
   double weight_decay; /* NA: none */
   double clip_value;
+  /* Nadam: the product of its momentum schedule u_1 ... u_t at step
+   * product_step, kept from step to step as keras keeps it */
+  double u_product, product_step;
 } optimizer_spec;
 
 struct engine {
@@ -165,10 +173,15 @@ double loss_rows(const loss_spec *s, const double *y, const int *classes, const 
                  int rows, R_xlen_t width, const double *w, double scale, double *grad,
                  double *per_row);
 
-/* The optimizer (optim.c): slots per weight, one weight's update into its
- * `next`, clipping, the regularizers' penalty and gradient, constraints. */
+/* The optimizer's spec from R/program.R's list (engine.c). */
+void read_optimizer(SEXP spec, optimizer_spec *o);
+
+/* The optimizer (optim.c): slots per weight and their starting values, what
+ * a step shares among the weights, one weight's update into its `next`,
+ * clipping, the regularizers' penalty and gradient, constraints. */
 int optimizer_slot_count(const optimizer_spec *o);
-double optimizer_initial_slot(const optimizer_spec *o);
+double optimizer_initial_slot(const optimizer_spec *o, int slot);
+void optimizer_begin_step(optimizer_spec *o, double step);
 void clip_gradients(const optimizer_spec *o, param *params, int n);
 int update_param(const optimizer_spec *o, param *p, double lr, double step);
 double penalty_value(const param *p, const double *w);

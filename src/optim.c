@@ -11,18 +11,41 @@
 /* The slot variables each rule keeps per weight, in the order R/optimizers.R
  * names them: SGD m (with momentum); Adam m, v, vhat (amsgrad); RMSprop
  * velocity, momentum (with momentum), average_gradient (centered); Adagrad
- * accumulator. */
+ * accumulator; Nadam m, v; Adamax m, u; Adadelta accumulated_grad,
+ * accumulated_delta_var; Ftrl accumulator, linear. */
 int optimizer_slot_count(const optimizer_spec *o) {
   switch (o->kind) {
   case OPT_SGD: return o->momentum > 0;
   case OPT_ADAM: return 2 + (o->amsgrad != 0);
   case OPT_RMSPROP: return 1 + (o->momentum > 0) + (o->centered != 0);
-  default: return 1;
+  case OPT_ADAGRAD: return 1;
+  default: return 2;
   }
 }
 
-double optimizer_initial_slot(const optimizer_spec *o) {
-  return o->kind == OPT_ADAGRAD ? o->initial : 0;
+/* Accumulators start at initial_accumulator_value, every other slot at 0. */
+double optimizer_initial_slot(const optimizer_spec *o, int slot) {
+  return (o->kind == OPT_ADAGRAD || o->kind == OPT_FTRL) && slot == 0 ? o->initial : 0;
+}
+
+/* Nadam's momentum schedule (Dozat 2016), at step t. */
+static double nadam_u(const optimizer_spec *o, double t) {
+  return o->beta_1 * (1 - 0.5 * pow(0.96, t));
+}
+
+/* What the weights of a step share: Nadam's product u_1 ... u_t, by one
+ * factor from the last step's, or from the start after a jump (a new engine,
+ * a step count loaded); the same product either way. */
+void optimizer_begin_step(optimizer_spec *o, double step) {
+  if (o->kind != OPT_NADAM || o->product_step == step) return;
+  if (o->product_step == step - 1) {
+    o->u_product *= nadam_u(o, step);
+  } else {
+    o->u_product = 1;
+    /* once the product underflows to 0 it stays there */
+    for (double t = 1; t <= step && o->u_product != 0; t++) o->u_product *= nadam_u(o, t);
+  }
+  o->product_step = step;
 }
 
 static double sum_of_squares(const double *g, R_xlen_t n) {
@@ -184,7 +207,7 @@ int update_param(const optimizer_spec *o, param *p, double lr, double step) {
     }
     break;
   }
-  default: { /* Adagrad */
+  case OPT_ADAGRAD: {
     const double *restrict a0 = p->opt[0];
     double *restrict a1 = p->opt_next[0];
     double eps = o->epsilon;
@@ -192,6 +215,67 @@ int update_param(const optimizer_spec *o, param *p, double lr, double step) {
       double accumulator = a0[i] + g[i] * g[i];
       a1[i] = accumulator;
       out[i] = W(i) - lr * g[i] / sqrt(accumulator + eps);
+    }
+    break;
+  }
+  case OPT_NADAM: {
+    /* m_hat = u_{t+1} m / (1 - P_{t+1}) + (1 - u_t) g / (1 - P_t), with P_t
+     * the product u_1 ... u_t (optimizer_begin_step()) */
+    double u = nadam_u(o, step), u_next = nadam_u(o, step + 1);
+    double product = o->u_product, product_next = product * u_next;
+    double b1 = 1 - o->beta_1, b2 = 1 - o->beta_2, correction = 1 - pow(o->beta_2, step);
+    double eps = o->epsilon;
+    const double *restrict m0 = p->opt[0], *restrict v0 = p->opt[1];
+    double *restrict m1 = p->opt_next[0], *restrict v1 = p->opt_next[1];
+    for (R_xlen_t i = 0; i < n; i++) {
+      double m = m0[i] + (g[i] - m0[i]) * b1, v = v0[i] + (g[i] * g[i] - v0[i]) * b2;
+      m1[i] = m;
+      v1[i] = v;
+      double m_hat = u_next * m / (1 - product_next) + (1 - u) * g[i] / (1 - product);
+      out[i] = W(i) - (m_hat * lr) / (sqrt(v / correction) + eps);
+    }
+    break;
+  }
+  case OPT_ADAMAX: {
+    /* u, the decayed infinity norm: max(beta_2 u, |g|), NaN kept */
+    double b1 = 1 - o->beta_1, b2 = o->beta_2, correction = 1 - pow(o->beta_1, step);
+    double eps = o->epsilon;
+    const double *restrict m0 = p->opt[0], *restrict u0 = p->opt[1];
+    double *restrict m1 = p->opt_next[0], *restrict u1 = p->opt_next[1];
+    for (R_xlen_t i = 0; i < n; i++) {
+      double m = m0[i] + (g[i] - m0[i]) * b1, decayed = b2 * u0[i], size = fabs(g[i]);
+      double u = (ISNAN(decayed) || ISNAN(size)) ? NAN : (decayed > size ? decayed : size);
+      m1[i] = m;
+      u1[i] = u;
+      out[i] = W(i) - (lr * m) / (correction * (u + eps));
+    }
+    break;
+  }
+  case OPT_ADADELTA: {
+    double rho = o->rho, eps = o->epsilon;
+    const double *restrict a0 = p->opt[0], *restrict d0 = p->opt[1];
+    double *restrict a1 = p->opt_next[0], *restrict d1 = p->opt_next[1];
+    for (R_xlen_t i = 0; i < n; i++) {
+      double accumulated = rho * a0[i] + (1 - rho) * g[i] * g[i];
+      double delta = -sqrt(d0[i] + eps) * g[i] / sqrt(accumulated + eps);
+      a1[i] = accumulated;
+      d1[i] = rho * d0[i] + (1 - rho) * delta * delta;
+      out[i] = W(i) + lr * delta;
+    }
+    break;
+  }
+  default: { /* Ftrl (McMahan et al. 2013): the weight is solved from the linear term */
+    double power = -o->lr_power, l1 = o->l1, shrinkage = o->l2_shrinkage;
+    double l2 = o->l2 + o->beta / (2 * lr);
+    const double *restrict n0 = p->opt[0], *restrict z0 = p->opt[1];
+    double *restrict n1 = p->opt_next[0], *restrict z1 = p->opt_next[1];
+    for (R_xlen_t i = 0; i < n; i++) {
+      double w = W(i), accumulator = n0[i] + g[i] * g[i], scaled = pow(accumulator, power);
+      double z = z0[i] + ((g[i] + 2 * shrinkage * w) - (scaled - pow(n0[i], power)) / lr * w);
+      double clipped = z < -l1 ? -l1 : (z > l1 ? l1 : z);
+      n1[i] = accumulator;
+      z1[i] = z;
+      out[i] = (clipped - z) / (scaled / lr + 2 * l2);
     }
   }
   }
@@ -259,35 +343,13 @@ void apply_constraint(param *p, double *w) {
  * rate. list(new weights, new slots), the slots as given. */
 SEXP selu_optimizer_step(SEXP spec, SEXP weights, SEXP grads, SEXP slots, SEXP iterations,
                          SEXP lr) {
-  optimizer_spec o;
-  memset(&o, 0, sizeof o);
-  SEXP names = Rf_getAttrib(spec, R_NamesSymbol);
-  if (TYPEOF(spec) != VECSXP || TYPEOF(names) != STRSXP || TYPEOF(weights) != VECSXP ||
-      TYPEOF(grads) != VECSXP || XLENGTH(grads) != XLENGTH(weights) || TYPEOF(slots) != VECSXP ||
+  if (TYPEOF(spec) != VECSXP || TYPEOF(weights) != VECSXP || TYPEOF(grads) != VECSXP ||
+      XLENGTH(grads) != XLENGTH(weights) || TYPEOF(slots) != VECSXP ||
       TYPEOF(iterations) != REALSXP || XLENGTH(iterations) != 1 || TYPEOF(lr) != REALSXP ||
       XLENGTH(lr) != 1)
     Rf_error("internal error: selu_optimizer_step's arguments");
-  o.beta_1 = 0.9, o.beta_2 = 0.999, o.epsilon = 1e-7, o.rho = 0.9, o.weight_decay = NA_REAL;
-  for (R_xlen_t i = 0; i < XLENGTH(spec); i++) {
-    const char *key = CHAR(STRING_ELT(names, i));
-    double v = Rf_asReal(VECTOR_ELT(spec, i));
-    if (!strcmp(key, "kind")) o.kind = (int) v;
-    else if (!strcmp(key, "clip")) o.clip = (int) v;
-    else if (!strcmp(key, "clip_value")) o.clip_value = v;
-    else if (!strcmp(key, "weight_decay")) o.weight_decay = v;
-    else if (!strcmp(key, "beta_1")) o.beta_1 = v;
-    else if (!strcmp(key, "beta_2")) o.beta_2 = v;
-    else if (!strcmp(key, "epsilon")) o.epsilon = v;
-    else if (!strcmp(key, "amsgrad")) o.amsgrad = v != 0;
-    else if (!strcmp(key, "momentum")) o.momentum = v;
-    else if (!strcmp(key, "nesterov")) o.nesterov = v != 0;
-    else if (!strcmp(key, "rho")) o.rho = v;
-    else if (!strcmp(key, "centered")) o.centered = v != 0;
-    else if (!strcmp(key, "initial_accumulator_value")) o.initial = v;
-  }
-  if (o.kind < OPT_SGD || o.kind > OPT_ADAGRAD || o.clip < CLIP_NONE || o.clip > CLIP_VALUE)
-    Rf_error("internal error: selu_optimizer_step's spec");
-  o.n_slots = optimizer_slot_count(&o);
+  optimizer_spec o;
+  read_optimizer(spec, &o);
   int n = (int) XLENGTH(weights);
   if (XLENGTH(slots) != o.n_slots) Rf_error("internal error: selu_optimizer_step's slots");
   param *params = (param *) R_alloc(n > 0 ? n : 1, sizeof(param));
@@ -313,7 +375,8 @@ SEXP selu_optimizer_step(SEXP spec, SEXP weights, SEXP grads, SEXP slots, SEXP i
       SEXP kept = TYPEOF(given) == VECSXP && XLENGTH(given) == n ? VECTOR_ELT(given, k) : R_NilValue;
       p->opt[j] = (double *) R_alloc(p->size > 0 ? p->size : 1, sizeof(double));
       if (kept == R_NilValue) {
-        for (R_xlen_t i = 0; i < p->size; i++) p->opt[j][i] = optimizer_initial_slot(&o);
+        double initial = optimizer_initial_slot(&o, j);
+        for (R_xlen_t i = 0; i < p->size; i++) p->opt[j][i] = initial;
       } else if (TYPEOF(kept) == REALSXP && XLENGTH(kept) == p->size) {
         memcpy(p->opt[j], REAL(kept), p->size * sizeof(double));
       } else {
@@ -325,7 +388,9 @@ SEXP selu_optimizer_step(SEXP spec, SEXP weights, SEXP grads, SEXP slots, SEXP i
     }
   }
   clip_gradients(&o, params, n);
-  for (int k = 0; k < n; k++) update_param(&o, &params[k], REAL(lr)[0], REAL(iterations)[0] + 1);
+  double step = REAL(iterations)[0] + 1;
+  optimizer_begin_step(&o, step);
+  for (int k = 0; k < n; k++) update_param(&o, &params[k], REAL(lr)[0], step);
   SEXP result = Rf_list2(new_weights, new_slots);
   UNPROTECT(2);
   return result;

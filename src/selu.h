@@ -22,6 +22,7 @@ SEXP selu_prelu_backward(SEXP x, SEXP alpha, SEXP grad_output);
 SEXP selu_engine_new(SEXP program, SEXP max_rows, SEXP io_bound);
 SEXP selu_engine_load(SEXP ptr, SEXP weights, SEXP slots, SEXP iterations);
 SEXP selu_engine_store(SEXP ptr, SEXP with_slots);
+SEXP selu_engine_iterations(SEXP ptr);
 SEXP selu_engine_step(SEXP ptr, SEXP xs, SEXP ys, SEXP sample_weight, SEXP rows, SEXP lr,
                       SEXP masks, SEXP want_outputs);
 SEXP selu_engine_test(SEXP ptr, SEXP xs, SEXP ys, SEXP sample_weight, SEXP rows);

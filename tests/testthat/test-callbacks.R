@@ -267,6 +267,72 @@ test_that("reduce-LR prints each reduction with verbose", {
   expect_output(fake_fit(callback_reduce_lr_on_plateau(factor = 0.5, patience = 2), rep(1, 4)), NA)
 })
 
+# Runs a learning-rate scheduler's hooks for `epochs` epochs on a fake
+# trainer: the rates each epoch started with.
+scheduler_rates <- function(scheduler, epochs = 4, trainer = fake_trainer(learning_rate = 0.1)) {
+  scheduler$set_trainer(trainer)
+  scheduler$on_train_begin(list())
+  vapply(seq_len(epochs) - 1L, function(epoch) {
+    scheduler$on_epoch_begin(epoch, list())
+    trainer$optimizer$learning_rate
+  }, 0)
+}
+
+test_that("the learning-rate scheduler sets schedule(epoch, lr) at each epoch's start", {
+  # epochs from 0, the current rate passed on
+  halving <- callback_learning_rate_scheduler(function(epoch, lr) if (epoch == 0) lr else lr / 2)
+  expect_identical(scheduler_rates(halving), c(0.1, 0.05, 0.025, 0.0125))
+  # a function of one argument gets the epoch alone
+  expect_identical(scheduler_rates(callback_learning_rate_scheduler(function(epoch) 1 / (epoch + 1))),
+                   c(1, 1 / 2, 1 / 3, 1 / 4))
+  # a function of dots gets both; an integer rate is taken as a double
+  both <- callback_learning_rate_scheduler(function(...) length(list(...)))
+  expect_identical(scheduler_rates(both, 1), 2)
+  # a schedule object is a function of the step: here, of the epoch
+  decay <- learning_rate_schedule_exponential_decay(0.1, decay_steps = 1, decay_rate = 0.5)
+  expect_equal(scheduler_rates(callback_learning_rate_scheduler(decay), 3), c(0.1, 0.05, 0.025))
+  expect_output(print(halving), "^<callback learning_rate_scheduler>$")
+})
+
+test_that("the learning-rate scheduler prints keras's message with verbose", {
+  scheduler <- callback_learning_rate_scheduler(function(epoch, lr) c(0.001, 1e-05, 0.25)[epoch + 1],
+                                                verbose = 1)
+  out <- capture.output(invisible(scheduler_rates(scheduler, 3)))
+  expect_identical(out, c("", "Epoch 1: LearningRateScheduler setting learning rate to 0.001.",
+                          "", "Epoch 2: LearningRateScheduler setting learning rate to 1e-05.",
+                          "", "Epoch 3: LearningRateScheduler setting learning rate to 0.25."))
+  expect_output(invisible(scheduler_rates(callback_learning_rate_scheduler(function(epoch) 1))), NA)
+})
+
+test_that("the learning-rate scheduler refuses a rate that is not one positive number", {
+  for (bad in list(0, -1, NA_real_, Inf, "0.1", c(0.1, 0.2), NULL, list(0.1), TRUE)) {
+    scheduler <- callback_learning_rate_scheduler(function(epoch, lr) bad)
+    expect_error(scheduler_rates(scheduler, 1), class = "selu_error_callback",
+                 "The `schedule` of callback_learning_rate_scheduler\\(\\) must return the learning rate")
+  }
+  scheduler <- callback_learning_rate_scheduler(function(epoch) if (epoch < 2) 0.1 else 0)
+  expect_error(scheduler_rates(scheduler, 3), class = "selu_error_callback",
+               "for epoch 2 it returned a double \\(0\\)")
+})
+
+test_that("fit() with the learning-rate scheduler trains at its rates and records them", {
+  # y = w x with w from 0, one batch of one row an epoch: w <- w + lr 2 (2 - w)
+  model <- keras_model_sequential(input_shape = 1) |>
+    layer_dense(1, use_bias = FALSE, kernel_initializer = "zeros")
+  compile(model, optimizer = optimizer_sgd(0.5), loss = "mse")
+  scheduler <- callback_learning_rate_scheduler(function(epoch, lr) c(0.25, 0.125, lr)[epoch + 1])
+  history <- fit(model, matrix(1), 2, epochs = 3, verbose = 0, callbacks = scheduler)
+  # 0 + 0.25 * 4 = 1; 1 + 0.125 * 2 = 1.25; 1.25 + 0.125 * 1.5 = 1.4375
+  expect_equal(get_weights(model)[[1]], matrix(1.4375))
+  expect_identical(history$metrics$lr, c(0.25, 0.125, 0.125))
+  # an optimizer with a schedule: the two do not mix, as in keras
+  compile(model, optimizer = optimizer_sgd(learning_rate_schedule_inverse_time_decay(0.1, 1, 1)),
+          loss = "mse")
+  expect_error(fit(model, matrix(1), 2, epochs = 1, verbose = 0, callbacks = scheduler),
+               class = "selu_error_callback",
+               "callback_learning_rate_scheduler\\(\\) sets the optimizer's learning rate.*InverseTimeDecay")
+})
+
 test_that("terminate on NaN stops at a batch whose loss is not finite", {
   for (bad in list(NaN, NA_real_, Inf, -Inf)) {
     trainer <- fake_trainer()
@@ -356,6 +422,16 @@ test_that("callback arguments are checked", {
   expect_error(callback_reduce_lr_on_plateau(min_lr = -1), class = "selu_error", regexp = "`min_lr`")
   expect_error(callback_reduce_lr_on_plateau(min_lr = Inf), class = "selu_error", regexp = "`min_lr`")
 
+  expect_error(callback_learning_rate_scheduler(), class = "selu_error", regexp = "`schedule` is missing")
+  expect_error(callback_learning_rate_scheduler(0.1), class = "selu_error",
+               regexp = "`schedule` must be a function of \\(epoch, lr\\) or of \\(epoch\\), not a double")
+  expect_error(callback_learning_rate_scheduler(function() 0.1), class = "selu_error",
+               regexp = "`schedule` must be a function .*, not of no argument")
+  expect_error(callback_learning_rate_scheduler(`if`), class = "selu_error", regexp = "`schedule`")
+  expect_error(callback_learning_rate_scheduler(function(epoch) 1, verbose = -1), class = "selu_error",
+               regexp = "`verbose`")
+  expect_s3_class(callback_learning_rate_scheduler(sqrt), "selu_callback_learning_rate_scheduler")
+
   expect_error(callback_terminate_on_naan(1), class = "selu_error", regexp = "Unknown argument: an unnamed argument")
   expect_error(callback_terminate_on_naan(verbose = 1), class = "selu_error", regexp = "Unknown argument: `verbose`")
 })
@@ -366,6 +442,9 @@ test_that("a built-in callback used before it has a trainer is an internal error
   expect_error(early$on_epoch_end(0, list(val_loss = 1)), class = "selu_error_internal")
   naan <- callback_terminate_on_naan()
   expect_error(capture.output(naan$on_batch_end(0, list(loss = NaN))), class = "selu_error_internal")
+  scheduler <- callback_learning_rate_scheduler(function(epoch) 1)
+  expect_error(scheduler$on_epoch_begin(0, list()), class = "selu_error_internal")
+  expect_error(callback_reduce_lr_on_plateau()$on_train_begin(list()), class = "selu_error_internal")
 })
 
 

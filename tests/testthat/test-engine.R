@@ -133,6 +133,7 @@ test_that("the engine's entry points keep what they allocate through garbage col
     engine <- .Call(C_selu_engine_new, spec, 8L, FALSE)
     .Call(C_selu_engine_load, engine, weights, list(NULL, NULL), 0)
     list(step = .Call(C_selu_engine_step, engine, x, y, NULL, 1:8, 0.01, masks, TRUE),
+         iterations = .Call(C_selu_engine_iterations, engine),
          tested = .Call(C_selu_engine_test, engine, x, y, NULL, 1:8),
          gradients = .Call(C_selu_engine_gradients, engine, x, y, NULL, 1:8, masks),
          stored = .Call(C_selu_engine_store, engine, TRUE),
@@ -149,4 +150,5 @@ test_that("the engine's entry points keep what they allocate through garbage col
   gctorture(FALSE)
   expect_identical(tortured, plain)
   expect_identical(plain$step[[3]], 0L)
+  expect_identical(plain$iterations, 1)
 })

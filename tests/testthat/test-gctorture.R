@@ -35,6 +35,12 @@ test_that("the C entry points survive gctorture on small inputs", {
       .Call(C_selu_optimizer_step, list(kind = 1L, clip = 1L, clip_value = 1, weight_decay = 0.1,
                                         amsgrad = TRUE), list(c(1, 2)), list(c(0.5, -1)),
             list(NULL, NULL, NULL), 3, 0.01),
+      # Nadam's product of its schedule, Ftrl's two slots of different starts
+      .Call(C_selu_optimizer_step, list(kind = 4L, clip = 0L), list(c(1, 2)), list(c(0.5, -1)),
+            list(NULL, NULL), 7, 0.01),
+      .Call(C_selu_optimizer_step, list(kind = 7L, clip = 3L, clip_value = 0.5,
+                                        initial_accumulator_value = 0.1), list(c(1, 2)),
+            list(c(0.5, -1)), list(NULL, list(c(0.1, 0.2))), 0, 0.01),
       .Call(C_selu_penalty, c(0.1, 0.2), c(1, -2), TRUE),
       .Call(C_selu_constrain, 1L, c(2, 0, 1), c(0L, 1L, 0L, 1L), 2L, c(1, 2, 3, 4)),
       .Call(C_selu_kernel_isa, NULL),

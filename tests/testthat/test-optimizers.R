@@ -1,8 +1,10 @@
 # The references are the published update rules of keras >= 2.11
-# (keras/optimizers/{sgd,adam,rmsprop,adagrad}.py, optimizer.py), worked by
-# hand into closed forms for the first steps, and a per-element scalar loop
-# written from the papers' forms for several steps. No Python with
-# TensorFlow or torch is at hand to compare with directly.
+# (keras/optimizers/*.py, optimizer.py), worked by hand into closed forms
+# for the first steps, and a per-element scalar loop written from the
+# papers' forms for several steps; and for Nadam, Adamax, AdamW and Adadelta
+# three steps frozen from torch.optim (where its rule is keras's) or from
+# keras's rules computed on torch tensors (scripts/make-optimizer-references.py,
+# fixtures/optimizers.json). No TensorFlow is at hand to compare with.
 
 one_step <- function(opt, w, g) {
   optimizer_apply(opt, list(w = w), list(w = g))$w
@@ -81,6 +83,77 @@ test_that("Adagrad starts its accumulator at initial_accumulator_value", {
   expect_equal(one_step(optimizer_adagrad(), 1, 0.3), 1 - 0.001 * 0.3 / sqrt(0.19 + 1e-7))
 })
 
+test_that("Nadam's first step and its momentum schedule", {
+  # u_1 = 0.9 * (1 - 0.96 / 2) = 0.468, u_2 = 0.9 * (1 - 0.9216 / 2) = 0.48528;
+  # m = 0.1 g and v / (1 - 0.999) = g^2: without epsilon the step is
+  # lr sign(g) (0.048528 / (1 - 0.468 * 0.48528) + 0.532 / 0.532)
+  g <- c(0.3, -2, 5)
+  step <- 0.01 * (1 + 0.048528 / (1 - 0.468 * 0.48528))
+  expect_equal(one_step(optimizer_nadam(learning_rate = 0.01, epsilon = 0), c(1, 1, 1), g),
+               1 - step * sign(g))
+  expect_named(optimizer_state(optimizer_nadam()), c("iterations", "m", "v"))
+})
+
+test_that("Adamax divides by the decayed largest gradient", {
+  # m = 0.1 g, u = |g|, bias 0.1: lr g / (|g| + eps); with epsilon 0 and a
+  # constant gradient every step is lr sign(g), u staying |g|
+  g <- c(0.3, -2)
+  expect_equal(one_step(optimizer_adamax(learning_rate = 0.1), c(1, 1), g),
+               1 - 0.1 * g / (abs(g) + 1e-7))
+  opt <- optimizer_adamax(learning_rate = 0.1, epsilon = 0)
+  x <- c(1, 1)
+  for (i in 1:4) x <- one_step(opt, x, g)
+  expect_equal(x, 1 - 0.4 * sign(g))
+  expect_equal(optimizer_state(opt)$u$w, abs(g))
+  # a smaller gradient leaves u at beta_2 u
+  one_step(opt, x, g / 10)
+  expect_equal(optimizer_state(opt)$u$w, 0.999 * abs(g))
+})
+
+test_that("AdamW is Adam with its weight decay, which it requires", {
+  g <- c(0.3, -2)
+  adamw <- one_step(optimizer_adamw(learning_rate = 0.01, weight_decay = 0.5), c(1, 2), g)
+  adam <- one_step(optimizer_adam(learning_rate = 0.01, weight_decay = 0.5), c(1, 2), g)
+  expect_identical(adamw, adam)
+  # the default decay 0.004: w (1 - 0.004 lr) first
+  expect_equal(one_step(optimizer_adamw(learning_rate = 0.1, epsilon = 0), 2, 3),
+               2 - 2 * 0.004 * 0.1 - 0.1)
+  expect_identical(optimizer_adamw()$weight_decay, 0.004)
+  expect_error(optimizer_adamw(weight_decay = NULL), class = "selu_error",
+               "`weight_decay` must be a single finite number of at least 0 for AdamW, not NULL")
+  expect_named(optimizer_state(optimizer_adamw(amsgrad = TRUE)), c("iterations", "m", "v", "vhat"))
+})
+
+test_that("Adadelta scales by the ratio of the updates' and the gradients' mean squares", {
+  # rho 0.5, epsilon 1, g = 2: a = 2, delta = -2 / sqrt(3), D = 2 / 3; then
+  # a = 3, delta = -2 sqrt(5 / 3) / 2
+  opt <- optimizer_adadelta(learning_rate = 0.5, rho = 0.5, epsilon = 1)
+  expect_equal(one_step(opt, 1, 2), 1 - 0.5 * 2 / sqrt(3))
+  expect_equal(optimizer_state(opt)$accumulated_delta_var$w, 2 / 3)
+  expect_equal(one_step(opt, 0, 2), -0.5 * sqrt(5 / 3))
+  expect_named(optimizer_state(opt), c("iterations", "accumulated_grad", "accumulated_delta_var"))
+})
+
+test_that("Ftrl solves the weight from its linear term; l1 holds weights at 0", {
+  # n 0.1 + 0.09 = 0.19, z = 0.3 - (sqrt(0.19) - sqrt(0.1)) / lr * w
+  # w = -z / (sqrt(0.19) / lr)
+  opt <- optimizer_ftrl(learning_rate = 0.1)
+  z <- 0.3 - (sqrt(0.19) - sqrt(0.1)) / 0.1 * 2
+  expect_equal(one_step(opt, 2, 0.3), -z * 0.1 / sqrt(0.19))
+  expect_equal(optimizer_state(opt)$accumulator$w, 0.19)
+  expect_equal(optimizer_state(opt)$linear$w, z)
+  # from 0 with no initial accumulation: -lr sign(g), like Adagrad's first step
+  expect_equal(one_step(optimizer_ftrl(learning_rate = 0.1, initial_accumulator_value = 0), c(0, 0),
+                        c(0.3, -2)), c(-0.1, 0.1))
+  # |z| within l1: exactly 0
+  expect_identical(one_step(optimizer_ftrl(learning_rate = 0.1, l1_regularization_strength = 0.5),
+                            0, 0.3), 0)
+  # l2 and beta add to the denominator: 2 l2 + beta / lr
+  expect_equal(one_step(optimizer_ftrl(learning_rate = 0.1, l2_regularization_strength = 0.25,
+                                       beta = 0.1), 0, 0.3),
+               -0.3 / (sqrt(0.19) / 0.1 + 0.5 + 1))
+})
+
 test_that("weight decay shrinks the weights by lr * weight_decay before the step", {
   # 2 - 2 * 0.5 * 0.1 = 1.9, then - 0.1 * 1
   expect_equal(one_step(optimizer_sgd(learning_rate = 0.1, weight_decay = 0.5), 2, 1), 1.8)
@@ -126,7 +199,9 @@ reference_run <- function(kind, config, w, gradient, steps) {
   lr <- config$learning_rate
   n <- length(w)
   groups <- config$groups
-  s1 <- s2 <- s3 <- rep(if (kind == "Adagrad") config$initial_accumulator_value else 0, n)
+  s1 <- rep(if (kind %in% c("Adagrad", "Ftrl")) config$initial_accumulator_value else 0, n)
+  s2 <- s3 <- rep(0, n)
+  product <- 1 # Nadam's u_1 ... u_t
   for (t in seq_len(steps)) {
     g <- gradient(w)
     if (!is.null(config$clipnorm)) {
@@ -150,7 +225,7 @@ reference_run <- function(kind, config, w, gradient, steps) {
         mu <- config$momentum
         s1[i] <- mu * s1[i] - lr * gi
         w[i] <- if (config$nesterov) w[i] + mu * s1[i] - lr * gi else w[i] + s1[i]
-      } else if (kind == "Adam") {
+      } else if (kind %in% c("Adam", "AdamW")) {
         b1 <- config$beta_1
         b2 <- config$beta_2
         s1[i] <- b1 * s1[i] + (1 - b1) * gi
@@ -167,9 +242,42 @@ reference_run <- function(kind, config, w, gradient, steps) {
         step <- lr * gi / sqrt(variance + config$epsilon)
         s3[i] <- config$momentum * s3[i] + step
         w[i] <- w[i] - s3[i]
-      } else {
+      } else if (kind == "Adagrad") {
         s1[i] <- s1[i] + gi^2
         w[i] <- w[i] - lr * gi / sqrt(s1[i] + config$epsilon)
+      } else if (kind == "Nadam") {
+        # Dozat's schedule u_t, the product of u_1 ... u_t, bias-corrected v
+        b1 <- config$beta_1
+        b2 <- config$beta_2
+        u_now <- b1 * (1 - 0.96^t / 2)
+        u_next <- b1 * (1 - 0.96^(t + 1) / 2)
+        if (i == 1) product <- product * u_now
+        s1[i] <- b1 * s1[i] + (1 - b1) * gi
+        s2[i] <- b2 * s2[i] + (1 - b2) * gi^2
+        m_bar <- u_next * s1[i] / (1 - product * u_next) + (1 - u_now) * gi / (1 - product)
+        w[i] <- w[i] - lr * m_bar / (sqrt(s2[i] / (1 - b2^t)) + config$epsilon)
+      } else if (kind == "Adamax") {
+        b1 <- config$beta_1
+        s1[i] <- b1 * s1[i] + (1 - b1) * gi
+        s2[i] <- max(config$beta_2 * s2[i], abs(gi))
+        w[i] <- w[i] - lr / (1 - b1^t) * s1[i] / (s2[i] + config$epsilon)
+      } else if (kind == "Adadelta") {
+        rho <- config$rho
+        eps <- config$epsilon
+        s1[i] <- rho * s1[i] + (1 - rho) * gi^2
+        delta <- -sqrt(s2[i] + eps) / sqrt(s1[i] + eps) * gi
+        s2[i] <- rho * s2[i] + (1 - rho) * delta^2
+        w[i] <- w[i] + lr * delta
+      } else {
+        # FTRL-Proximal: the accumulator n in s1, the linear term z in s2
+        p <- -config$learning_rate_power
+        l1 <- config$l1_regularization_strength
+        n_new <- s1[i] + gi^2
+        s2[i] <- s2[i] + gi + 2 * config$l2_shrinkage_regularization_strength * w[i] -
+          (n_new^p - s1[i]^p) * w[i] / lr
+        s1[i] <- n_new
+        w[i] <- (min(max(s2[i], -l1), l1) - s2[i]) /
+          (n_new^p / lr + 2 * config$l2_regularization_strength + config$beta / lr)
       }
     }
   }
@@ -203,10 +311,34 @@ test_that("five steps agree with the per-element reference for every option", {
                          centered = FALSE, weight_decay = 0.2, clipvalue = 1)),
     list("Adagrad", list(learning_rate = 0.1, initial_accumulator_value = 0.1, epsilon = 1e-7)),
     list("Adagrad", list(learning_rate = 0.1, initial_accumulator_value = 0, epsilon = 1e-3,
-                         weight_decay = 0.05, clipnorm = 0.5))
+                         weight_decay = 0.05, clipnorm = 0.5)),
+    list("Nadam", list(learning_rate = 0.1, beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7)),
+    list("Nadam", list(learning_rate = 0.05, beta_1 = 0.6, beta_2 = 0.8, epsilon = 0.01,
+                       weight_decay = 0.1, clipnorm = 1)),
+    list("Adamax", list(learning_rate = 0.1, beta_1 = 0.9, beta_2 = 0.999, epsilon = 1e-7)),
+    list("Adamax", list(learning_rate = 0.1, beta_1 = 0.5, beta_2 = 0.6, epsilon = 0.1,
+                        weight_decay = 0.2, clipvalue = 2)),
+    list("AdamW", list(learning_rate = 0.1, weight_decay = 0.004, beta_1 = 0.9, beta_2 = 0.999,
+                       epsilon = 1e-7, amsgrad = FALSE)),
+    list("AdamW", list(learning_rate = 0.1, weight_decay = 0.3, beta_1 = 0.7, beta_2 = 0.8,
+                       epsilon = 1e-7, amsgrad = TRUE, global_clipnorm = 3)),
+    list("Adadelta", list(learning_rate = 1, rho = 0.95, epsilon = 1e-7)),
+    list("Adadelta", list(learning_rate = 0.5, rho = 0.6, epsilon = 1e-3, weight_decay = 0.1,
+                          clipnorm = 2)),
+    list("Ftrl", list(learning_rate = 0.1, learning_rate_power = -0.5,
+                      initial_accumulator_value = 0.1, l1_regularization_strength = 0,
+                      l2_regularization_strength = 0, l2_shrinkage_regularization_strength = 0,
+                      beta = 0)),
+    # l1 0.5 holds some weights at exactly 0
+    list("Ftrl", list(learning_rate = 0.2, learning_rate_power = -0.7,
+                      initial_accumulator_value = 0.5, l1_regularization_strength = 0.5,
+                      l2_regularization_strength = 0.1, l2_shrinkage_regularization_strength = 0.05,
+                      beta = 0.3, weight_decay = 0.1, clipvalue = 3))
   )
   constructors <- list(SGD = optimizer_sgd, Adam = optimizer_adam, RMSprop = optimizer_rmsprop,
-                       Adagrad = optimizer_adagrad)
+                       Adagrad = optimizer_adagrad, Nadam = optimizer_nadam,
+                       Adamax = optimizer_adamax, AdamW = optimizer_adamw,
+                       Adadelta = optimizer_adadelta, Ftrl = optimizer_ftrl)
   for (case in cases) {
     kind <- case[[1]]
     config <- case[[2]]
@@ -379,8 +511,17 @@ test_that("as_optimizer takes an optimizer or a name, as keras", {
   expect_s3_class(as_optimizer("SGD"), "selu_optimizer_sgd")
   expect_identical(get_config(as_optimizer("adagrad")), get_config(optimizer_adagrad()))
   expect_identical(get_config(as_optimizer("rmsprop")), get_config(optimizer_rmsprop()))
-  expect_error(as_optimizer("nadam"), class = "selu_error",
-               "`optimizer` must be an optimizer.*\"sgd\", \"adam\", \"rmsprop\", \"adagrad\"")
+  expect_error(as_optimizer("lion"), class = "selu_error", paste0(
+    "`optimizer` must be an optimizer.*\"sgd\", \"adam\", \"rmsprop\", \"adagrad\", ",
+    "\"nadam\", \"adamax\", \"adadelta\", \"ftrl\", not the string \"lion\""))
+  # keras 2.13 has no name for AdamW
+  expect_error(as_optimizer("adamw"), class = "selu_error", "`optimizer`")
+  for (name in c("nadam", "Adamax", "ADADELTA", "ftrl")) {
+    opt <- as_optimizer(name)
+    expect_identical(tolower(attr(get_config(opt), "class_name")), tolower(name))
+    expect_identical(get_config(opt), get_config(optimizer_constructors[[attr(get_config(opt),
+                                                                              "class_name")]]()))
+  }
   expect_error(as_optimizer(NULL), class = "selu_error", "`optimizer`.*NULL")
   expect_error(as_optimizer(c("adam", "sgd"), arg = "opt"), class = "selu_error", "`opt` must")
   expect_error(as_optimizer(structure(list(), class = "selu_optimizer")), class = "selu_error",
@@ -425,8 +566,8 @@ test_that("constructor arguments are checked", {
 test_that("configurations are checked", {
   expect_error(optimizer_from_config(list(learning_rate = 1)), class = "selu_error",
                "`config` must be an optimizer's configuration")
-  expect_error(optimizer_from_config(structure(list(), class_name = "Nadam")), class = "selu_error",
-               "`config`.*\"SGD\", \"Adam\", \"RMSprop\", \"Adagrad\"")
+  expect_error(optimizer_from_config(structure(list(), class_name = "Lion")), class = "selu_error",
+               "`config`.*\"SGD\", \"Adam\", \"RMSprop\", \"Adagrad\", \"Nadam\"")
   expect_error(optimizer_from_config(get_config(layer_activation_selu())), class = "selu_error", "`config`")
   expect_error(optimizer_from_config(structure(list(decay = 0), class_name = "SGD")),
                class = "selu_error", "`config` of an SGD optimizer may only have the keys")
@@ -495,4 +636,158 @@ test_that("optimizer_set_state checks the state", {
   bad_m$m <- list(b = 1)
   expect_error(optimizer_set_state(opt, bad_m), class = "selu_error", "`state\\$v`")
   expect_identical(optimizer_state(opt), state)
+})
+
+test_that("the new rules step as torch.optim and keras's rules on torch tensors (frozen)", {
+  fixture <- jsonlite::fromJSON(test_path("fixtures", "optimizers.json"), simplifyVector = TRUE,
+                                simplifyDataFrame = FALSE)
+  expect_setequal(vapply(fixture$cases, `[[`, "", "class_name"),
+                  c("Nadam", "Adamax", "AdamW", "Adadelta"))
+  for (case in fixture$cases) {
+    opt <- optimizer_from_config(structure(case$config, class_name = case$class_name))
+    weights <- case$weights
+    for (k in seq_along(case$steps)) {
+      weights <- optimizer_apply(opt, weights, case$gradients[[k]])
+      for (key in names(weights)) {
+        expect_equal(weights[[key]], case$steps[[k]][[key]], tolerance = 1e-12,
+                     info = paste(case$label, case$reference, "step", k, key))
+      }
+    }
+  }
+})
+
+test_that("the new optimizers' configurations have keras's keys and rebuild them", {
+  base <- c("name", "weight_decay", "clipnorm", "global_clipnorm", "clipvalue", "use_ema",
+            "ema_momentum", "ema_overwrite_frequency", "jit_compile", "is_legacy_optimizer",
+            "learning_rate")
+  expect_named(get_config(optimizer_nadam()), c(base, "beta_1", "beta_2", "epsilon"))
+  expect_named(get_config(optimizer_adamax()), c(base, "beta_1", "beta_2", "epsilon"))
+  expect_named(get_config(optimizer_adamw()), c(base, "beta_1", "beta_2", "epsilon", "amsgrad"))
+  expect_named(get_config(optimizer_adadelta()), c(base, "rho", "epsilon"))
+  expect_named(get_config(optimizer_ftrl()), c(base, "learning_rate_power",
+    "initial_accumulator_value", "l1_regularization_strength", "l2_regularization_strength",
+    "l2_shrinkage_regularization_strength", "beta"))
+  # keras 2.13's defaults
+  expect_identical(get_config(optimizer_adadelta())[c("learning_rate", "rho", "epsilon")],
+                   list(learning_rate = 0.001, rho = 0.95, epsilon = 1e-07))
+  expect_identical(unlist(get_config(optimizer_ftrl())[c("learning_rate", "learning_rate_power",
+                                                         "initial_accumulator_value", "beta")]),
+                   c(learning_rate = 0.001, learning_rate_power = -0.5,
+                     initial_accumulator_value = 0.1, beta = 0))
+  expect_identical(get_config(optimizer_adamw())$weight_decay, 0.004)
+  for (opt in list(optimizer_nadam(), optimizer_adamax(), optimizer_adamw(),
+                   optimizer_adadelta(), optimizer_ftrl())) {
+    class_name <- attr(get_config(opt), "class_name")
+    expect_identical(get_config(opt)$name, class_name)
+    expect_s3_class(opt, paste0("selu_optimizer_", tolower(class_name)))
+  }
+  optimizers <- list(
+    optimizer_nadam(0.3, beta_1 = 0.5, beta_2 = 0.6, epsilon = 0, clipnorm = 1, name = "n"),
+    optimizer_adamax(0.2, beta_1 = 0.1, beta_2 = 0.2, epsilon = 2, weight_decay = 0.1),
+    optimizer_adamw(0.4, weight_decay = 0, amsgrad = TRUE, global_clipnorm = 3),
+    optimizer_adadelta(1, rho = 0.5, epsilon = 0.1, clipvalue = 2),
+    optimizer_ftrl(0.5, learning_rate_power = 0, initial_accumulator_value = 0,
+                   l1_regularization_strength = 1, l2_regularization_strength = 2,
+                   l2_shrinkage_regularization_strength = 3, beta = 4)
+  )
+  for (opt in optimizers) {
+    rebuilt <- optimizer_from_config(get_config(opt))
+    expect_identical(class(rebuilt), class(opt))
+    expect_identical(get_config(rebuilt), get_config(opt))
+  }
+  # keras writes AdamW's required decay; without it the configuration fails
+  config <- get_config(optimizer_adamw())
+  config["weight_decay"] <- list(NULL)
+  expect_error(optimizer_from_config(config), class = "selu_error", "In `config`: `weight_decay`")
+})
+
+test_that("the new optimizers' arguments are checked", {
+  expect_error(optimizer_nadam(beta_1 = 1), class = "selu_error", "`beta_1`")
+  expect_error(optimizer_nadam(epsilon = -1), class = "selu_error", "`epsilon`")
+  expect_error(optimizer_adamax(beta_2 = NA), class = "selu_error", "`beta_2`")
+  expect_error(optimizer_adamw(weight_decay = -0.1), class = "selu_error", "`weight_decay`")
+  expect_error(optimizer_adamw(amsgrad = NA), class = "selu_error", "`amsgrad`")
+  expect_error(optimizer_adadelta(rho = 1), class = "selu_error", "`rho` must be a single number in")
+  expect_error(optimizer_ftrl(learning_rate_power = 0.5), class = "selu_error",
+               "`learning_rate_power` must be a single finite number of at most 0")
+  for (arg in c("initial_accumulator_value", "l1_regularization_strength",
+                "l2_regularization_strength", "l2_shrinkage_regularization_strength", "beta")) {
+    expect_error(do.call(optimizer_ftrl, stats::setNames(list(-1), arg)), class = "selu_error",
+                 sprintf("`%s` must be a single finite number of at least 0", arg))
+  }
+  expect_error(optimizer_ftrl(momentum = 0.9), class = "selu_error", "Unknown argument: `momentum`")
+})
+
+test_that("keras 2's `lr` is taken with a warning; `decay` is refused for a schedule", {
+  expect_warning(opt <- optimizer_adam(lr = 0.01), class = "selu_warning_deprecated",
+                 "`lr` is deprecated.*use `learning_rate`")
+  expect_identical(opt$learning_rate, 0.01)
+  for (make in list(optimizer_sgd, optimizer_rmsprop, optimizer_adagrad, optimizer_nadam,
+                    optimizer_adamax, optimizer_adamw, optimizer_adadelta, optimizer_ftrl)) {
+    expect_warning(opt <- make(lr = 0.25), class = "selu_warning_deprecated")
+    expect_identical(opt$learning_rate, 0.25)
+    expect_error(make(decay = 0.01), class = "selu_error",
+                 "`decay` is an argument of keras 2's legacy optimizers.*learning_rate_schedule_")
+  }
+  expect_error(optimizer_sgd(learning_rate = 0.1, lr = 0.2), class = "selu_error",
+               "Give the learning rate once, as `learning_rate`: `lr` is its deprecated name")
+  expect_error(optimizer_sgd(0.1, lr = 0.2), class = "selu_error", "`lr`")
+  expect_error(optimizer_sgd(lr = 0.2, lr = 0.3), class = "selu_error", "`lr`")
+  # a bad `lr` is named as given, before any warning
+  expect_no_warning(expect_error(optimizer_sgd(lr = -1), class = "selu_error",
+                                 "`lr` must be a single positive finite number"))
+  expect_error(suppressWarnings(optimizer_sgd(lr = 0.1, momentum = 0.9, foo = 1)),
+               class = "selu_error", "Unknown argument: `foo`")
+  # keras 2's legacy decay, lr / (1 + decay * iterations), is the inverse time schedule
+  schedule <- learning_rate_schedule_inverse_time_decay(0.1, decay_steps = 1, decay_rate = 0.01)
+  expect_equal(schedule(0:2), 0.1 / (1 + 0.01 * 0:2))
+})
+
+# A small regression network, the same weights each time, compiled with `optimizer`.
+small_model <- function(optimizer) {
+  set.seed(5)
+  model <- keras_model_sequential(input_shape = 3) |>
+    layer_dense(5, activation = "selu", kernel_initializer = "lecun_normal", name = "hidden") |>
+    layer_dense(1, name = "out")
+  compile(model, optimizer = optimizer, loss = "mse")
+}
+
+small_data <- function() {
+  set.seed(6)
+  x <- matrix(rnorm(120), 40, 3)
+  list(x = x, y = x %*% c(1, -0.5, 0.25) + 0.1)
+}
+
+new_optimizers <- list(
+  nadam = function() optimizer_nadam(0.01),
+  adamax = function() optimizer_adamax(0.02),
+  adamw = function() optimizer_adamw(0.01),
+  adadelta = function() optimizer_adadelta(1),
+  ftrl = function() optimizer_ftrl(0.1),
+  nadam_by_name = function() "nadam"
+)
+
+test_that("a model trains with each new optimizer, and resumes exactly after save and load", {
+  data <- small_data()
+  for (name in names(new_optimizers)) {
+    model <- small_model(new_optimizers[[name]]())
+    history <- fit(model, data$x, data$y, epochs = 15, batch_size = 8, verbose = 0)
+    loss <- history$metrics$loss
+    expect_lt(loss[15], 0.75 * loss[1], label = paste(name, "final loss"))
+    expect_null(history$metrics$lr)
+
+    straight <- small_model(new_optimizers[[name]]())
+    fit(straight, data$x, data$y, epochs = 4, batch_size = 16, shuffle = FALSE, verbose = 0)
+    first <- small_model(new_optimizers[[name]]())
+    fit(first, data$x, data$y, epochs = 2, batch_size = 16, shuffle = FALSE, verbose = 0)
+    path <- withr::local_tempfile(fileext = ".rds")
+    save_model(first, path)
+    resumed <- load_model(path)
+    expect_identical(get_config(selu:::model_state(resumed)$compiled$optimizer),
+                     get_config(selu:::model_state(first)$compiled$optimizer))
+    fit(resumed, data$x, data$y, epochs = 2, batch_size = 16, shuffle = FALSE, verbose = 0)
+    expect_identical(get_weights(resumed), get_weights(straight), label = name)
+    expect_identical(optimizer_state(selu:::model_state(resumed)$compiled$optimizer),
+                     optimizer_state(selu:::model_state(straight)$compiled$optimizer), label = name)
+  }
 })
