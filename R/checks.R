@@ -10,6 +10,15 @@ selu_abort <- function(message, kind = "argument", call = NULL) {
   stop(cond)
 }
 
+# A warning likewise: class `selu_warning_<kind>` and `selu_warning`.
+selu_warn <- function(message, kind = "argument", call = NULL) {
+  cond <- structure(
+    class = c(paste0("selu_warning_", kind), "selu_warning", "warning", "condition"),
+    list(message = message, call = call)
+  )
+  warning(cond)
+}
+
 # A short description of any R object, for error messages.
 describe <- function(x) {
   if (is.null(x)) return("NULL")

@@ -197,12 +197,17 @@ check_target_data <- function(who, y, output_shape, arg, output, call) {
     }
     abort("`%s` has shape %s, but %s.", arg, format_shape(shape), owner_shape())
   }
-  if (kind == "probabilities") {
-    outside <- which(y < 0 | y > 1)[1]
-    if (!is.na(outside)) {
-      abort("`%s` must hold values between 0 and 1 for %s, not %s.", arg, who,
-            format(y[outside]))
+  if (kind == "probabilities" && any(y < 0 | y > 1)) {
+    range <- sprintf("from %s to %s", format(min(y)), format(max(y)))
+    # keras computes the cross-entropy of any targets (its own tests give it 0
+    # to 9); AUC takes labels in [0, 1] only
+    if (who != "binary_crossentropy") {
+      abort("`%s` must hold values between 0 and 1 for %s, not values %s.", arg, who, range)
     }
+    selu_warn(sprintf(paste(
+      "`%s` holds values outside [0, 1] (%s), where %s takes probabilities,",
+      "usually 0 and 1: the loss is computed on the values given, as keras does."),
+      arg, range, who), call = call)
   }
   dims <- if (fits(out_rest)) shape else c(shape, 1L)
   if (length(dims) == 1) dims <- c(dims, 1L)
@@ -298,7 +303,9 @@ make_loss <- function(kind, params, name, y_true, y_pred, call) {
 #' * `loss_huber()` (`"huber"`, `"huber_loss"`): \eqn{x^2 / 2} for
 #'   \eqn{|x| \le \delta}, \eqn{\delta |x| - \delta^2 / 2} beyond.
 #' * `loss_binary_crossentropy()`: \eqn{-(y \log p + (1 - y) \log(1 - p))}
-#'   for each value, targets between 0 and 1.
+#'   for each value, targets between 0 and 1. Targets outside \[0, 1\] give
+#'   a warning (of class `selu_warning`), and the loss is computed on them
+#'   as given, as keras computes it.
 #' * `loss_categorical_crossentropy()`: \eqn{-\sum_k y_k \log p_k} over the
 #'   last axis, one-hot targets (or any probabilities). As keras, each row of
 #'   predictions is first divided by its sum.
