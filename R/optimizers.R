@@ -117,35 +117,41 @@ check_non_negative <- function(x, arg, call) {
 #' Each step, for every weight \eqn{w} and its gradient \eqn{g}:
 #' 1. Gradients are clipped, by one rule (the first given, as in keras):
 #'    `clipnorm` scales each gradient to a Euclidean norm of at most
-#'    `clipnorm`, \eqn{g \cdot c / \max(\|g\|, c)} (`tf.clip_by_norm`);
-#'    `global_clipnorm` scales all gradients by one factor, so that the norm
-#'    of all of them together is at most `global_clipnorm`
-#'    (`tf.clip_by_global_norm`; a non-finite norm makes every gradient
-#'    `NaN`, as there); `clipvalue` clips each element to
+#'    `clipnorm`, \eqn{g c / \max(\|g\|, c)}{g * c / max(||g||, c)}
+#'    (`tf.clip_by_norm`); `global_clipnorm` scales all gradients by one
+#'    factor, so that the norm of all of them together is at most
+#'    `global_clipnorm` (`tf.clip_by_global_norm`; a non-finite norm makes
+#'    every gradient `NaN`, as there); `clipvalue` clips each element to
 #'    \eqn{[-c, c]}.
-#' 2. With `weight_decay` \eqn{\lambda}: \eqn{w \leftarrow w - \lambda \eta w},
-#'    \eqn{\eta} the learning rate (decoupled weight decay).
+#' 2. With `weight_decay` \eqn{\lambda}: \eqn{w \leftarrow w - \lambda \eta
+#'    w}{w <- w - lambda * eta * w}, \eqn{\eta} the learning rate (decoupled
+#'    weight decay).
 #' 3. The update, with slot variables starting at 0:
-#'    * SGD: \eqn{w \leftarrow w - \eta g}; with momentum \eqn{\mu > 0},
-#'      \eqn{v \leftarrow \mu v - \eta g}, then \eqn{w \leftarrow w + v}, or
-#'      with `nesterov` \eqn{w \leftarrow w + \mu v - \eta g}.
+#'    * SGD: \eqn{w \leftarrow w - \eta g}{w <- w - eta * g}; with momentum
+#'      \eqn{\mu > 0}, \eqn{v \leftarrow \mu v - \eta g}{v <- mu * v - eta *
+#'      g}, then \eqn{w \leftarrow w + v}{w <- w + v}, or with `nesterov`
+#'      \eqn{w \leftarrow w + \mu v - \eta g}{w <- w + mu * v - eta * g}.
 #'    * Adam (Kingma and Ba 2015), at step \eqn{t} (1 for the first):
-#'      \eqn{m \leftarrow m + (1 - \beta_1)(g - m)},
-#'      \eqn{v \leftarrow v + (1 - \beta_2)(g^2 - v)},
-#'      \eqn{w \leftarrow w - \eta_t m / (\sqrt{v} + \epsilon)} with
-#'      \eqn{\eta_t = \eta \sqrt{1 - \beta_2^t} / (1 - \beta_1^t)}; with
-#'      `amsgrad` (Reddi, Kale and Kumar 2018) \eqn{\hat v \leftarrow
-#'      \max(\hat v, v)} takes the place of \eqn{v}. \eqn{\epsilon} is the
+#'      \eqn{m \leftarrow m + (1 - \beta_1)(g - m)}{m <- m + (1 - beta_1) *
+#'      (g - m)}, \eqn{v \leftarrow v + (1 - \beta_2)(g^2 - v)}{v <- v + (1 -
+#'      beta_2) * (g^2 - v)}, \eqn{w \leftarrow w - \eta_t m / (\sqrt{v} +
+#'      \epsilon)}{w <- w - eta_t * m / (sqrt(v) + epsilon)} with
+#'      \eqn{\eta_t = \eta \sqrt{1 - \beta_2^t} / (1 - \beta_1^t)}{eta_t =
+#'      eta * sqrt(1 - beta_2^t) / (1 - beta_1^t)}; with `amsgrad` (Reddi,
+#'      Kale and Kumar 2018) \eqn{\hat v \leftarrow \max(\hat v, v)}{v_hat <-
+#'      max(v_hat, v)} takes the place of \eqn{v}. \eqn{\epsilon} is the
 #'      "epsilon hat" of the paper.
-#'    * RMSprop (Hinton 2012): \eqn{a \leftarrow \rho a + (1 - \rho) g^2};
-#'      \eqn{d = a + \epsilon}, or when `centered`, with
-#'      \eqn{b \leftarrow \rho b + (1 - \rho) g}, \eqn{d = a - b^2 +
-#'      \epsilon}; \eqn{w \leftarrow w - \eta g / \sqrt{d}}, or with momentum
-#'      \eqn{\mu > 0}, \eqn{u \leftarrow \mu u + \eta g / \sqrt{d}} and
-#'      \eqn{w \leftarrow w - u}.
+#'    * RMSprop (Hinton 2012): \eqn{a \leftarrow \rho a + (1 - \rho) g^2}{a
+#'      <- rho * a + (1 - rho) * g^2}; \eqn{d = a + \epsilon}, or when
+#'      `centered`, with \eqn{b \leftarrow \rho b + (1 - \rho) g}{b <- rho *
+#'      b + (1 - rho) * g}, \eqn{d = a - b^2 + \epsilon}; \eqn{w \leftarrow w
+#'      - \eta g / \sqrt{d}}{w <- w - eta * g / sqrt(d)}, or with momentum
+#'      \eqn{\mu > 0}, \eqn{u \leftarrow \mu u + \eta g / \sqrt{d}}{u <- mu *
+#'      u + eta * g / sqrt(d)} and \eqn{w \leftarrow w - u}{w <- w - u}.
 #'    * Adagrad (Duchi, Hazan and Singer 2011): the accumulator starts at
-#'      `initial_accumulator_value`; \eqn{s \leftarrow s + g^2},
-#'      \eqn{w \leftarrow w - \eta g / \sqrt{s + \epsilon}}.
+#'      `initial_accumulator_value`; \eqn{s \leftarrow s + g^2}{s <- s +
+#'      g^2}, \eqn{w \leftarrow w - \eta g / \sqrt{s + \epsilon}}{w <- w - eta
+#'      * g / sqrt(s + epsilon)}.
 #'
 #' Computation is in double precision (keras uses float32). keras's
 #' arguments for a moving average of the weights (`use_ema`,
