@@ -216,14 +216,14 @@ check_path <- function(filepath, call) {
 
 # Writes to a temporary file beside the target, then renames it over the
 # target: the target is the old file or the whole new one, never a part.
-# `write(data, path)` writes the temporary file.
-write_atomically <- function(data, filepath, call, write = write_rds_file) {
+# `write(data, path)` writes the temporary file; errors name `arg`.
+write_atomically <- function(data, filepath, call, write = write_rds_file, arg = "filepath") {
   temp <- tempfile(paste0(".", basename(filepath), "-"), tmpdir = dirname(filepath),
                    fileext = ".tmp")
   on.exit(if (file.exists(temp)) unlink(temp), add = TRUE)
   failed <- function(e) {
-    selu_abort(sprintf("Could not write `filepath` \"%s\": %s; an existing file was left as it was.",
-                       filepath, conditionMessage(e)), kind = "file", call = call)
+    selu_abort(sprintf("Could not write `%s` \"%s\": %s; an existing file was left as it was.",
+                       arg, filepath, conditionMessage(e)), kind = "file", call = call)
   }
   tryCatch(write(data, temp), error = failed, warning = failed)
   if (!suppressWarnings(file.rename(temp, filepath))) {
@@ -231,10 +231,15 @@ write_atomically <- function(data, filepath, call, write = write_rds_file) {
   }
 }
 
-# The one place a file is written, so that tests can make it fail.
-# Uncompressed, so that every byte is needed to read it back: a file cut
-# short anywhere fails to load (a gzip stream cut in its trailer still reads).
+# The two places files are written (R data and text), so that tests can
+# make them fail.
+# R data uncompressed, so that every byte is needed to read it back: a file
+# cut short anywhere fails to load (a gzip stream cut in its trailer still
+# reads).
 write_rds_file <- function(data, path) saveRDS(data, path, version = 3, compress = FALSE)
+
+# Text as it is, in UTF-8, without R's translation of line ends.
+write_text_file <- function(text, path) writeBin(charToRaw(enc2utf8(text)), path)
 
 saved_model_data <- function(model) {
   self <- model_state(model)
