@@ -87,9 +87,13 @@ check_mode <- function(mode, call) {
   mode
 }
 
-# The monitored quantity in an epoch's logs, or NULL. keras warns when it is
-# missing; here a message says so, once a training run.
-monitor_reader <- function(monitor, what) {
+# The monitored quantity in the logs, or NULL. keras warns each time it is
+# missing; here `tell(logs)` says so once a training run (by default a
+# message in keras's words, with `what` the callback's action).
+monitor_reader <- function(monitor, what, tell = function(logs) {
+  message(sprintf("%s is conditioned on metric `%s` which is not available. Available metrics are: %s",
+                  what, monitor, paste(names(logs), collapse = ", ")))
+}) {
   told <- FALSE
   list(
     reset = function() told <<- FALSE,
@@ -98,8 +102,7 @@ monitor_reader <- function(monitor, what) {
       if (is.numeric(value) && length(value) == 1) return(as.double(value))
       if (!told) {
         told <<- TRUE
-        message(sprintf("%s is conditioned on metric `%s` which is not available. Available metrics are: %s",
-                        what, monitor, paste(names(logs), collapse = ", ")))
+        tell(logs)
       }
       NULL
     }
@@ -595,7 +598,13 @@ callback_model_checkpoint <- function(filepath, monitor = "val_loss", verbose = 
   epochs_unsaved <- 0L
   batches_unsaved <- 0L
   current_epoch <- 0L
-  told <- FALSE
+  reader <- monitor_reader(monitor, tell = function(logs) {
+    selu_warn(sprintf(paste(
+      "Can save best model only with `monitor` \"%s\" available, skipping: the logs have",
+      "%s. Nothing is saved while it is missing."), monitor, paste(names(logs), collapse = ", ")),
+      kind = "monitor", call = call)
+  })
+  format_best <- function(value) format_python_value(value, ".5f", integer = FALSE)
 
   # The file name for the logs of an epoch (and batch), both from 0.
   file_name <- function(epoch, batch, logs) {
@@ -634,20 +643,11 @@ callback_model_checkpoint <- function(filepath, monitor = "val_loss", verbose = 
     }
     if (!save_best_only) {
       say(epoch, sprintf("saving model to %s", path))
-      return(write(path))
-    }
-    current <- if (is.list(logs)) logs[[monitor]]
-    if (!(is.numeric(current) && length(current) == 1)) {
-      if (!told) {
-        told <<- TRUE
-        selu_warn(sprintf(paste(
-          "Can save best model only with `monitor` \"%s\" available, skipping: the logs of",
-          "%s have %s. Nothing is saved while it is missing."), monitor, where(epoch, batch),
-          paste(names(logs), collapse = ", ")), kind = "monitor", call = call)
-      }
+      write(path)
       return(invisible())
     }
-    format_best <- function(value) format_python_value(value, ".5f", integer = FALSE)
+    current <- reader$read(logs)
+    if (is.null(current)) return(invisible())
     # keras's monitor_op: NaN never improves
     if (isTRUE(if (maximize) current > best else current < best)) {
       say(epoch, sprintf("%s improved from %s to %s, saving model to %s", monitor,
@@ -663,7 +663,7 @@ callback_model_checkpoint <- function(filepath, monitor = "val_loss", verbose = 
   new_callback(
     "model_checkpoint",
     set_trainer = function(trainer) trainer <<- trainer,
-    on_train_begin = function(logs = NULL) told <<- FALSE,
+    on_train_begin = function(logs = NULL) reader$reset(),
     on_epoch_begin = function(epoch, logs = NULL) current_epoch <<- epoch,
     on_epoch_end = function(epoch, logs = NULL) {
       epochs_unsaved <<- epochs_unsaved + 1L
@@ -734,7 +734,7 @@ callback_model_checkpoint <- function(filepath, monitor = "val_loss", verbose = 
 callback_csv_logger <- function(filename, separator = ",", append = FALSE) {
   call <- sys.call()
   if (missing(filename)) abort_missing("filename", "the path of the CSV file to write", call = call)
-  filename <- check_string(filename, "filename", call = call)
+  filename <- check_path(filename, call, arg = "filename")
   if (!(is.character(separator) && length(separator) == 1 && !is.na(separator) &&
         nchar(separator) == 1 && !separator %in% c("\"", "\r", "\n"))) {
     selu_abort(sprintf("`separator` must be one character, not a quote or a line break, not %s.",
@@ -756,14 +756,7 @@ callback_csv_logger <- function(filename, separator = ",", append = FALSE) {
   new_callback(
     "csv_logger",
     on_train_begin = function(logs = NULL) {
-      if (dir.exists(filename)) {
-        selu_abort(sprintf("`filename` \"%s\" is a directory, not a file.", filename),
-                   kind = "file", call = call)
-      }
-      if (!dir.exists(dirname(filename))) {
-        selu_abort(sprintf("`filename` \"%s\" is in a directory that does not exist, \"%s\".",
-                           filename, dirname(filename)), kind = "file", call = call)
-      }
+      check_file_place(filename, "filename", call)
       keys <<- NULL
       text <<- if (append && file.exists(filename)) read_text_file(filename) else ""
       # a last line without its end gets one, so that rows start on their own
@@ -776,20 +769,14 @@ callback_csv_logger <- function(filename, separator = ",", append = FALSE) {
         if (!any(startsWith(keys, "val_"))) keys <<- c(keys, paste0("val_", keys))
         if (!nzchar(text)) text <<- paste0(text, row(c("epoch", keys)))
       }
-      values <- vapply(keys, function(key) csv_value(logs[[key]]), "")
+      # the numbers of the logs as Python's str() of a float; NA where missing
+      values <- vapply(keys, function(key) {
+        if (is.null(logs[[key]])) "NA" else python_repr(logs[[key]])
+      }, "")
       text <<- paste0(text, row(c(format(epoch, scientific = FALSE), values)))
       write()
     }
   )
-}
-
-# A value of the logs as keras's CSVLogger writes it: a number as Python's
-# str() of a float, several as "[a, b]", a missing one as NA.
-csv_value <- function(value) {
-  if (is.null(value)) return("NA")
-  if (is.character(value) && length(value) == 1) return(value)
-  if (is.numeric(value) && length(value) == 1) return(python_repr(value))
-  sprintf("[%s]", paste(if (is.numeric(value)) python_repr(value) else value, collapse = ", "))
 }
 
 read_text_file <- function(path) {

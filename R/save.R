@@ -169,16 +169,23 @@ check_model_arg <- function(model, call) {
 check_write_path <- function(filepath, call) {
   if (missing(filepath)) abort_missing("filepath", "the path of the file to write", call = call)
   filepath <- check_path(filepath, call)
-  if (dir.exists(filepath)) {
-    selu_abort(sprintf("`filepath` \"%s\" is a directory, not a file.", filepath),
-               kind = "file", call = call)
-  }
-  if (!dir.exists(dirname(filepath))) {
-    selu_abort(sprintf("`filepath` \"%s\" is in a directory that does not exist, \"%s\".",
-                       filepath, dirname(filepath)), kind = "file", call = call)
-  }
+  check_file_place(filepath, "filepath", call)
   check_not_keras_format(filepath, call)
   filepath
+}
+
+# A file can be written at `path` (argument `arg`): it is no directory, and
+# its directory exists.
+check_file_place <- function(path, arg, call) {
+  if (dir.exists(path)) {
+    selu_abort(sprintf("`%s` \"%s\" is a directory, not a file.", arg, path),
+               kind = "file", call = call)
+  }
+  if (!dir.exists(dirname(path))) {
+    selu_abort(sprintf("`%s` \"%s\" is in a directory that does not exist, \"%s\".",
+                       arg, path, dirname(path)), kind = "file", call = call)
+  }
+  invisible(path)
 }
 
 # A name with the extension of a keras format promises that format: selu's
@@ -205,11 +212,11 @@ check_not_keras_format <- function(filepath, call) {
 # A path the file system takes: R warns about longer ones before failing.
 MAX_PATH_BYTES <- 4095L
 
-check_path <- function(filepath, call) {
-  filepath <- check_string(filepath, "filepath", call = call)
+check_path <- function(filepath, call, arg = "filepath") {
+  filepath <- check_string(filepath, arg, call = call)
   if (nchar(filepath, type = "bytes") > MAX_PATH_BYTES) {
-    selu_abort(sprintf("`filepath` must be a path of at most %d bytes, not one of %d.",
-                       MAX_PATH_BYTES, nchar(filepath, type = "bytes")), call = call)
+    selu_abort(sprintf("`%s` must be a path of at most %d bytes, not one of %d.",
+                       arg, MAX_PATH_BYTES, nchar(filepath, type = "bytes")), call = call)
   }
   as.vector(filepath)
 }

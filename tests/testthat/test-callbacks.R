@@ -604,7 +604,7 @@ test_that("a monitor missing from the logs warns once a run and saves nothing", 
   expect_s3_class(warnings[[1]], c("selu_warning_monitor", "selu_warning"))
   expect_match(conditionMessage(warnings[[1]]), paste0(
     "^Can save best model only with `monitor` \"val_loss\" available, skipping: ",
-    "the logs of epoch 1 have loss, accuracy\\."))
+    "the logs have loss, accuracy\\. Nothing is saved while it is missing\\.$"))
   expect_false(file.exists(path))
   # without save_best_only the monitor does not matter
   expect_silent(checkpoint_run(callback_model_checkpoint(path), list(list(loss = 1))))
