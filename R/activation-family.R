@@ -47,10 +47,11 @@ check_number <- function(x, arg, min = -Inf, call = sys.call(-1)) {
 #' * ReLU: `max_value` from `max_value` up, \eqn{x} from `threshold` up,
 #'   `negative_slope * (x - threshold)` below.
 #' * Thresholded ReLU: \eqn{x} where \eqn{x > \theta}, 0 elsewhere.
-#' * Sigmoid: \eqn{1 / (1 + e^{-x})}; tanh; linear (the identity). Sigmoid
-#'   and tanh use the same double-double exponential as SELU, and their
-#'   gradients come from the input (\eqn{e^{-|x|} / (1 + e^{-|x|})^2}), so
-#'   they stay right where the output has rounded to 1.
+#' * Sigmoid: \eqn{1 / (1 + e^{-x})}{1 / (1 + exp(-x))}; tanh; linear (the
+#'   identity). Sigmoid and tanh use the same double-double exponential as
+#'   SELU, and their gradients come from the input (\eqn{e^{-|x|} / (1 +
+#'   e^{-|x|})^2}{exp(-|x|) / (1 + exp(-|x|))^2}), so they stay right where
+#'   the output has rounded to 1.
 #'
 #' `NA` stays `NA` and `NaN` stays `NaN`; the result has the shape, `dim`,
 #' `dimnames` and `names` of `x`.

@@ -87,9 +87,13 @@ check_mode <- function(mode, call) {
   mode
 }
 
-# The monitored quantity in an epoch's logs, or NULL. keras warns when it is
-# missing; here a message says so, once a training run.
-monitor_reader <- function(monitor, what) {
+# The monitored quantity in the logs, or NULL. keras warns each time it is
+# missing; here `tell(logs)` says so once a training run (by default a
+# message in keras's words, with `what` the callback's action).
+monitor_reader <- function(monitor, what, tell = function(logs) {
+  message(sprintf("%s is conditioned on metric `%s` which is not available. Available metrics are: %s",
+                  what, monitor, paste(names(logs), collapse = ", ")))
+}) {
   told <- FALSE
   list(
     reset = function() told <<- FALSE,
@@ -98,8 +102,7 @@ monitor_reader <- function(monitor, what) {
       if (is.numeric(value) && length(value) == 1) return(as.double(value))
       if (!told) {
         told <<- TRUE
-        message(sprintf("%s is conditioned on metric `%s` which is not available. Available metrics are: %s",
-                        what, monitor, paste(names(logs), collapse = ", ")))
+        tell(logs)
       }
       NULL
     }
@@ -542,6 +545,340 @@ check_hook <- function(fun, arg, params, call) {
                call = call)
   }
   invisible()
+}
+
+#' Save the model or its weights during training
+#'
+#' keras 2.13's `ModelCheckpoint`: at the end of each epoch (or every
+#' `save_freq` batches), the model is written with [save_model()], or its
+#' weights alone with [save_model_weights()] when `save_weights_only =
+#' TRUE`, to a file whose name is filled in from `filepath`, a template in
+#' Python's format syntax as in keras:
+#' * `{epoch}` is the number of the epoch, counted from 1 (`{epoch:02d}`:
+#'   with two digits at least, `03`); `{batch}`, with `save_freq` a number
+#'   of batches, is the batch within the epoch, counted from 1;
+#' * `{<name>}` is a value of the epoch's logs (`{loss}`, `{val_loss}`,
+#'   `{accuracy}`, ...) as Python writes a float (`0.2734`), or in a format:
+#'   `{val_loss:.2f}` (two decimals, `0.27`), `{loss:.4f}`, `{loss:e}`
+#'   (scientific, `2.734000e-01`), `{loss:g}`; a width and zero padding come
+#'   before them, as in `{loss:08.3f}`;
+#' * `{{` and `}}` are braces.
+#'
+#' So `"weights.{epoch:02d}-{val_loss:.2f}.rds"` writes
+#' `weights.03-0.27.rds` after the third epoch. A name that the logs do not
+#' have is an error when the file is named, listing those they have. The
+#' files are selu's own format, whatever the name (see [save_model()] for
+#' names with keras's extensions, such as `.h5`, which are an error).
+#' Unlike keras, which creates the directory of a file, a directory that does
+#' not exist is an error at the first save.
+#'
+#' With `save_best_only = TRUE` a file is written only when `monitor`
+#' improves on the best value seen, in the direction of `mode`: `"auto"`
+#' maximizes a quantity whose name contains `acc` (as keras 2.13) or is
+#' `auc` or `val_auc` (keras 2.13 would minimize those), and minimizes any
+#' other. A `monitor` missing from the logs warns (keras: "Can save best
+#' model only with val_loss available, skipping.") once per training run,
+#' and nothing is saved. The best value is kept from one `fit()` to the
+#' next, as keras keeps it, so that going on training overwrites the best
+#' model only with a better one.
+#'
+#' With `verbose = 1`, each epoch prints keras 2.13's message: "Epoch 3:
+#' val_loss improved from 0.31250 to 0.27341, saving model to
+#' weights.03-0.27.rds", "Epoch 4: val_loss did not improve from 0.27341" or
+#' "Epoch 3: saving model to ...".
+#'
+#' With `save_freq` a number of batches, the logs are those of the batch
+#' (the loss and metrics averaged over the epoch so far, no validation
+#' values), and the batches are counted across epochs. The model written
+#' then has the weights of that batch; its optimizer state is the one of the
+#' start of the epoch (a limit of this version).
+#'
+#' @param filepath The file name template: one string (see Details).
+#' @param monitor The quantity compared with `save_best_only`: a name of
+#'   the logs, such as `"val_loss"` or `"accuracy"`.
+#' @param verbose 0 (silent) or 1 (a message at each save).
+#' @param save_best_only `TRUE` to save only when `monitor` improves.
+#' @param save_weights_only `TRUE` to save the weights alone
+#'   ([save_model_weights()]), `FALSE` the whole model ([save_model()]).
+#' @param mode `"auto"`, `"min"` or `"max"`: the direction in which
+#'   `monitor` improves.
+#' @param period Deprecated in keras (a warning): `NULL` or a number of
+#'   epochs between saves.
+#' @param save_freq `"epoch"` to save at the end of each epoch, or a whole
+#'   number of batches.
+#' @param ... keras's `initial_value_threshold`: a number, the value
+#'   `monitor` must beat to be saved first with `save_best_only`. Anything
+#'   else is an error.
+#' @return A callback, to pass to `fit(callbacks = )`.
+#' @family callbacks
+#' @export
+#' @examples
+#' set.seed(1)
+#' x <- matrix(rnorm(200), 100, 2)
+#' y <- x[, 1] - x[, 2]
+#' model <- keras_model_sequential(input_shape = 2) |> layer_dense(1)
+#' compile(model, optimizer = optimizer_adam(0.05), loss = "mse")
+#' dir <- file.path(tempdir(), "checkpoints")
+#' dir.create(dir)
+#' checkpoint <- callback_model_checkpoint(
+#'   file.path(dir, "model.{epoch:02d}-{val_loss:.3f}.rds"),
+#'   save_best_only = TRUE, verbose = 1
+#' )
+#' fit(model, x, y, epochs = 4, validation_split = 0.2, verbose = 0,
+#'     callbacks = checkpoint)
+#' list.files(dir)
+#' best <- load_model(tail(list.files(dir, full.names = TRUE), 1))
+#' unlink(dir, recursive = TRUE)
+callback_model_checkpoint <- function(filepath, monitor = "val_loss", verbose = 0,
+                                      save_best_only = FALSE, save_weights_only = FALSE,
+                                      mode = c("auto", "min", "max"), period = NULL,
+                                      save_freq = "epoch", ...) {
+  call <- sys.call()
+  if (missing(filepath)) {
+    abort_missing("filepath", "a file name, such as \"model.{epoch:02d}.rds\"", call = call)
+  }
+  filepath <- check_path(filepath, call)
+  template <- parse_python_format(filepath, function(what) {
+    selu_abort(sprintf("`filepath` \"%s\" %s.", filepath, what), call = call)
+  })
+  monitor <- check_string(monitor, "monitor", call = call)
+  verbose <- check_whole_number(verbose, "verbose", call)
+  save_best_only <- check_flag(save_best_only, "save_best_only", call = call)
+  save_weights_only <- check_flag(save_weights_only, "save_weights_only", call = call)
+  mode <- check_mode(if (identical(mode, c("auto", "min", "max"))) "auto" else mode, call)
+  if (!is.null(period)) period <- check_count(period, "period", call)
+  batches <- if (!identical(save_freq, "epoch")) {
+    if (!(length(save_freq) == 1 && is_whole(save_freq) && save_freq >= 1 &&
+          save_freq <= .Machine$integer.max)) {
+      selu_abort(sprintf("`save_freq` must be \"epoch\" or a whole number of batches, not %s.",
+                         describe(save_freq)), call = call)
+    }
+    as.integer(save_freq)
+  }
+  dots <- list(...)
+  taken <- names(dots) %in% "initial_value_threshold"
+  check_empty_dots(dots[!taken], call = call)
+  threshold <- if (any(taken)) {
+    check_number(dots[[which(taken)[1]]], "initial_value_threshold", call = call)
+  }
+  fields <- Filter(is.list, template)
+  for (field in fields) {
+    if (field$name == "batch" && is.null(batches)) {
+      selu_abort(sprintf(paste(
+        "`filepath` \"%s\" uses {batch}, which is known only when `save_freq` is a number",
+        "of batches."), filepath), call = call)
+    }
+    if (!field$name %in% c("epoch", "batch") && endsWith(field$spec, "d")) {
+      selu_abort(sprintf(paste(
+        "`filepath` \"%s\" formats {%s:%s} as a whole number, but %s in the logs is a",
+        "float: give a format such as {%s:.2f}."), filepath, field$name, field$spec,
+        field$name, field$name), call = call)
+    }
+  }
+  check_not_keras_format(filepath, call)
+  if (!is.null(period)) {
+    selu_warn(paste("`period` is deprecated (as in keras): give `save_freq`, the number of",
+                    "batches between saves, or \"epoch\"."), kind = "deprecated", call = call)
+  }
+
+  maximize <- if (mode == "auto") {
+    grepl("acc", monitor, fixed = TRUE) || sub("^val_", "", monitor) == "auc"
+  } else {
+    mode == "max"
+  }
+  period <- if (is.null(period)) 1L else period
+  trainer <- NULL
+  # unlike other callbacks' state, kept from one fit() to the next, as keras
+  # keeps it: going on training overwrites the best model with a better one only
+  best <- if (!is.null(threshold)) threshold else if (maximize) -Inf else Inf
+  epochs_unsaved <- 0L
+  batches_unsaved <- 0L
+  current_epoch <- 0L
+  reader <- monitor_reader(monitor, tell = function(logs) {
+    selu_warn(sprintf(paste(
+      "Can save best model only with `monitor` \"%s\" available, skipping: the logs have",
+      "%s. Nothing is saved while it is missing."), monitor, paste(names(logs), collapse = ", ")),
+      kind = "monitor", call = call)
+  })
+  format_best <- function(value) format_python_value(value, ".5f", integer = FALSE)
+
+  # The file name for the logs of an epoch (and batch), both from 0.
+  file_name <- function(epoch, batch, logs) {
+    values <- c(list(epoch = epoch + 1L), if (!is.null(batch)) list(batch = batch + 1L),
+                logs[setdiff(names(logs), c("epoch", "batch", "size"))])
+    pieces <- vapply(template, function(piece) {
+      if (!is.list(piece)) return(piece)
+      value <- values[[piece$name]]
+      if (!(is.numeric(value) && length(value) == 1)) {
+        selu_abort(sprintf(paste(
+          "`filepath` \"%s\" uses {%s}, which the logs of %s do not have; they have: %s."),
+          filepath, piece$name, where(epoch, batch), paste(names(values), collapse = ", ")),
+          call = call)
+      }
+      format_python_value(value, piece$spec, integer = piece$name %in% c("epoch", "batch"))
+    }, "")
+    paste(pieces, collapse = "")
+  }
+  where <- function(epoch, batch) {
+    if (is.null(batch)) sprintf("epoch %d", epoch + 1L)
+    else sprintf("batch %d of epoch %d", batch + 1L, epoch + 1L)
+  }
+  say <- function(epoch, text) if (verbose > 0) cat(sprintf("\nEpoch %d: %s\n", epoch + 1L, text))
+  write <- function(path) {
+    model <- need_trainer(trainer)$model
+    if (save_weights_only) save_model_weights(model, path) else save_model(model, path)
+  }
+  save <- function(epoch, batch, logs) {
+    path <- file_name(epoch, batch, logs)
+    if (!dir.exists(dirname(path))) {
+      selu_abort(sprintf(paste(
+        "`filepath` \"%s\" %sis in a directory that does not exist, \"%s\": create it",
+        "before training (keras creates it)."), filepath,
+        if (path != filepath) sprintf("gives the file \"%s\", which ", path) else "",
+        dirname(path)), kind = "file", call = call)
+    }
+    if (!save_best_only) {
+      say(epoch, sprintf("saving model to %s", path))
+      write(path)
+      return(invisible())
+    }
+    current <- reader$read(logs)
+    if (is.null(current)) return(invisible())
+    # keras's monitor_op: NaN never improves
+    if (isTRUE(if (maximize) current > best else current < best)) {
+      say(epoch, sprintf("%s improved from %s to %s, saving model to %s", monitor,
+                         format_best(best), format_best(current), path))
+      best <<- current
+      write(path)
+    } else {
+      say(epoch, sprintf("%s did not improve from %s", monitor, format_best(best)))
+    }
+    invisible()
+  }
+
+  new_callback(
+    "model_checkpoint",
+    set_trainer = function(trainer) trainer <<- trainer,
+    on_train_begin = function(logs = NULL) reader$reset(),
+    on_epoch_begin = function(epoch, logs = NULL) current_epoch <<- epoch,
+    on_epoch_end = function(epoch, logs = NULL) {
+      epochs_unsaved <<- epochs_unsaved + 1L
+      if (is.null(batches) && epochs_unsaved >= period) {
+        epochs_unsaved <<- 0L
+        save(epoch, NULL, logs)
+      }
+      invisible()
+    },
+    # only with a number of batches: other callbacks spare fit() the work of each batch
+    on_batch_end = if (!is.null(batches)) function(batch, logs = NULL) {
+      batches_unsaved <<- batches_unsaved + 1L
+      if (batches_unsaved >= batches) {
+        batches_unsaved <<- 0L
+        save(current_epoch, batch, logs)
+      }
+      invisible()
+    }
+  )
+}
+
+#' Write the logs of each epoch to a CSV file
+#'
+#' keras 2.13's `CSVLogger`: after each epoch, a row of the epoch (counted
+#' from 0, as keras writes it) and the values of its logs, under a header of
+#' `epoch` and the names of the logs in sorted order, as keras writes them:
+#' numbers as Python writes a float (`repr()`: the shortest digits that read
+#' back as the same double, `0.1`, `2.0`, `1e-05`, `nan`, `inf`), fields
+#' holding the separator or a quote in quotes, lines ending in `"\r\n"` (as
+#' Python's csv module ends them; [utils::read.csv()] reads them as any
+#' other). The columns are those of the first epoch; when its logs hold no
+#' validation values, `val_` columns for each of them follow anyway, as in
+#' keras 2.13, with `NA` where an epoch has no value (with validation data,
+#' every epoch has them).
+#'
+#' The file is written when training starts (empty, or as it was with
+#' `append = TRUE`) and after every epoch, so a crash or an interrupt keeps
+#' the epochs that finished. Each write replaces the file as a whole, through
+#' a temporary file that is renamed over it, so the file is never a part of a
+#' row (keras appends to it instead: a program that follows the file as it
+#' grows, such as `tail -f`, needs to follow its name, `tail -F`).
+#'
+#' @param filename The path of the CSV file: one string. Its directory must
+#'   exist when training starts.
+#' @param separator The character between fields: one character, not a
+#'   quote or a line break.
+#' @param append `FALSE` to start the file afresh at each training run;
+#'   `TRUE` to add rows to an existing file (without a second header; a
+#'   header if the file is missing or empty), to continue a log.
+#' @return A callback, to pass to `fit(callbacks = )`.
+#' @family callbacks
+#' @export
+#' @examples
+#' set.seed(1)
+#' x <- matrix(rnorm(200), 100, 2)
+#' y <- x[, 1] - x[, 2]
+#' model <- keras_model_sequential(input_shape = 2) |> layer_dense(1)
+#' compile(model, optimizer = "adam", loss = "mse", metrics = "mae")
+#' log <- tempfile(fileext = ".csv")
+#' fit(model, x, y, epochs = 3, validation_split = 0.2, verbose = 0,
+#'     callbacks = callback_csv_logger(log))
+#' read.csv(log)
+#' # go on training, adding to the log
+#' fit(model, x, y, epochs = 5, initial_epoch = 3, validation_split = 0.2, verbose = 0,
+#'     callbacks = callback_csv_logger(log, append = TRUE))
+#' read.csv(log)
+#' unlink(log)
+callback_csv_logger <- function(filename, separator = ",", append = FALSE) {
+  call <- sys.call()
+  if (missing(filename)) abort_missing("filename", "the path of the CSV file to write", call = call)
+  filename <- check_path(filename, call, arg = "filename")
+  if (!(is.character(separator) && length(separator) == 1 && !is.na(separator) &&
+        nchar(separator) == 1 && !separator %in% c("\"", "\r", "\n"))) {
+    selu_abort(sprintf("`separator` must be one character, not a quote or a line break, not %s.",
+                       describe(separator)), call = call)
+  }
+  append <- check_flag(append, "append", call = call)
+  keys <- NULL
+  text <- ""
+  write <- function() write_atomically(text, filename, call, write = write_text_file,
+                                       arg = "filename")
+  row <- function(fields) {
+    # Python's csv.QUOTE_MINIMAL: quoted when it holds the separator, a quote
+    # or a line break, a quote doubled
+    quote <- grepl(separator, fields, fixed = TRUE) | grepl("[\"\r\n]", fields)
+    fields[quote] <- paste0("\"", gsub("\"", "\"\"", fields[quote], fixed = TRUE), "\"")
+    paste0(paste(fields, collapse = separator), "\r\n")
+  }
+
+  new_callback(
+    "csv_logger",
+    on_train_begin = function(logs = NULL) {
+      check_file_place(filename, "filename", call)
+      keys <<- NULL
+      text <<- if (append && file.exists(filename)) read_text_file(filename) else ""
+      # a last line without its end gets one, so that rows start on their own
+      if (nzchar(text) && !grepl("\n$", text)) text <<- paste0(text, "\r\n")
+      write()
+    },
+    on_epoch_end = function(epoch, logs = NULL) {
+      if (is.null(keys)) {
+        keys <<- sort(names(logs), method = "radix") # Python's order, by code point
+        if (!any(startsWith(keys, "val_"))) keys <<- c(keys, paste0("val_", keys))
+        if (!nzchar(text)) text <<- paste0(text, row(c("epoch", keys)))
+      }
+      # the numbers of the logs as Python's str() of a float; NA where missing
+      values <- vapply(keys, function(key) {
+        if (is.null(logs[[key]])) "NA" else python_repr(logs[[key]])
+      }, "")
+      text <<- paste0(text, row(c(format(epoch, scientific = FALSE), values)))
+      write()
+    }
+  )
+}
+
+read_text_file <- function(path) {
+  size <- file.size(path)
+  if (is.na(size) || size == 0) return("")
+  rawToChar(readBin(path, "raw", size))
 }
 
 # The progress display (keras' ProgbarLogger and Progbar), the callback that

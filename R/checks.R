@@ -10,8 +10,8 @@ selu_abort <- function(message, kind = "argument", call = NULL) {
   stop(cond)
 }
 
-# Warnings likewise: of class `selu_warning_<kind>` and `selu_warning`.
-selu_warn <- function(message, kind, call = NULL) {
+# A warning likewise: class `selu_warning_<kind>` and `selu_warning`.
+selu_warn <- function(message, kind = "argument", call = NULL) {
   cond <- structure(
     class = c(paste0("selu_warning_", kind), "selu_warning", "warning", "condition"),
     list(message = message, call = call)

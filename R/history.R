@@ -65,8 +65,12 @@ format_count <- function(n) format(n, big.mark = ",", scientific = FALSE, trim =
 #'   `c("loss", "accuracy")`; each panel shows the metric and its validation
 #'   values.
 #' @param method `"base"`, the only method: base graphics.
-#' @param smooth `TRUE` to add a smooth line (a [stats::lowess()] fit) to each
-#'   series when there are at least 10 epochs, as R keras does.
+#' @param smooth `TRUE` to add a smooth line to each series of at least 10
+#'   epochs, as R keras does (with ggplot2's `geom_smooth(method = "loess")`):
+#'   a [stats::loess()] fit of the values against the epochs, local quadratic
+#'   fits over 75% of the epochs each, drawn at 80 points. The fits are
+#'   computed exactly at each point (`surface = "direct"`), where ggplot2
+#'   interpolates between a few of them; the lines hardly differ.
 #' @param theme_bw `TRUE` for black, grey and open symbols instead of colours.
 #' @param ... For `plot()`, graphical parameters passed on to
 #'   [graphics::plot.default()] for each panel; otherwise unused.
@@ -187,8 +191,8 @@ plot.keras_training_history <- function(x, y, metrics = NULL, method = "base",
       k <- match(s, c("training", "validation"))
       part <- panel[panel$data == s & is.finite(panel$value), ]
       points(part$epoch, part$value, pch = symbols[k], col = colours[k], bg = fills[k])
-      if (smooth && epochs >= 10 && nrow(part) >= 3) {
-        lines(stats::lowess(part$epoch, part$value), col = colours[k])
+      if (smooth && nrow(part) >= 10) {
+        lines(history_smooth(part$epoch, part$value), col = colours[k])
       }
     }
     if (length(series) == 2) {
@@ -200,4 +204,15 @@ plot.keras_training_history <- function(x, y, metrics = NULL, method = "base",
     }
   }
   invisible(x)
+}
+
+# The smooth line of a series: R keras's (ggplot2's) loess, local quadratic
+# fits with tricube weights over 75% of the points, without robustness
+# iterations, at 80 points. (lowess(), local linear and robust, took the
+# steep first epochs for outliers and stayed flat through them.)
+history_smooth <- function(epoch, value, points = 80L) {
+  fit <- stats::loess(value ~ epoch, span = 0.75, degree = 2L,
+                      control = stats::loess.control(surface = "direct"))
+  at <- seq(min(epoch), max(epoch), length.out = points)
+  list(x = at, y = as.vector(stats::predict(fit, data.frame(epoch = at))))
 }

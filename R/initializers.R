@@ -121,12 +121,12 @@ fan_avg <- function(shape) (fan_in(shape) + fan_out(shape)) / 2
 #'
 #' | initializer | distribution | variance |
 #' |---|---|---|
-#' | `initializer_lecun_normal()` | truncated normal | \eqn{1 / \mathrm{fan\_in}} |
-#' | `initializer_lecun_uniform()` | uniform | \eqn{1 / \mathrm{fan\_in}} |
-#' | `initializer_glorot_normal()` | truncated normal | \eqn{2 / (\mathrm{fan\_in} + \mathrm{fan\_out})} |
-#' | `initializer_glorot_uniform()` | uniform | \eqn{2 / (\mathrm{fan\_in} + \mathrm{fan\_out})} |
-#' | `initializer_he_normal()` | truncated normal | \eqn{2 / \mathrm{fan\_in}} |
-#' | `initializer_he_uniform()` | uniform | \eqn{2 / \mathrm{fan\_in}} |
+#' | `initializer_lecun_normal()` | truncated normal | \eqn{1 / \mathrm{fan\_in}}{1 / fan_in} |
+#' | `initializer_lecun_uniform()` | uniform | \eqn{1 / \mathrm{fan\_in}}{1 / fan_in} |
+#' | `initializer_glorot_normal()` | truncated normal | \eqn{2 / (\mathrm{fan\_in} + \mathrm{fan\_out})}{2 / (fan_in + fan_out)} |
+#' | `initializer_glorot_uniform()` | uniform | \eqn{2 / (\mathrm{fan\_in} + \mathrm{fan\_out})}{2 / (fan_in + fan_out)} |
+#' | `initializer_he_normal()` | truncated normal | \eqn{2 / \mathrm{fan\_in}}{2 / fan_in} |
+#' | `initializer_he_uniform()` | uniform | \eqn{2 / \mathrm{fan\_in}}{2 / fan_in} |
 #'
 #' The uniform ones draw from \eqn{U(-l, l)} with \eqn{l = \sqrt{3 v}}{l =
 #' sqrt(3 v)} for the variance \eqn{v}: \eqn{\sqrt{6 / (\mathrm{fan\_in} +

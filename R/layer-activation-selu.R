@@ -15,7 +15,8 @@
 #'   to a numeric array or a symbolic tensor.
 #' * a sequential model ([keras_model_sequential()]): the layer is added to
 #'   that model in place (every name bound to the model sees it) and the model
-#'   is returned invisibly, so pipes (`|>`, `%>%`) build models.
+#'   is returned invisibly, so pipes (`|>`, or magrittr's `%>%` once
+#'   magrittr is attached) build models.
 #' * a symbolic tensor ([layer_input()]): the layer applied to it, a symbolic
 #'   tensor for [keras_model()].
 #' * a numeric vector, matrix or array: the layer applied to it, the result.

@@ -318,8 +318,19 @@ print.selu_layer <- function(x, ...) {
   invisible(x)
 }
 
+# A value of a configuration on one line. A nested configuration (an
+# initializer, regularizer or constraint) shows as keras's class with its
+# arguments, `LecunNormal(seed = NULL)`; another list as `list(...)`.
 format_config_value <- function(value) {
   if (is.null(value)) return("NULL")
+  if (is.list(value)) {
+    args <- vapply(value, format_config_value, "", USE.NAMES = FALSE)
+    if (!is.null(names(value))) args <- ifelse(nzchar(names(value)),
+                                               paste(names(value), args, sep = " = "), args)
+    class_name <- attr(value, "class_name")
+    head <- if (is.character(class_name) && length(class_name) == 1) class_name else "list"
+    return(sprintf("%s(%s)", head, paste(args, collapse = ", ")))
+  }
   if (is.character(value)) return(paste0("\"", value, "\"", collapse = ", "))
   paste(format(value), collapse = ", ")
 }

@@ -197,12 +197,17 @@ check_target_data <- function(who, y, output_shape, arg, output, call) {
     }
     abort("`%s` has shape %s, but %s.", arg, format_shape(shape), owner_shape())
   }
-  if (kind == "probabilities") {
-    outside <- which(y < 0 | y > 1)[1]
-    if (!is.na(outside)) {
-      abort("`%s` must hold values between 0 and 1 for %s, not %s.", arg, who,
-            format(y[outside]))
+  if (kind == "probabilities" && any(y < 0 | y > 1)) {
+    range <- sprintf("from %s to %s", format(min(y)), format(max(y)))
+    # keras computes the cross-entropy of any targets (its own tests give it 0
+    # to 9); AUC takes labels in [0, 1] only
+    if (who != "binary_crossentropy") {
+      abort("`%s` must hold values between 0 and 1 for %s, not values %s.", arg, who, range)
     }
+    selu_warn(sprintf(paste(
+      "`%s` holds values outside [0, 1] (%s), where %s takes probabilities,",
+      "usually 0 and 1: the loss is computed on the values given, as keras does."),
+      arg, range, who), call = call)
   }
   dims <- if (fits(out_rest)) shape else c(shape, 1L)
   if (length(dims) == 1) dims <- c(dims, 1L)
@@ -288,35 +293,41 @@ make_loss <- function(kind, params, name, y_true, y_pred, call) {
 #' that gives the loss of a batch, keras' `"sum_over_batch_size"`:
 #' \deqn{L = \frac{1}{n} \sum_{i=1}^n w_i \ell_i}{L = sum(w * l) / n}
 #' with \eqn{n} the number of samples, \eqn{w_i} the sample weights (all 1
-#' without) and \eqn{\ell_i} the loss of sample \eqn{i}, the mean over its
+#' without) and \eqn{\ell_i}{l_i} the loss of sample \eqn{i}, the mean over its
 #' values (over all axes but the first, the batch axis; for the categorical
 #' cross-entropies, the sum over the last axis, the classes, first).
 #'
-#' With \eqn{x = \hat y - y} (prediction minus target):
+#' With \eqn{x = \hat y - y}{x = y_pred - y} (prediction minus target):
 #' * `loss_mean_squared_error()` (`"mse"`): \eqn{x^2}.
 #' * `loss_mean_absolute_error()` (`"mae"`): \eqn{|x|}.
 #' * `loss_huber()` (`"huber"`, `"huber_loss"`): \eqn{x^2 / 2} for
-#'   \eqn{|x| \le \delta}, \eqn{\delta |x| - \delta^2 / 2} beyond.
-#' * `loss_binary_crossentropy()`: \eqn{-(y \log p + (1 - y) \log(1 - p))}
-#'   for each value, targets between 0 and 1.
-#' * `loss_categorical_crossentropy()`: \eqn{-\sum_k y_k \log p_k} over the
-#'   last axis, one-hot targets (or any probabilities). As keras, each row of
-#'   predictions is first divided by its sum.
+#'   \eqn{|x| \le \delta}{|x| <= delta}, \eqn{\delta |x| - \delta^2 / 2}
+#'   beyond.
+#' * `loss_binary_crossentropy()`: \eqn{-(y \log p + (1 - y) \log(1 -
+#'   p))}{-(y * log(p) + (1 - y) * log(1 - p))} for each value, targets
+#'   between 0 and 1. Targets outside \[0, 1\] give a warning (of class
+#'   `selu_warning`), and the loss is computed on them as given, as keras
+#'   computes it.
+#' * `loss_categorical_crossentropy()`: \eqn{-\sum_k y_k \log p_k}{-sum_k
+#'   y_k * log(p_k)} over the last axis, one-hot targets (or any
+#'   probabilities). As keras, each row of predictions is first divided by
+#'   its sum.
 #' * `loss_sparse_categorical_crossentropy()`: the same with the class of
 #'   each sample given as an index, from 0 (as keras) to the number of
 #'   classes minus 1, as numbers, a factor (its level codes minus 1) or one
 #'   column. As keras, the clipped probabilities are normalized to sum 1.
 #'
-#' Probabilities are clipped to \eqn{[10^{-7}, 1 - 10^{-7}]}, so a wrong
-#' prediction of certainty costs \eqn{-\log 10^{-7} \approx 16.1}, not
-#' infinity. keras 2.x's binary cross-entropy also adds \eqn{10^{-7}} inside
-#' its logarithms; here it does not (as Keras 3), so the loss of a correct
-#' prediction of 1 is 0 up to clipping. With `from_logits = TRUE` the
-#' predictions are logits (before the sigmoid or softmax) and the loss is
-#' computed from them without rounding to probabilities (\eqn{\log(1 +
-#' e^{-|z|})} and log-sum-exp), right for logits such as -800 or 800. A model
-#' whose last activation is a sigmoid or softmax is trained that way anyway:
-#' the loss is fused with the activation, as keras does.
+#' Probabilities are clipped to \eqn{[10^{-7}, 1 - 10^{-7}]}{[1e-7, 1 -
+#' 1e-7]}, so a wrong prediction of certainty costs \eqn{-\log 10^{-7}
+#' \approx 16.1}{-log(1e-7) = 16.1}, not infinity. keras 2.x's binary
+#' cross-entropy also adds \eqn{10^{-7}}{1e-7} inside its logarithms; here
+#' it does not (as Keras 3), so the loss of a correct prediction of 1 is 0
+#' up to clipping. With `from_logits = TRUE` the predictions are logits
+#' (before the sigmoid or softmax) and the loss is computed from them
+#' without rounding to probabilities (\eqn{\log(1 + e^{-|z|})}{log(1 +
+#' exp(-|z|))} and log-sum-exp), right for logits such as -800 or 800. A
+#' model whose last activation is a sigmoid or softmax is trained that way
+#' anyway: the loss is fused with the activation, as keras does.
 #'
 #' `label_smoothing` \eqn{s} replaces targets by \eqn{y (1 - s) + s / 2}
 #' (binary) or \eqn{y (1 - s) + s / K} (categorical, \eqn{K} classes).

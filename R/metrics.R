@@ -212,7 +212,7 @@ make_metric <- function(kind, params, name, y_true, y_pred, call) {
 #' * `metric_auc()`: the area under the ROC curve (`curve = "ROC"`: true
 #'   against false positive rate) or the precision-recall curve (`"PR"`),
 #'   approximated as keras does: the rates at `num_thresholds` thresholds
-#'   \eqn{i / (T - 1)}, with \eqn{-10^{-7}} and \eqn{1 + 10^{-7}} at the
+#'   \eqn{i / (T - 1)}, with \eqn{-10^{-7}}{-1e-7} and \eqn{1 + 10^{-7}}{1 + 1e-7} at the
 #'   ends, joined by straight lines (ROC) or by the interpolation of Davis
 #'   and Goadrich (2006) (PR). The values of all columns are pooled (keras'
 #'   `multi_label = FALSE`). A target counts as positive when it is not 0;

@@ -157,26 +157,30 @@ check_non_negative <- function(x, arg, call) {
 #' Each step, for every weight \eqn{w} and its gradient \eqn{g}:
 #' 1. Gradients are clipped, by one rule (the first given, as in keras):
 #'    `clipnorm` scales each gradient to a Euclidean norm of at most
-#'    `clipnorm`, \eqn{g \cdot c / \max(\|g\|, c)} (`tf.clip_by_norm`);
-#'    `global_clipnorm` scales all gradients by one factor, so that the norm
-#'    of all of them together is at most `global_clipnorm`
-#'    (`tf.clip_by_global_norm`; a non-finite norm makes every gradient
-#'    `NaN`, as there); `clipvalue` clips each element to
+#'    `clipnorm`, \eqn{g c / \max(\|g\|, c)}{g * c / max(||g||, c)}
+#'    (`tf.clip_by_norm`); `global_clipnorm` scales all gradients by one
+#'    factor, so that the norm of all of them together is at most
+#'    `global_clipnorm` (`tf.clip_by_global_norm`; a non-finite norm makes
+#'    every gradient `NaN`, as there); `clipvalue` clips each element to
 #'    \eqn{[-c, c]}.
-#' 2. With `weight_decay` \eqn{\lambda}: \eqn{w \leftarrow w - \lambda \eta w},
-#'    \eqn{\eta} the learning rate (decoupled weight decay).
+#' 2. With `weight_decay` \eqn{\lambda}: \eqn{w \leftarrow w - \lambda \eta
+#'    w}{w <- w - lambda * eta * w}, \eqn{\eta} the learning rate (decoupled
+#'    weight decay).
 #' 3. The update, at step \eqn{t} (1 for the first), with slot variables
 #'    starting at 0 unless said otherwise:
-#'    * SGD: \eqn{w \leftarrow w - \eta g}; with momentum \eqn{\mu > 0},
-#'      \eqn{v \leftarrow \mu v - \eta g}, then \eqn{w \leftarrow w + v}, or
-#'      with `nesterov` \eqn{w \leftarrow w + \mu v - \eta g}.
+#'    * SGD: \eqn{w \leftarrow w - \eta g}{w <- w - eta * g}; with momentum
+#'      \eqn{\mu > 0}, \eqn{v \leftarrow \mu v - \eta g}{v <- mu * v - eta *
+#'      g}, then \eqn{w \leftarrow w + v}{w <- w + v}, or with `nesterov`
+#'      \eqn{w \leftarrow w + \mu v - \eta g}{w <- w + mu * v - eta * g}.
 #'    * Adam (Kingma and Ba 2015):
-#'      \eqn{m \leftarrow m + (1 - \beta_1)(g - m)},
-#'      \eqn{v \leftarrow v + (1 - \beta_2)(g^2 - v)},
-#'      \eqn{w \leftarrow w - \eta_t m / (\sqrt{v} + \epsilon)} with
-#'      \eqn{\eta_t = \eta \sqrt{1 - \beta_2^t} / (1 - \beta_1^t)}; with
-#'      `amsgrad` (Reddi, Kale and Kumar 2018) \eqn{\hat v \leftarrow
-#'      \max(\hat v, v)} takes the place of \eqn{v}. \eqn{\epsilon} is the
+#'      \eqn{m \leftarrow m + (1 - \beta_1)(g - m)}{m <- m + (1 - beta_1) *
+#'      (g - m)}, \eqn{v \leftarrow v + (1 - \beta_2)(g^2 - v)}{v <- v + (1 -
+#'      beta_2) * (g^2 - v)}, \eqn{w \leftarrow w - \eta_t m / (\sqrt{v} +
+#'      \epsilon)}{w <- w - eta_t * m / (sqrt(v) + epsilon)} with
+#'      \eqn{\eta_t = \eta \sqrt{1 - \beta_2^t} / (1 - \beta_1^t)}{eta_t =
+#'      eta * sqrt(1 - beta_2^t) / (1 - beta_1^t)}; with `amsgrad` (Reddi,
+#'      Kale and Kumar 2018) \eqn{\hat v \leftarrow \max(\hat v, v)}{v_hat <-
+#'      max(v_hat, v)} takes the place of \eqn{v}. \eqn{\epsilon} is the
 #'      "epsilon hat" of the paper.
 #'    * AdamW (Loshchilov and Hutter 2019): Adam with the weight decay of
 #'      step 2, which it requires (`weight_decay = 0.004` by default).
@@ -184,35 +188,45 @@ check_non_negative <- function(x, arg, call) {
 #'      R function and no name for `compile()`): `optimizer_adamw()` is
 #'      selu's, named like the others.
 #'    * Nadam (Dozat 2016), Adam with Nesterov momentum: with the momentum
-#'      schedule \eqn{u_t = \beta_1 (1 - 0.96^t / 2)} and its product
-#'      \eqn{P_t = u_1 \cdots u_t}, \eqn{m} and \eqn{v} as in Adam,
-#'      \eqn{\hat m = u_{t+1} m / (1 - P_t u_{t+1}) + (1 - u_t) g / (1 -
-#'      P_t)} and \eqn{w \leftarrow w - \eta \hat m / (\sqrt{v / (1 -
-#'      \beta_2^t)} + \epsilon)}.
+#'      schedule \eqn{u_t = \beta_1 (1 - 0.96^t / 2)}{u_t = beta_1 * (1 -
+#'      0.96^t / 2)} and its product \eqn{P_t = u_1 \cdots u_t}{P_t = u_1 *
+#'      ... * u_t}, \eqn{m} and \eqn{v} as in Adam, \eqn{\hat m = u_{t+1} m /
+#'      (1 - P_t u_{t+1}) + (1 - u_t) g / (1 - P_t)}{m_hat = u_(t+1) * m / (1
+#'      - P_t * u_(t+1)) + (1 - u_t) * g / (1 - P_t)} and \eqn{w \leftarrow w
+#'      - \eta \hat m / (\sqrt{v / (1 - \beta_2^t)} + \epsilon)}{w <- w - eta
+#'      * m_hat / (sqrt(v / (1 - beta_2^t)) + epsilon)}.
 #'    * Adamax (Kingma and Ba 2015), Adam with the infinity norm: \eqn{m} as
-#'      in Adam, \eqn{u \leftarrow \max(\beta_2 u, |g|)},
-#'      \eqn{w \leftarrow w - \eta m / ((1 - \beta_1^t)(u + \epsilon))}.
-#'    * RMSprop (Hinton 2012): \eqn{a \leftarrow \rho a + (1 - \rho) g^2};
-#'      \eqn{d = a + \epsilon}, or when `centered`, with
-#'      \eqn{b \leftarrow \rho b + (1 - \rho) g}, \eqn{d = a - b^2 +
-#'      \epsilon}; \eqn{w \leftarrow w - \eta g / \sqrt{d}}, or with momentum
-#'      \eqn{\mu > 0}, \eqn{u \leftarrow \mu u + \eta g / \sqrt{d}} and
-#'      \eqn{w \leftarrow w - u}.
+#'      in Adam, \eqn{u \leftarrow \max(\beta_2 u, |g|)}{u <- max(beta_2 * u,
+#'      |g|)}, \eqn{w \leftarrow w - \eta m / ((1 - \beta_1^t)(u +
+#'      \epsilon))}{w <- w - eta * m / ((1 - beta_1^t) * (u + epsilon))}.
+#'    * RMSprop (Hinton 2012): \eqn{a \leftarrow \rho a + (1 - \rho) g^2}{a
+#'      <- rho * a + (1 - rho) * g^2}; \eqn{d = a + \epsilon}, or when
+#'      `centered`, with \eqn{b \leftarrow \rho b + (1 - \rho) g}{b <- rho *
+#'      b + (1 - rho) * g}, \eqn{d = a - b^2 + \epsilon}; \eqn{w \leftarrow w
+#'      - \eta g / \sqrt{d}}{w <- w - eta * g / sqrt(d)}, or with momentum
+#'      \eqn{\mu > 0}, \eqn{u \leftarrow \mu u + \eta g / \sqrt{d}}{u <- mu *
+#'      u + eta * g / sqrt(d)} and \eqn{w \leftarrow w - u}{w <- w - u}.
 #'    * Adagrad (Duchi, Hazan and Singer 2011): the accumulator starts at
-#'      `initial_accumulator_value`; \eqn{s \leftarrow s + g^2},
-#'      \eqn{w \leftarrow w - \eta g / \sqrt{s + \epsilon}}.
-#'    * Adadelta (Zeiler 2012): \eqn{a \leftarrow \rho a + (1 - \rho) g^2},
-#'      \eqn{\delta = -g \sqrt{D + \epsilon} / \sqrt{a + \epsilon}},
-#'      \eqn{D \leftarrow \rho D + (1 - \rho) \delta^2}, \eqn{w \leftarrow w +
-#'      \eta \delta}. keras's default \eqn{\eta} is 0.001; the paper's rule is
-#'      \eqn{\eta = 1}.
+#'      `initial_accumulator_value`; \eqn{s \leftarrow s + g^2}{s <- s +
+#'      g^2}, \eqn{w \leftarrow w - \eta g / \sqrt{s + \epsilon}}{w <- w - eta
+#'      * g / sqrt(s + epsilon)}.
+#'    * Adadelta (Zeiler 2012): \eqn{a \leftarrow \rho a + (1 - \rho)
+#'      g^2}{a <- rho * a + (1 - rho) * g^2}, \eqn{\delta = -g \sqrt{D +
+#'      \epsilon} / \sqrt{a + \epsilon}}{delta = -g * sqrt(D + epsilon) /
+#'      sqrt(a + epsilon)}, \eqn{D \leftarrow \rho D + (1 - \rho)
+#'      \delta^2}{D <- rho * D + (1 - rho) * delta^2}, \eqn{w \leftarrow w +
+#'      \eta \delta}{w <- w + eta * delta}. keras's default \eqn{\eta} is
+#'      0.001; the paper's rule is \eqn{\eta = 1}.
 #'    * FTRL-Proximal (McMahan et al. 2013): the accumulator \eqn{n} starts at
 #'      `initial_accumulator_value`, the linear term \eqn{z} at 0; with
 #'      \eqn{p} = `-learning_rate_power`, \eqn{\lambda_1}, \eqn{\lambda_2},
 #'      \eqn{\lambda_s} and \eqn{\beta} the strengths and \eqn{n' = n + g^2}:
-#'      \eqn{z \leftarrow z + g + 2 \lambda_s w - (n'^p - n^p) w / \eta},
-#'      \eqn{w \leftarrow (\mathrm{clip}(z, -\lambda_1, \lambda_1) - z) /
-#'      (n'^p / \eta + 2 \lambda_2 + \beta / \eta)}, \eqn{n \leftarrow n'}.
+#'      \eqn{z \leftarrow z + g + 2 \lambda_s w - (n'^p - n^p) w / \eta}{z <-
+#'      z + g + 2 * lambda_s * w - (n'^p - n^p) * w / eta}, \eqn{w \leftarrow
+#'      (\mathrm{clip}(z, -\lambda_1, \lambda_1) - z) / (n'^p / \eta + 2
+#'      \lambda_2 + \beta / \eta)}{w <- (clip(z, -lambda_1, lambda_1) - z) /
+#'      (n'^p / eta + 2 * lambda_2 + beta / eta)}, \eqn{n \leftarrow n'}{n <-
+#'      n'}.
 #'
 #' Computation is in double precision (keras uses float32). keras's
 #' arguments for a moving average of the weights (`use_ema`,

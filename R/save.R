@@ -26,6 +26,10 @@ HDF5_SIGNATURE <- as.raw(c(0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a))
 #' written to a temporary file in the same directory first, then renamed
 #' over `filepath`, so a failure or an interrupt while writing never leaves
 #' a half-written file: `filepath` holds the old file or the new one.
+#' `filepath` is best given the extension `.rds` (or none): a name ending
+#' in `.h5`, `.hdf5`, `.keras` or `.weights.h5`, the extensions of keras's
+#' own formats, is an error, since selu does not write those formats yet
+#' and its RDS under such a name would deceive keras and people alike.
 #'
 #' `load_model()` restores the session's random stream (`.Random.seed`)
 #' after building the model, so loading draws no random numbers: a
@@ -107,7 +111,9 @@ load_model <- function(filepath) {
 #' [save_model()], whose weights it uses.
 #'
 #' The file is written to a temporary file in the same directory, then
-#' renamed over `filepath`, as [save_model()] does.
+#' renamed over `filepath`, as [save_model()] does, which also says why
+#' names ending in keras's extensions (`.h5`, `.hdf5`, `.keras`,
+#' `.weights.h5`) are an error.
 #'
 #' @inheritParams save_model
 #' @return `model`, invisibly (for `load_model_weights()`, with its weights
@@ -163,49 +169,84 @@ check_model_arg <- function(model, call) {
 check_write_path <- function(filepath, call) {
   if (missing(filepath)) abort_missing("filepath", "the path of the file to write", call = call)
   filepath <- check_path(filepath, call)
-  if (dir.exists(filepath)) {
-    selu_abort(sprintf("`filepath` \"%s\" is a directory, not a file.", filepath),
+  check_file_place(filepath, "filepath", call)
+  check_not_keras_format(filepath, call)
+  filepath
+}
+
+# A file can be written at `path` (argument `arg`): it is no directory, and
+# its directory exists.
+check_file_place <- function(path, arg, call) {
+  if (dir.exists(path)) {
+    selu_abort(sprintf("`%s` \"%s\" is a directory, not a file.", arg, path),
                kind = "file", call = call)
   }
-  if (!dir.exists(dirname(filepath))) {
-    selu_abort(sprintf("`filepath` \"%s\" is in a directory that does not exist, \"%s\".",
-                       filepath, dirname(filepath)), kind = "file", call = call)
+  if (!dir.exists(dirname(path))) {
+    selu_abort(sprintf("`%s` \"%s\" is in a directory that does not exist, \"%s\".",
+                       arg, path, dirname(path)), kind = "file", call = call)
   }
-  filepath
+  invisible(path)
+}
+
+# A name with the extension of a keras format promises that format: selu's
+# RDS is never written under it (keras would fail to read it, and selu's
+# own files would pass for keras's).
+check_not_keras_format <- function(filepath, call) {
+  name <- tolower(basename(filepath))
+  format <- if (endsWith(name, ".weights.h5")) {
+    "keras 3's weights format (.weights.h5)"
+  } else if (grepl("\\.(h5|hdf5)$", name)) {
+    "keras's HDF5 format (.h5, .hdf5)"
+  } else if (endsWith(name, ".keras")) {
+    "keras's zip format (.keras)"
+  }
+  if (!is.null(format)) {
+    selu_abort(sprintf(paste(
+      "`filepath` \"%s\" names a file in %s, which selu does not write yet.",
+      "A name ending in \".rds\", or with no extension, writes selu's own format."),
+      filepath, format), kind = "file", call = call)
+  }
+  invisible(filepath)
 }
 
 # A path the file system takes: R warns about longer ones before failing.
 MAX_PATH_BYTES <- 4095L
 
-check_path <- function(filepath, call) {
-  filepath <- check_string(filepath, "filepath", call = call)
+check_path <- function(filepath, call, arg = "filepath") {
+  filepath <- check_string(filepath, arg, call = call)
   if (nchar(filepath, type = "bytes") > MAX_PATH_BYTES) {
-    selu_abort(sprintf("`filepath` must be a path of at most %d bytes, not one of %d.",
-                       MAX_PATH_BYTES, nchar(filepath, type = "bytes")), call = call)
+    selu_abort(sprintf("`%s` must be a path of at most %d bytes, not one of %d.",
+                       arg, MAX_PATH_BYTES, nchar(filepath, type = "bytes")), call = call)
   }
   as.vector(filepath)
 }
 
 # Writes to a temporary file beside the target, then renames it over the
 # target: the target is the old file or the whole new one, never a part.
-write_atomically <- function(data, filepath, call) {
+# `write(data, path)` writes the temporary file; errors name `arg`.
+write_atomically <- function(data, filepath, call, write = write_rds_file, arg = "filepath") {
   temp <- tempfile(paste0(".", basename(filepath), "-"), tmpdir = dirname(filepath),
                    fileext = ".tmp")
   on.exit(if (file.exists(temp)) unlink(temp), add = TRUE)
   failed <- function(e) {
-    selu_abort(sprintf("Could not write `filepath` \"%s\": %s; an existing file was left as it was.",
-                       filepath, conditionMessage(e)), kind = "file", call = call)
+    selu_abort(sprintf("Could not write `%s` \"%s\": %s; an existing file was left as it was.",
+                       arg, filepath, conditionMessage(e)), kind = "file", call = call)
   }
-  tryCatch(write_rds_file(data, temp), error = failed, warning = failed)
+  tryCatch(write(data, temp), error = failed, warning = failed)
   if (!suppressWarnings(file.rename(temp, filepath))) {
     failed(simpleError("the written file could not be renamed to it"))
   }
 }
 
-# The one place a file is written, so that tests can make it fail.
-# Uncompressed, so that every byte is needed to read it back: a file cut
-# short anywhere fails to load (a gzip stream cut in its trailer still reads).
+# The two places files are written (R data and text), so that tests can
+# make them fail.
+# R data uncompressed, so that every byte is needed to read it back: a file
+# cut short anywhere fails to load (a gzip stream cut in its trailer still
+# reads).
 write_rds_file <- function(data, path) saveRDS(data, path, version = 3, compress = FALSE)
+
+# Text as it is, in UTF-8, without R's translation of line ends.
+write_text_file <- function(text, path) writeBin(charToRaw(enc2utf8(text)), path)
 
 saved_model_data <- function(model) {
   self <- model_state(model)

@@ -565,3 +565,402 @@ test_that("progress: ETA, a shorter line padded, and a long epoch", {
                    " - a: 1.0000e-03 - b: -0.5000 - c: NaN - d: 12345.6780 - e: -2.0000e-05")
   expect_identical(format_logs(list()), "")
 })
+
+# --- model checkpoints ---------------------------------------------------------
+
+# A model with one weight that tells the epoch: epoch e (from 1) sets the
+# kernel to e. Runs the callback's hooks through epochs with the logs given
+# (a list of lists), as fit() does; gives the console output.
+checkpoint_model <- function() keras_model_sequential(input_shape = 1) |> layer_dense(1)
+
+checkpoint_run <- function(callback, logs, model = checkpoint_model()) {
+  trainer <- new_trainer(model, NULL, list(epochs = length(logs)))
+  callbacks <- list(callback)
+  capture.output({
+    run_callbacks(callbacks, "set_trainer", trainer)
+    run_callbacks(callbacks, "on_train_begin", list())
+    for (e in seq_along(logs)) {
+      run_callbacks(callbacks, "on_epoch_begin", e - 1L, list())
+      set_weights(model, list(matrix(e), 0))
+      run_callbacks(callbacks, "on_epoch_end", e - 1L, logs[[e]])
+    }
+    run_callbacks(callbacks, "on_train_end", list())
+  })
+}
+
+# The epoch whose weights a file holds.
+saved_epoch <- function(path, weights_only = FALSE) {
+  if (weights_only) return(readRDS(path)[["dense/kernel"]][1, 1])
+  get_weights(load_model(path))[[1]][1, 1]
+}
+
+val_logs <- function(values, monitor = "val_loss") {
+  lapply(values, function(v) stats::setNames(list(0.5, v), c("other", monitor)))
+}
+
+test_that("the checkpoint's file name is keras's template filled in", {
+  dir <- withr::local_tempdir("checkpoint")
+  # keras's documentation: weights.{epoch:02d}-{val_loss:.2f}.hdf5 gives
+  # weights.03-0.27.hdf5 after the third epoch
+  checkpoint_run(callback_model_checkpoint(file.path(dir, "weights.{epoch:02d}-{val_loss:.2f}.rds")),
+                 val_logs(c(0.5, 0.4, 0.2734)))
+  expect_setequal(list.files(dir), c("weights.01-0.50.rds", "weights.02-0.40.rds",
+                                     "weights.03-0.27.rds"))
+  expect_identical(saved_epoch(file.path(dir, "weights.03-0.27.rds")), 3)
+  # Python's str.format(): str() of a float is its repr(); e, g, widths,
+  # zero padding, braces (from Python 3: "{epoch}-{loss}-{loss:e}-{loss:.4f}-
+  # {loss:g}-{epoch:3d}-{{x}}".format(epoch=12, loss=0.1) and loss=2e-05)
+  checkpoint_run(callback_model_checkpoint(file.path(
+    dir, "m{epoch}-{loss}-{loss:e}-{loss:.4f}-{loss:g}-{epoch:3d}-{{x}}")),
+    c(rep(list(list(loss = 1)), 11), list(list(loss = 0.1, val_loss = 1))))
+  expect_true(file.exists(file.path(dir, "m12-0.1-1.000000e-01-0.1000-0.1- 12-{x}")))
+  checkpoint_run(callback_model_checkpoint(file.path(dir, "n{loss}-{loss:08.3f}-{loss:E}")),
+                 list(list(loss = 2e-05)))
+  expect_true(file.exists(file.path(dir, "n2e-05-0000.000-2.000000E-05")))
+  # without fields, one file overwritten each epoch
+  checkpoint_run(callback_model_checkpoint(file.path(dir, "last.rds")), val_logs(c(3, 2, 1, 2)))
+  expect_identical(saved_epoch(file.path(dir, "last.rds")), 4)
+})
+
+test_that("save_best_only saves only when the monitored value improves, in the mode's direction", {
+  dir <- withr::local_tempdir("checkpoint")
+  best <- function(values, monitor = "val_loss", ...) {
+    path <- file.path(dir, sprintf("best-%d.rds", sample.int(1e9, 1)))
+    checkpoint_run(callback_model_checkpoint(path, monitor = monitor, save_best_only = TRUE, ...),
+                   val_logs(values, monitor))
+    saved_epoch(path)
+  }
+  values <- c(0.5, 0.3, 0.4, 0.35, 0.6)
+  expect_identical(best(values), 2)
+  expect_identical(best(values, mode = "max"), 5)
+  # auto: names with "acc" and the AUC are maximized, others minimized
+  for (monitor in c("val_accuracy", "accuracy", "val_acc", "binary_accuracy", "auc", "val_auc")) {
+    expect_identical(best(values, monitor), 5, label = monitor)
+  }
+  for (monitor in c("loss", "val_mae", "val_aucpr")) {
+    expect_identical(best(values, monitor), 2, label = monitor)
+  }
+  expect_identical(best(values, "val_accuracy", mode = "min"), 2)
+  # a NaN never improves; keras's initial_value_threshold must be beaten first
+  expect_identical(best(c(NaN, 0.5, NaN)), 2)
+  expect_identical(best(c(0.5, 0.4, 0.2, 0.3), initial_value_threshold = 0.3), 3)
+  path <- file.path(dir, "never.rds")
+  checkpoint_run(callback_model_checkpoint(path, save_best_only = TRUE,
+                                           initial_value_threshold = 0.1), val_logs(values))
+  expect_false(file.exists(path))
+  # the files of the epochs that improved, and no others
+  checkpoint_run(callback_model_checkpoint(file.path(dir, "e{epoch}.rds"), save_best_only = TRUE),
+                 val_logs(values))
+  expect_setequal(grep("^e", list.files(dir), value = TRUE), c("e1.rds", "e2.rds"))
+})
+
+test_that("the best value is kept from one fit() to the next, as keras keeps it", {
+  dir <- withr::local_tempdir("checkpoint")
+  path <- file.path(dir, "best.rds")
+  checkpoint <- callback_model_checkpoint(path, save_best_only = TRUE)
+  checkpoint_run(checkpoint, val_logs(c(0.5, 0.2)))
+  model <- checkpoint_model()
+  # a second run whose epochs are all worse leaves the file of the first
+  checkpoint_run(checkpoint, val_logs(c(0.4, 0.3)), model)
+  expect_identical(saved_epoch(path), 2)
+  checkpoint_run(checkpoint, val_logs(c(0.4, 0.1, 0.3)), model)
+  expect_identical(saved_epoch(path), 2)
+  expect_identical(get_weights(load_model(path))[[1]][1, 1], 2)
+})
+
+test_that("a monitor missing from the logs warns once a run and saves nothing", {
+  dir <- withr::local_tempdir("checkpoint")
+  path <- file.path(dir, "best.rds")
+  warnings <- list()
+  withCallingHandlers(
+    checkpoint_run(callback_model_checkpoint(path, save_best_only = TRUE),
+                   rep(list(list(loss = 0.5, accuracy = 0.9)), 3)),
+    warning = function(w) {
+      warnings[[length(warnings) + 1]] <<- w
+      invokeRestart("muffleWarning")
+    })
+  expect_length(warnings, 1)
+  expect_s3_class(warnings[[1]], c("selu_warning_monitor", "selu_warning"))
+  expect_match(conditionMessage(warnings[[1]]), paste0(
+    "^Can save best model only with `monitor` \"val_loss\" available, skipping: ",
+    "the logs have loss, accuracy\\. Nothing is saved while it is missing\\.$"))
+  expect_false(file.exists(path))
+  # without save_best_only the monitor does not matter
+  expect_silent(checkpoint_run(callback_model_checkpoint(path), list(list(loss = 1))))
+  expect_true(file.exists(path))
+})
+
+test_that("verbose prints keras 2.13's messages", {
+  dir <- withr::local_tempdir("checkpoint")
+  path <- file.path(dir, "m.rds")
+  out <- checkpoint_run(callback_model_checkpoint(path, save_best_only = TRUE, verbose = 1),
+                        val_logs(c(0.5, 0.6, 0.123456789)))
+  expect_identical(out, c(
+    "", sprintf("Epoch 1: val_loss improved from inf to 0.50000, saving model to %s", path),
+    "", "Epoch 2: val_loss did not improve from 0.50000",
+    "", sprintf("Epoch 3: val_loss improved from 0.50000 to 0.12346, saving model to %s", path)))
+  out <- checkpoint_run(callback_model_checkpoint(path, "val_accuracy", save_best_only = TRUE,
+                                                  verbose = 1), val_logs(0.75, "val_accuracy"))
+  expect_identical(out[2], sprintf(
+    "Epoch 1: val_accuracy improved from -inf to 0.75000, saving model to %s", path))
+  out <- checkpoint_run(callback_model_checkpoint(path, verbose = 1), val_logs(c(1, 2)))
+  expect_identical(out, c("", sprintf("Epoch 1: saving model to %s", path),
+                          "", sprintf("Epoch 2: saving model to %s", path)))
+  expect_identical(checkpoint_run(callback_model_checkpoint(path), val_logs(1)), character(0))
+})
+
+test_that("a checkpoint of a real fit() loads as the model, or its weights", {
+  dir <- withr::local_tempdir("checkpoint")
+  set.seed(2)
+  x <- matrix(rnorm(60), 30, 2)
+  y <- x[, 1] - 2 * x[, 2]
+  two_layers <- function() {
+    keras_model_sequential(input_shape = 2) |>
+      layer_dense(4, activation = "selu", name = "hidden") |> layer_dense(1, name = "out")
+  }
+  model <- two_layers()
+  compile(model, optimizer = optimizer_adam(0.01), loss = "mse", metrics = "mae")
+  fit(model, x, y, epochs = 3, batch_size = 10, validation_split = 0.2, verbose = 0,
+      callbacks = list(
+        callback_model_checkpoint(file.path(dir, "model-{epoch}.rds")),
+        callback_model_checkpoint(file.path(dir, "weights-{epoch}-{val_mae:.3f}.rds"),
+                                  save_weights_only = TRUE)))
+  restored <- load_model(file.path(dir, "model-3.rds"))
+  expect_identical(predict(restored, x), predict(model, x))
+  # the optimizer's state of the end of the epoch: training goes on alike
+  expect_identical(model_state(restored)$compiled$optimizer$iterations,
+                   model_state(model)$compiled$optimizer$iterations)
+  weights_file <- list.files(dir, pattern = "^weights-3-", full.names = TRUE)
+  expect_length(weights_file, 1)
+  expect_identical(names(readRDS(weights_file)),
+                   c("hidden/kernel", "hidden/bias", "out/kernel", "out/bias"))
+  expect_error(load_model(weights_file), class = "selu_error_file", regexp = "weights of a model alone")
+  twin <- two_layers()
+  load_model_weights(twin, weights_file)
+  expect_identical(get_weights(twin), get_weights(model))
+})
+
+test_that("save_freq saves every so many batches, counted across epochs, as keras", {
+  dir <- withr::local_tempdir("checkpoint")
+  x <- matrix(seq(-1, 1, length.out = 20), 10, 2)
+  y <- rowSums(x)
+  model <- keras_model_sequential(input_shape = 2) |> layer_dense(1)
+  compile(model, optimizer = "sgd", loss = "mse")
+  kernels <- list()
+  keep <- callback_lambda(on_batch_end = function(batch, logs) {
+    kernels[[length(kernels) + 1]] <<- get_weights(model)[[1]]
+  })
+  # 5 batches an epoch; every 3rd: batch 3 of epoch 1, batches 1 and 4 of epoch 2
+  fit(model, x, y, epochs = 2, batch_size = 2, shuffle = FALSE, verbose = 0,
+      callbacks = list(keep, callback_model_checkpoint(file.path(dir, "b{epoch}-{batch}-{loss:.3f}"),
+                                                       save_freq = 3, save_weights_only = TRUE)))
+  files <- list.files(dir)
+  expect_identical(sub("-[^-]*$", "", files), c("b1-3", "b2-1", "b2-4"))
+  # the weights of that batch
+  for (k in 1:3) {
+    step <- c(3, 6, 9)[k]
+    expect_identical(readRDS(file.path(dir, files[k]))[[1]], kernels[[step]])
+  }
+  # an epoch's save_freq attaches no per-batch hook (fit() then skips that work)
+  expect_null(callback_model_checkpoint("m.rds")$on_batch_end)
+})
+
+test_that("period, keras's deprecated epoch interval, warns and saves every period epochs", {
+  dir <- withr::local_tempdir("checkpoint")
+  expect_warning(checkpoint <- callback_model_checkpoint(file.path(dir, "p{epoch}"), period = 2),
+                 class = "selu_warning_deprecated", regexp = "`period` is deprecated")
+  checkpoint_run(checkpoint, val_logs(1:5))
+  expect_setequal(list.files(dir), c("p2", "p4"))
+})
+
+test_that("the checkpoint's mistakes are errors naming the argument, at the call or the first save", {
+  dir <- withr::local_tempdir("checkpoint")
+  expect_error(callback_model_checkpoint(), class = "selu_error", regexp = "`filepath` is missing")
+  for (bad in list(1, NA_character_, c("a", "b"), "", NULL)) {
+    expect_error(callback_model_checkpoint(bad), class = "selu_error", regexp = "`filepath`")
+  }
+  expect_error(callback_model_checkpoint("m-{epoch.rds"), class = "selu_error",
+               regexp = "`filepath` \"m-\\{epoch.rds\" has a \"\\{\" without its \"\\}\"")
+  expect_error(callback_model_checkpoint("m-{0}.rds"), class = "selu_error",
+               regexp = "`filepath` .* has the field \\{0\\}: a field names a value")
+  expect_error(callback_model_checkpoint("m-{loss:>8}.rds"), class = "selu_error",
+               regexp = "`filepath` .* whose format \">8\" is not one of those taken")
+  expect_error(callback_model_checkpoint("m-{batch}.rds"), class = "selu_error",
+               regexp = "`filepath` .* uses \\{batch\\}, which is known only when `save_freq`")
+  expect_error(callback_model_checkpoint("m-{val_loss:03d}.rds"), class = "selu_error",
+               regexp = "`filepath` .* formats \\{val_loss:03d\\} as a whole number.*\\{val_loss:.2f\\}")
+  for (name in c("m.h5", "w-{epoch:02d}.hdf5", "m.keras", "m.weights.h5")) {
+    expect_error(callback_model_checkpoint(name), class = "selu_error_file",
+                 regexp = "`filepath` .* keras.* which selu does not write yet")
+  }
+  expect_error(callback_model_checkpoint("m", monitor = ""), class = "selu_error", regexp = "`monitor`")
+  expect_error(callback_model_checkpoint("m", verbose = -1), class = "selu_error", regexp = "`verbose`")
+  expect_error(callback_model_checkpoint("m", save_best_only = NA), class = "selu_error",
+               regexp = "`save_best_only` must be TRUE or FALSE")
+  expect_error(callback_model_checkpoint("m", save_weights_only = "yes"), class = "selu_error",
+               regexp = "`save_weights_only` must be TRUE or FALSE")
+  expect_error(callback_model_checkpoint("m", mode = "maximum"), class = "selu_error",
+               regexp = "`mode` must be one of")
+  expect_error(callback_model_checkpoint("m", period = 0), class = "selu_error", regexp = "`period`")
+  for (bad in list(0, -3, 2.5, "batch", NA, c(2, 3), Inf)) {
+    expect_error(callback_model_checkpoint("m", save_freq = bad), class = "selu_error",
+                 regexp = "`save_freq` must be \"epoch\" or a whole number of batches")
+  }
+  expect_error(callback_model_checkpoint("m", initial_value_threshold = "a"), class = "selu_error",
+               regexp = "`initial_value_threshold` must be a single number")
+  expect_error(callback_model_checkpoint("m", options = list()), class = "selu_error",
+               regexp = "Unknown argument: `options`")
+  expect_s3_class(callback_model_checkpoint("m.{epoch:03d}-{batch}.rds", save_freq = 10L,
+                                            mode = "max", verbose = 1L),
+                  "selu_callback_model_checkpoint")
+  expect_output(print(callback_model_checkpoint("m")), "^<callback model_checkpoint>$")
+
+  # at the first save: a key the logs do not have, a directory that does not exist
+  expect_error(checkpoint_run(callback_model_checkpoint(file.path(dir, "m-{val_mae:.2f}")),
+                              list(list(loss = 1, mae = 2))),
+               class = "selu_error", regexp = paste0(
+                 "`filepath` \".*m-\\{val_mae:.2f\\}\" uses \\{val_mae\\}, which the logs of ",
+                 "epoch 1 do not have; they have: epoch, loss, mae\\."))
+  expect_error(checkpoint_run(callback_model_checkpoint(file.path(dir, "no", "m{epoch}.rds")),
+                              list(list(loss = 1))),
+               class = "selu_error_file", regexp = sprintf(
+                 "`filepath` .* gives the file \"%s\", which is in a directory that does not exist, \"%s\"",
+                 file.path(dir, "no", "m1.rds"), file.path(dir, "no")), fixed = FALSE)
+  expect_false(dir.exists(file.path(dir, "no")))
+  # without a trainer
+  checkpoint <- callback_model_checkpoint(file.path(dir, "m"))
+  expect_error(checkpoint$on_epoch_end(0, list(loss = 1)), class = "selu_error_internal")
+})
+
+# --- CSV logs --------------------------------------------------------------------
+
+# Runs the logger's hooks through epochs with the logs given, as fit() does.
+csv_run <- function(logger, logs, first_epoch = 0L) {
+  callbacks <- list(logger)
+  run_callbacks(callbacks, "on_train_begin", list())
+  for (e in seq_along(logs)) run_callbacks(callbacks, "on_epoch_end", first_epoch + e - 1L, logs[[e]])
+  run_callbacks(callbacks, "on_train_end", list())
+}
+
+read_bytes <- function(path) rawToChar(readBin(path, "raw", file.size(path)))
+
+test_that("the CSV log is what keras 2.13's CSVLogger writes, byte for byte", {
+  dir <- withr::local_tempdir("csv")
+  path <- file.path(dir, "log.csv")
+  # Python 3: keras's CSVLogger code (sorted keys, csv.DictWriter, str() of
+  # floats) on these logs writes these bytes
+  csv_run(callback_csv_logger(path), list(
+    list(loss = 0.1, accuracy = 0.5, val_loss = 0.25, val_accuracy = 2 / 3),
+    list(loss = 1e-05, accuracy = 1, val_loss = 123456789012345678, val_accuracy = 0.1 + 0.2)))
+  expect_identical(read_bytes(path), paste0(
+    "epoch,accuracy,loss,val_accuracy,val_loss\r\n",
+    "0,0.5,0.1,0.6666666666666666,0.25\r\n",
+    "1,1.0,1e-05,0.30000000000000004,1.2345678901234568e+17\r\n"))
+  # no validation values at the first epoch: val_ columns anyway, NA
+  csv_run(callback_csv_logger(path), list(list(loss = 0.5, mae = 0.25), list(loss = 0.125, mae = NaN)))
+  expect_identical(read_bytes(path), paste0("epoch,loss,mae,val_loss,val_mae\r\n",
+                                            "0,0.5,0.25,NA,NA\r\n", "1,0.125,nan,NA,NA\r\n"))
+  # Python's order of the keys (by code point) and csv's quotes
+  csv_run(callback_csv_logger(path), list(list(loss = 0.25, Loss = 0.5, "_x" = 1, a = 2, val_loss = 3)))
+  expect_identical(read_bytes(path), "epoch,Loss,_x,a,loss,val_loss\r\n0,0.5,1.0,2.0,0.25,3.0\r\n")
+  csv_run(callback_csv_logger(path, separator = "_"), list(list(loss = 0.5, val_loss = 0.25, out_mae = 1.5)))
+  expect_identical(read_bytes(path), "epoch_loss_\"out_mae\"_\"val_loss\"\r\n0_0.5_1.5_0.25\r\n")
+  # R reads it back
+  csv_run(callback_csv_logger(path, separator = ";"), list(list(loss = 0.5, val_loss = 0.25),
+                                                          list(loss = 0.4, val_loss = 0.2)))
+  expect_identical(utils::read.csv(path, sep = ";"),
+                   data.frame(epoch = 0:1, loss = c(0.5, 0.4), val_loss = c(0.25, 0.2)))
+})
+
+test_that("append adds rows to an existing log without a second header", {
+  dir <- withr::local_tempdir("csv")
+  path <- file.path(dir, "log.csv")
+  logs <- list(list(loss = 0.5, val_loss = 0.25))
+  # a missing or empty file gets the header
+  csv_run(callback_csv_logger(path, append = TRUE), logs)
+  expect_identical(read_bytes(path), "epoch,loss,val_loss\r\n0,0.5,0.25\r\n")
+  csv_run(callback_csv_logger(path, append = TRUE), list(list(loss = 0.125, val_loss = Inf)),
+          first_epoch = 1L)
+  expect_identical(read_bytes(path), "epoch,loss,val_loss\r\n0,0.5,0.25\r\n1,0.125,inf\r\n")
+  file.create(path)
+  csv_run(callback_csv_logger(path, append = TRUE), logs)
+  expect_identical(read_bytes(path), "epoch,loss,val_loss\r\n0,0.5,0.25\r\n")
+  # a last line without its end gets one
+  writeBin(charToRaw("epoch,loss,val_loss\n0,1,2"), path)
+  csv_run(callback_csv_logger(path, append = TRUE), logs, first_epoch = 1L)
+  expect_identical(read_bytes(path), "epoch,loss,val_loss\n0,1,2\r\n1,0.5,0.25\r\n")
+  # without append, a training run starts the file afresh, at its start
+  logger <- callback_csv_logger(path)
+  logger$on_train_begin(list())
+  expect_identical(file.size(path), 0)
+  csv_run(logger, logs)
+  csv_run(logger, logs)
+  expect_identical(read_bytes(path), "epoch,loss,val_loss\r\n0,0.5,0.25\r\n")
+})
+
+test_that("a real fit() logs each epoch as it ends, and a crash keeps the finished ones", {
+  dir <- withr::local_tempdir("csv")
+  path <- file.path(dir, "log.csv")
+  set.seed(3)
+  x <- matrix(rnorm(40), 20, 2)
+  y <- x[, 1]
+  model <- keras_model_sequential(input_shape = 2) |> layer_dense(1)
+  compile(model, optimizer = "sgd", loss = "mse", metrics = "mae")
+  history <- fit(model, x, y, epochs = 3, validation_split = 0.25, verbose = 0,
+                 callbacks = callback_csv_logger(path))
+  logged <- utils::read.csv(path)
+  expect_identical(names(logged), c("epoch", "loss", "mae", "val_loss", "val_mae"))
+  expect_identical(logged$epoch, 0:2)
+  # the digits read back as the history's doubles
+  for (key in names(history$metrics)) expect_identical(logged[[key]], history$metrics[[key]])
+  # a callback that fails in the third epoch, after the logger wrote it
+  crash <- callback_lambda(on_epoch_end = function(epoch, logs) if (epoch == 2) stop("crash"))
+  expect_error(fit(model, x, y, epochs = 5, verbose = 0,
+                   callbacks = list(callback_csv_logger(path), crash)), "crash")
+  expect_identical(utils::read.csv(path)$epoch, 0:2)
+})
+
+test_that("a failed write leaves the log as it was and names `filename`", {
+  dir <- withr::local_tempdir("csv")
+  path <- file.path(dir, "log.csv")
+  logger <- callback_csv_logger(path, append = TRUE)
+  csv_run(logger, list(list(loss = 1, val_loss = 2)))
+  before <- read_bytes(path)
+  fake <- function(text, path) {
+    writeBin(charToRaw(substr(text, 1, 5)), path)
+    stop("disk full")
+  }
+  if (exists("local_mocked_bindings", asNamespace("testthat"))) {
+    testthat::local_mocked_bindings(write_text_file = fake)
+  } else {
+    real <- get("write_text_file", asNamespace("selu"))
+    utils::assignInNamespace("write_text_file", fake, "selu")
+    on.exit(utils::assignInNamespace("write_text_file", real, "selu"), add = TRUE)
+  }
+  expect_error(csv_run(logger, list(list(loss = 3, val_loss = 4))), class = "selu_error_file",
+               regexp = "Could not write `filename` \".*log.csv\": disk full; an existing file was left")
+  expect_identical(read_bytes(path), before)
+  expect_identical(list.files(dir, all.files = TRUE, no.. = TRUE), "log.csv")
+})
+
+test_that("the CSV logger's mistakes are errors naming the argument", {
+  dir <- withr::local_tempdir("csv")
+  expect_error(callback_csv_logger(), class = "selu_error", regexp = "`filename` is missing")
+  for (bad in list(1, NA_character_, c("a", "b"), "", NULL)) {
+    expect_error(callback_csv_logger(bad), class = "selu_error", regexp = "`filename`")
+  }
+  for (bad in list("", ";;", "\"", "\n", "\r", NA_character_, 1, c(",", ";"))) {
+    expect_error(callback_csv_logger("log.csv", separator = bad), class = "selu_error",
+                 regexp = "`separator` must be one character, not a quote or a line break")
+  }
+  expect_error(callback_csv_logger("log.csv", append = NA), class = "selu_error",
+               regexp = "`append` must be TRUE or FALSE")
+  expect_error(callback_csv_logger("log.csv", foo = 1), "unused argument")
+  # when training starts
+  expect_error(csv_run(callback_csv_logger(file.path(dir, "no", "log.csv")), list()),
+               class = "selu_error_file",
+               regexp = "`filename` \".*log.csv\" is in a directory that does not exist")
+  expect_error(csv_run(callback_csv_logger(dir), list()), class = "selu_error_file",
+               regexp = "`filename` .* is a directory, not a file")
+  expect_output(print(callback_csv_logger("log.csv")), "^<callback csv_logger>$")
+})

@@ -4,6 +4,14 @@ test_that("errors carry the selu_error classes, the message and the user's call"
   expect_identical(conditionCall(err)[[1]], quote(layer_activation_selu))
 })
 
+test_that("warnings carry the selu_warning classes, the message and the user's call", {
+  w <- tryCatch(loss_binary_crossentropy(2, 0.5), warning = identity)
+  expect_s3_class(w, c("selu_warning_argument", "selu_warning", "warning", "condition"),
+                  exact = TRUE)
+  expect_match(conditionMessage(w), "^`y_true` holds values outside")
+  expect_identical(conditionCall(w)[[1]], quote(loss_binary_crossentropy))
+})
+
 test_that("describe() names what it was given", {
   expect_identical(describe(NULL), "NULL")
   expect_identical(describe("a"), "the string \"a\"")

@@ -114,6 +114,29 @@ test_that("plot draws with base graphics, with and without validation data", {
   plot(example_history())
 })
 
+test_that("the smooth line is the loess of R keras's plot, following steep first epochs", {
+  # a loss that falls fast, then levels off
+  epoch <- 1:20
+  value <- 2 * exp(-epoch / 2) + 0.3 + 0.01 * sin(epoch)
+  smooth <- history_smooth(epoch, value)
+  expect_equal(smooth$x, seq(1, 20, length.out = 80))
+  # by hand (Cleveland 1979): at x0, the 15 (floor(0.75 n)) nearest epochs
+  # weighted (1 - (d / h)^3)^3, h the distance to the 15th, and a weighted
+  # least-squares quadratic; its value at x0
+  by_hand <- vapply(smooth$x, function(x0) {
+    d <- abs(epoch - x0)
+    h <- sort(d)[15]
+    w <- ifelse(d < h, (1 - (d / h)^3)^3, 0)
+    design <- cbind(1, epoch - x0, (epoch - x0)^2)
+    solve(crossprod(design, w * design), crossprod(design, w * value))[1]
+  }, 0)
+  expect_equal(smooth$y, by_hand, tolerance = 1e-12)
+  # it follows the steep start: within 0.15 of the first epoch's loss, where
+  # lowess() stayed 0.4 below it
+  expect_lt(abs(smooth$y[1] - value[1]), 0.15)
+  expect_lt(abs(smooth$y[80] - value[20]), 0.01)
+})
+
 test_that("plot's arguments are checked", {
   grDevices::pdf(NULL)
   on.exit(grDevices::dev.off())

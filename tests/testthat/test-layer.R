@@ -78,6 +78,29 @@ test_that("layers print their class, name, arguments and shape", {
   expect_output(print(act), "dtype: float64, trainable: TRUE, params: 0")
 })
 
+test_that("nested configurations print as keras's class with its arguments", {
+  # keras 2.13's JSON of this layer: "kernel_initializer": {"class_name":
+  # "LecunNormal", "config": {"seed": null}}, "bias_initializer": {"class_name":
+  # "Zeros", "config": {}}, "kernel_regularizer": {"class_name": "L1L2",
+  # "config": {"l1": 0.01, "l2": 0.1}}, "kernel_constraint": {"class_name":
+  # "MaxNorm", ...}
+  dense <- layer_dense(units = 3, kernel_initializer = "lecun_normal", name = "d",
+                       kernel_regularizer = regularizer_l1_l2(l1 = 0.01, l2 = 0.1),
+                       kernel_constraint = constraint_maxnorm(3))
+  lines <- capture.output(print(dense))
+  expect_true("  kernel_initializer: LecunNormal(seed = NULL)" %in% lines)
+  expect_true("  bias_initializer: Zeros()" %in% lines)
+  expect_true("  kernel_regularizer: L1L2(l1 = 0.01, l2 = 0.1)" %in% lines)
+  expect_true(any(startsWith(lines, "  kernel_constraint: MaxNorm(max_value = 3, axis = ")))
+  expect_true("  bias_regularizer: NULL" %in% lines)
+  seeded <- capture.output(print(layer_dense(units = 2, kernel_initializer =
+                                               initializer_glorot_uniform(seed = 7))))
+  expect_true("  kernel_initializer: GlorotUniform(seed = 7)" %in% seeded)
+  # any other list, by name
+  expect_identical(format_config_value(list(a = 1, 2, b = "x")), "list(a = 1, 2, b = \"x\")")
+  expect_identical(format_config_value(list()), "list()")
+})
+
 test_that("a layer called on anything but data or a tensor is an error", {
   act <- layer_activation_selu(name = "act")
   expect_error(act("a"), "`inputs` must be a numeric vector, matrix or array or a symbolic tensor for layer \"act\", not the string")

@@ -288,9 +288,9 @@ test_that("check_targets() rejects targets that do not fit, naming `y`", {
                fixed = TRUE)
   expect_error(check_targets("categorical_crossentropy", factor("a"), c(NA, 3)),
                class = "selu_error", regexp = "`y` is a factor.*sparse_categorical_crossentropy")
-  expect_error(check_targets("binary_crossentropy", c(0, 2), c(NA, 1)), class = "selu_error",
-               regexp = "`y` must hold values between 0 and 1 for binary_crossentropy, not 2.",
-               fixed = TRUE)
+  expect_warning(check_targets("binary_crossentropy", c(0, 2), c(NA, 1)),
+                 class = "selu_warning_argument",
+                 regexp = "`y` holds values outside [0, 1] (from 0 to 2)", fixed = TRUE)
   expect_error(check_targets("binary_crossentropy", c(0, 1), c(NA, 2)), class = "selu_error",
                regexp = "`y` has shape")
   expect_error(check_targets("mse", c(0, 1), c(NA, 2)), class = "selu_error",
@@ -441,4 +441,41 @@ test_that("a loss prints its class and configuration", {
                 "<loss Huber>(reduction = \"auto\", name = \"huber\", delta = 2)", fixed = TRUE)
   expect_output(print(loss_categorical_crossentropy()), "from_logits = FALSE, label_smoothing = 0",
                 fixed = TRUE)
+})
+
+test_that("binary cross-entropy of targets outside [0, 1] warns and computes on them, as keras", {
+  y <- 0:9
+  # p = 1/2: log 2 whatever the target
+  expect_warning(half <- loss_binary_crossentropy(y, rep(0.5, 10)), class = "selu_warning",
+                 regexp = "`y_true` holds values outside [0, 1] (from 0 to 9), where binary_crossentropy",
+                 fixed = TRUE)
+  expect_equal(half, rep(log(2), 10), tolerance = 1e-15)
+  # p = 3/4: -(y log 3/4 + (1 - y) log 1/4) = log 4 - y log 3, below 0 from y = 2
+  expect_warning(three_quarters <- loss_binary_crossentropy(y, rep(0.75, 10)), class = "selu_warning")
+  expect_equal(three_quarters, log(4) - y * log(3), tolerance = 1e-14)
+  expect_warning(from_logits <- loss_binary_crossentropy(from_logits = TRUE)(y, rep(log(3), 10)),
+                 class = "selu_warning")
+  expect_equal(from_logits, mean(log(4) - y * log(3)), tolerance = 1e-14)
+  expect_warning(loss_binary_crossentropy(c(-0.5, 1), c(0.5, 0.5)), regexp = "from -0.5 to 1")
+
+  # in training too: one warning naming `y`, and the loss the model's
+  # predictions give before its one step (zero weights predict sigmoid(0) = 1/2)
+  model <- keras_model_sequential(input_shape = 2) |>
+    layer_dense(1, activation = "sigmoid", kernel_initializer = "zeros")
+  compile(model, optimizer = "sgd", loss = "binary_crossentropy")
+  x <- matrix(rnorm(20), 10, 2)
+  warnings <- list()
+  history <- withCallingHandlers(
+    fit(model, x, y, epochs = 1, batch_size = 10, verbose = 0),
+    warning = function(w) {
+      warnings[[length(warnings) + 1]] <<- w
+      invokeRestart("muffleWarning")
+    })
+  expect_length(warnings, 1)
+  expect_s3_class(warnings[[1]], "selu_warning")
+  expect_match(conditionMessage(warnings[[1]]), "^`y` holds values outside \\[0, 1\\]")
+  expect_equal(history$metrics$loss, log(2), tolerance = 1e-12)
+  # AUC takes labels in [0, 1] only, as keras
+  expect_error(metric_auc()(c(0, 2), c(0.1, 0.2)), class = "selu_error",
+               regexp = "`y_true` must hold values between 0 and 1 for auc, not values from 0 to 2")
 })

@@ -226,6 +226,47 @@ test_that("bad files are errors that name the file and what is wrong", {
                regexp = "weights.rds.*weights of a model alone.*load_model_weights")
 })
 
+test_that("a name with the extension of a keras format is refused, never given selu's RDS", {
+  dir <- local_path(dir = TRUE)
+  model <- trained_model()
+  formats <- c("m.h5" = "HDF5", "m.hdf5" = "HDF5", "m.H5" = "HDF5", "m.keras" = "zip",
+               "m.weights.h5" = "weights format")
+  for (name in names(formats)) {
+    path <- file.path(dir, name)
+    pattern <- sprintf("`filepath` \"[^\"]*%s\".*keras.*%s.*not write.*\\.rds", name, formats[[name]])
+    expect_error(save_model(model, path), class = "selu_error_file", regexp = pattern)
+    expect_error(save_model_weights(model, path), class = "selu_error_file", regexp = pattern)
+    expect_false(file.exists(path))
+  }
+  # an existing file of that name is left as it was
+  kept <- file.path(dir, "kept.h5")
+  writeLines("keras's", kept)
+  expect_error(save_model(model, kept), class = "selu_error_file")
+  expect_identical(readLines(kept), "keras's")
+  # .rds, no extension and other extensions write selu's format
+  for (name in c("m.rds", "m", "m.h5.rds", "m.model")) {
+    path <- file.path(dir, name)
+    save_model(model, path)
+    expect_s3_class(load_model(path), "selu_model")
+  }
+})
+
+test_that("load_model() of a keras file under each keras extension is a clear error", {
+  dir <- local_path(dir = TRUE)
+  hdf5 <- c(as.raw(c(0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a)), as.raw(rep(0, 100)))
+  zip <- c(as.raw(c(0x50, 0x4b, 0x03, 0x04)), as.raw(rep(0, 100)))
+  files <- list("m.h5" = hdf5, "m.hdf5" = hdf5, "m.weights.h5" = hdf5, "m.keras" = zip)
+  for (name in names(files)) {
+    path <- file.path(dir, name)
+    writeBin(files[[name]], path)
+    what <- if (identical(files[[name]], zip)) "zip archive" else "keras HDF5"
+    expect_error(load_model(path), class = "selu_error_file",
+                 regexp = sprintf("`filepath`.*%s.*%s", name, what))
+    expect_error(load_model_weights(trained_model(), path), class = "selu_error_file",
+                 regexp = sprintf("`filepath`.*%s.*%s", name, what))
+  }
+})
+
 test_that("a file truncated at any byte is an error, never a crash or a model", {
   dir <- local_path(dir = TRUE)
   path <- file.path(dir, "model.rds")
