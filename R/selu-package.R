@@ -7,6 +7,11 @@
 # The threads stop before the library may be unloaded; the results the
 # kernels allocate need the library's code when they are collected
 # (src/alloc.c): it stays loaded while any is alive.
+.onLoad <- function(libname, pkgname) {
+  .Call(C_selu_set_threads, default_threads())
+  register_parsnip_engine()
+}
+
 .onUnload <- function(libpath) .Call(C_selu_unload)
 
 #' @useDynLib selu, .registration = TRUE, .fixes = "C_"

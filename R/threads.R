@@ -72,10 +72,6 @@ selu_threads <- function(n = NULL) {
   invisible(.Call(C_selu_set_threads, n))
 }
 
-.onLoad <- function(libname, pkgname) {
-  .Call(C_selu_set_threads, default_threads())
-}
-
 # The default thread count: NA (every core, up to OMP_THREAD_LIMIT, which C
 # applies) or less, by the rules selu_threads()'s help gives.
 default_threads <- function() {
