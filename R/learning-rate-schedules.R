@@ -71,7 +71,7 @@ check_number_list <- function(x, arg, min = -Inf, call) {
 #' A schedule is a function: `schedule(step)` gives the rates at the steps
 #' `step` (whole numbers of at least 0). With \eqn{\eta_0} the
 #' `initial_learning_rate`, \eqn{s} the step and \eqn{d} `decay_steps`:
-#' * `learning_rate_schedule_exponential_decay()`: \eqn{\eta_0 r^{s/d}},
+#' * `learning_rate_schedule_exponential_decay()`: \eqn{\eta_0 r^{s/d}}{eta_0 * r^(s / d)},
 #'   \eqn{r} the `decay_rate`; with `staircase`, \eqn{s/d} is rounded down,
 #'   so the rate falls every \eqn{d} steps.
 #' * `learning_rate_schedule_inverse_time_decay()`:
@@ -79,7 +79,8 @@ check_number_list <- function(x, arg, min = -Inf, call) {
 #'   down.
 #' * `learning_rate_schedule_cosine_decay()` (Loshchilov and Hutter 2017,
 #'   without restarts): \eqn{\eta_0 ((1 - \alpha) (1 + \cos(\pi \min(s,
-#'   d) / d)) / 2 + \alpha)}, from \eqn{\eta_0} down to \eqn{\alpha \eta_0}
+#'   d) / d)) / 2 + \alpha)}{eta_0 * ((1 - alpha) * (1 + cos(pi * min(s, d)
+#'   / d)) / 2 + alpha)}, from \eqn{\eta_0} down to \eqn{\alpha \eta_0}
 #'   at step \eqn{d}, then constant. With a `warmup_target` \eqn{\eta_w}
 #'   and `warmup_steps` \eqn{w}, the rate first rises linearly,
 #'   \eqn{\eta_0 + (\eta_w - \eta_0) s / w} for \eqn{s < w}, then decays
@@ -89,7 +90,8 @@ check_number_list <- function(x, arg, min = -Inf, call) {
 #'   \eqn{< s \le} `boundaries[i + 1]`, and the last value after the last
 #'   boundary.
 #' * `learning_rate_schedule_polynomial_decay()`: \eqn{(\eta_0 - \eta_e)(1 -
-#'   \min(s, d) / d)^p + \eta_e}, from \eqn{\eta_0} to the
+#'   \min(s, d) / d)^p + \eta_e}{(eta_0 - eta_e) * (1 - min(s, d) / d)^p +
+#'   eta_e}, from \eqn{\eta_0} to the
 #'   `end_learning_rate` \eqn{\eta_e} at step \eqn{d}, then constant; with
 #'   `cycle`, \eqn{d} is replaced by the first multiple of \eqn{d} at or
 #'   above \eqn{s} (\eqn{d} itself at step 0) and \eqn{s} is not capped, so

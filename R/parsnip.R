@@ -121,6 +121,11 @@ snn_engine_fit <- function(x, y, hidden_units = 64L, hidden_layers = NULL, activ
       "`activation` must be \"selu\": the engine \"selu\" fits self-normalizing networks,",
       "not %s."), describe(activation)), call = sys.call())
   }
+  if (missing(x)) abort_missing("x", "a data frame of predictors", call = sys.call())
+  if (!(is.data.frame(x) || is.matrix(x))) {
+    selu_abort(sprintf("`x` must be a data frame or matrix of predictors, not %s.", describe(x)),
+               call = sys.call())
+  }
   if (is.matrix(x)) x <- as.data.frame(x)
   if (is.null(hidden_layers) && length(hidden_units) == 1) hidden_layers <- 2L
   snn(x, y, hidden_units = hidden_units, hidden_layers = hidden_layers, ...)

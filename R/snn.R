@@ -82,7 +82,13 @@
 #'
 #' cars <- snn(mtcars[, -1], mtcars$mpg, hidden_units = 8, epochs = 20)
 #' predict(cars, head(mtcars))
-snn <- function(x, ...) UseMethod("snn")
+snn <- function(x, ...) {
+  if (missing(x)) {
+    abort_missing("x", "a data frame or matrix of predictors, a formula or a recipe",
+                  call = sys.call())
+  }
+  UseMethod("snn")
+}
 
 #' @rdname snn
 #' @export
@@ -99,13 +105,15 @@ snn.data.frame <- function(x, y, hidden_units = c(64L, 64L), hidden_layers = NUL
                            learn_rate = 0.001, optimizer = "adam", validation = 0.1,
                            stop_iter = 5L, class_weights = NULL, verbose = FALSE, ...) {
   call <- sys.call(-1)
+  if (missing(x)) abort_missing("x", "a data frame of predictors", call = call)
   if (missing(y)) abort_missing("y", "the outcome, one value per row of `x`", call = call)
   settings <- snn_settings(hidden_units, hidden_layers, dropout, penalty, epochs, batch_size,
                            learn_rate, optimizer, validation, stop_iter, verbose, list(...), call)
-  y <- check_snn_outcome_arg(y, nrow(x), call)
   check_predictor_columns(x, "x", call)
+  y <- check_snn_outcome_arg(y, nrow(x), call)
+  if (is.data.frame(y)) check_predictor_columns(y, "y", call)
   processed <- hardhat::mold(x, y)
-  snn_bridge(processed, settings, class_weights, call)
+  snn_bridge(processed, settings, class_weights, c(predictors = "x", outcomes = "y"), call)
 }
 
 #' @rdname snn
@@ -115,9 +123,10 @@ snn.matrix <- function(x, y, hidden_units = c(64L, 64L), hidden_layers = NULL,
                        learn_rate = 0.001, optimizer = "adam", validation = 0.1,
                        stop_iter = 5L, class_weights = NULL, verbose = FALSE, ...) {
   call <- sys.call(-1)
-  if (!is.numeric(x) && !is.logical(x)) {
-    selu_abort(sprintf("`x` must be a numeric matrix (or a data frame), not a %s matrix.",
-                       typeof(x)), call = call)
+  if (missing(x)) abort_missing("x", "a numeric matrix of predictors", call = call)
+  if (!(is.matrix(x) && (is.numeric(x) || is.logical(x)) && length(dim(x)) == 2)) {
+    selu_abort(sprintf("`x` must be a numeric matrix (or a data frame), not %s.",
+                       describe(x)), call = call)
   }
   if (is.null(colnames(x))) colnames(x) <- paste0("x", seq_len(ncol(x)))
   snn.data.frame(as.data.frame(x), y, hidden_units, hidden_layers, dropout, penalty, epochs,
@@ -132,22 +141,33 @@ snn.formula <- function(formula, data, hidden_units = c(64L, 64L), hidden_layers
                         learn_rate = 0.001, optimizer = "adam", validation = 0.1,
                         stop_iter = 5L, class_weights = NULL, verbose = FALSE, ...) {
   call <- sys.call(-1)
-  if (missing(data)) abort_missing("data", "the data frame the formula's variables are in", call = call)
+  if (missing(formula)) {
+    abort_missing("formula", paste(
+      "a formula such as `y ~ .`, as the first argument: unnamed or named `formula`",
+      "(not `x`)"), call = call)
+  }
+  if (missing(data)) {
+    abort_missing("data", "the data frame the variables of the formula `x` are in", call = call)
+  }
   if (!is.data.frame(data)) {
     selu_abort(sprintf("`data` must be a data frame, not %s.", describe(data)), call = call)
   }
   settings <- snn_settings(hidden_units, hidden_layers, dropout, penalty, epochs, batch_size,
                            learn_rate, optimizer, validation, stop_iter, verbose, list(...), call)
+  if (!(inherits(formula, "formula") && length(formula) == 3)) {
+    selu_abort(sprintf("`formula` must be a formula with an outcome, such as `y ~ .`, not %s.",
+                       describe(formula)), call = call)
+  }
   missing_vars <- setdiff(all.vars(formula), c(names(data), "."))
   if (length(missing_vars)) {
-    selu_abort(sprintf("The formula uses %s, which `data` has no column%s for.",
+    selu_abort(sprintf("`formula` uses %s, which `data` has no column%s for.",
                        format_names(missing_vars), if (length(missing_vars) == 1) "" else "s"),
                kind = "column", call = call)
   }
   check_predictor_columns(data, "data", call)
   blueprint <- hardhat::default_formula_blueprint(indicators = "none")
-  processed <- hardhat::mold(formula, data, blueprint = blueprint)
-  snn_bridge(processed, settings, class_weights, call)
+  processed <- mold_or_abort(formula, data, blueprint, "formula", call)
+  snn_bridge(processed, settings, class_weights, c(predictors = "data", outcomes = "data"), call)
 }
 
 #' @rdname snn
@@ -157,14 +177,30 @@ snn.recipe <- function(x, data, hidden_units = c(64L, 64L), hidden_layers = NULL
                        learn_rate = 0.001, optimizer = "adam", validation = 0.1,
                        stop_iter = 5L, class_weights = NULL, verbose = FALSE, ...) {
   call <- sys.call(-1)
-  if (missing(data)) abort_missing("data", "the data frame to prepare the recipe on", call = call)
+  if (missing(x)) abort_missing("x", "a recipe", call = call)
+  if (!inherits(x, "recipe")) {
+    selu_abort(sprintf("`x` must be a recipe from recipes::recipe(), not %s.", describe(x)),
+               call = call)
+  }
+  if (missing(data)) abort_missing("data", "the data frame to prepare the recipe `x` on", call = call)
   if (!is.data.frame(data)) {
     selu_abort(sprintf("`data` must be a data frame, not %s.", describe(data)), call = call)
   }
   settings <- snn_settings(hidden_units, hidden_layers, dropout, penalty, epochs, batch_size,
                            learn_rate, optimizer, validation, stop_iter, verbose, list(...), call)
-  processed <- hardhat::mold(x, data)
-  snn_bridge(processed, settings, class_weights, call)
+  check_predictor_columns(data, "data", call)
+  processed <- mold_or_abort(x, data, NULL, "x", call)
+  snn_bridge(processed, settings, class_weights, c(predictors = "data", outcomes = "data"), call)
+}
+
+# hardhat's mold(), its errors as selu's naming `arg`.
+mold_or_abort <- function(x, data, blueprint, arg, call) {
+  tryCatch(
+    if (is.null(blueprint)) hardhat::mold(x, data) else hardhat::mold(x, data, blueprint = blueprint),
+    error = function(e) {
+      selu_abort(sprintf("`%s` cannot prepare `data`: %s", arg,
+                         paste(conditionMessage(e), collapse = " ")), call = call)
+    })
 }
 
 # ---------------------------------------------------------------------------
@@ -175,12 +211,13 @@ SNN_OPTIMIZERS <- c("adam", "adamw", "nadam", "adamax", "rmsprop", "sgd", "adagr
 snn_settings <- function(hidden_units, hidden_layers, dropout, penalty, epochs, batch_size,
                          learn_rate, optimizer, validation, stop_iter, verbose, dots, call) {
   check_empty_dots(dots, call = call)
-  ok_units <- is_whole(hidden_units) && length(hidden_units) >= 1 && is.null(dim(hidden_units)) &&
-    all(hidden_units >= 1 & hidden_units <= 1e6)
+  ok_units <- is.numeric(hidden_units) && length(hidden_units) >= 1 &&
+    length(hidden_units) <= 100 && is.null(dim(hidden_units)) && is_whole(hidden_units) &&
+    all(hidden_units >= 1 & hidden_units <= 65536)
   if (!ok_units) {
     selu_abort(sprintf(paste(
-      "`hidden_units` must be whole numbers from 1 to 1e6, a width per hidden layer",
-      "(e.g. c(64, 64)), not %s."), describe(hidden_units)), call = call)
+      "`hidden_units` must be whole numbers from 1 to 65536, a width per hidden layer",
+      "(e.g. c(64, 64)) for at most 100 layers, not %s."), describe(hidden_units)), call = call)
   }
   if (!is.null(hidden_layers)) {
     hidden_layers <- check_count(hidden_layers, "hidden_layers", call = call)
@@ -195,6 +232,14 @@ snn_settings <- function(hidden_units, hidden_layers, dropout, penalty, epochs, 
         call = call)
     }
     hidden_units <- rep(hidden_units, hidden_layers)
+  }
+  weights <- utils::head(hidden_units, -1) * utils::tail(hidden_units, -1)
+  if (any(weights > 2^28)) {
+    selu_abort(sprintf(paste(
+      "`hidden_units` gives consecutive layers of %s units: %s weights between them, more",
+      "than the %s a network of selu holds between two layers."),
+      paste(format(hidden_units[which(weights > 2^28)[1] + 0:1], big.mark = ","), collapse = " and "),
+      format(max(weights), big.mark = ","), format(2^28, big.mark = ",")), call = call)
   }
   if (!(is.character(optimizer) && length(optimizer) == 1 && !is.na(optimizer) &&
         tolower(optimizer) %in% SNN_OPTIMIZERS)) {
@@ -246,11 +291,12 @@ check_predictor_columns <- function(data, arg, call) {
 }
 
 # A predictor or outcome column: numeric, logical or factor; no NA.
-check_column <- function(column, name, what, call) {
+check_column <- function(column, name, what, arg, call) {
+  name <- sprintf("%s` of `%s", name, arg)
   if (is.character(column)) {
     selu_abort(sprintf(paste(
       "Column `%s` is character: a %s must be numeric, logical or a factor. Make it a",
-      "factor, e.g. `data$%s <- factor(data$%s)`."), name, what, name, name),
+      "factor, e.g. with factor()."), name, what),
       kind = "column", call = call)
   }
   if (!(is.factor(column) || ((is.numeric(column) || is.logical(column)) && !is.object(column) &&
@@ -294,10 +340,10 @@ check_snn_outcome_arg <- function(y, n, call) {
 # The encoding of each predictor column, learned on the training data: for a
 # numeric column its mean and standard deviation; for a factor its levels
 # and one-hot or embedding (with the embedding's width).
-learn_preprocessing <- function(predictors, call) {
+learn_preprocessing <- function(predictors, arg, call) {
   specs <- lapply(names(predictors), function(name) {
     column <- predictors[[name]]
-    check_column(column, name, "predictor", call)
+    check_column(column, name, "predictor", arg, call)
     if (is.factor(column)) {
       levels <- levels(column)
       if (length(levels) > 10) {
@@ -349,31 +395,32 @@ apply_preprocessing <- function(preprocessing, predictors) {
 # ---------------------------------------------------------------------------
 # The outcome
 
-learn_outcome <- function(outcomes, call) {
-  for (name in names(outcomes)) check_column(outcomes[[name]], name, "outcome", call)
+learn_outcome <- function(outcomes, arg, call) {
+  for (name in names(outcomes)) check_column(outcomes[[name]], name, "outcome", arg, call)
   if (ncol(outcomes) == 1 && is.factor(outcomes[[1]])) {
     levels <- levels(outcomes[[1]])
     observed <- levels[table(outcomes[[1]]) > 0]
     if (length(observed) < 2) {
       selu_abort(sprintf(paste(
-        "The outcome `%s` must have at least two levels present in the data, not %s."),
-        names(outcomes), format_names(observed)), kind = "column", call = call)
+        "The outcome `%s` of `%s` must have at least two levels present, not %s."),
+        names(outcomes), arg, format_names(observed)), kind = "column", call = call)
     }
     return(list(type = "classification", name = names(outcomes), levels = levels))
   }
   factors <- vapply(outcomes, is.factor, TRUE)
   if (any(factors)) {
     selu_abort(sprintf(paste(
-      "The outcomes must be one factor, or numeric columns; %s is a factor beside other",
-      "outcomes."), format_names(names(outcomes)[factors])), kind = "column", call = call)
+      "The outcomes in `%s` must be one factor, or numeric columns; %s is a factor beside",
+      "other outcomes."), arg, format_names(names(outcomes)[factors])), kind = "column",
+      call = call)
   }
   values <- vapply(outcomes, function(v) as.double(v), numeric(nrow(outcomes)))
   values <- matrix(values, nrow(outcomes))
   sds <- apply(values, 2, stats::sd)
   constant <- !(is.finite(sds) & sds > 0)
   if (any(constant)) {
-    selu_abort(sprintf("The outcome %s is constant: there is nothing to learn.",
-                       format_names(names(outcomes)[constant])), kind = "column", call = call)
+    selu_abort(sprintf("The outcome %s of `%s` is constant: there is nothing to learn.",
+                       format_names(names(outcomes)[constant]), arg), kind = "column", call = call)
   }
   list(type = "regression", name = names(outcomes), mean = colMeans(values), sd = sds)
 }
@@ -486,16 +533,17 @@ rows_of <- function(inputs, rows) {
   lapply(inputs, function(m) m[rows, , drop = FALSE])
 }
 
-snn_bridge <- function(processed, settings, class_weights, call) {
+snn_bridge <- function(processed, settings, class_weights, args, call) {
   predictors <- processed$predictors
   if (ncol(predictors) == 0) {
-    selu_abort("There are no predictors: the model needs at least one column to learn from.",
-               kind = "column", call = call)
+    selu_abort(sprintf(paste(
+      "`%s` gives no predictors: the model needs at least one column to learn from."),
+      args[["predictors"]]), kind = "column", call = call)
   }
-  preprocessing <- learn_preprocessing(predictors, call)
+  preprocessing <- learn_preprocessing(predictors, args[["predictors"]], call)
   # hardhat names the columns of cbind(a, b) ~ . "cbind(a, b).a"
   names(processed$outcomes) <- sub("^cbind\\(.*\\)\\.", "", names(processed$outcomes))
-  outcome <- learn_outcome(processed$outcomes, call)
+  outcome <- learn_outcome(processed$outcomes, args[["outcomes"]], call)
   weights <- snn_class_weights(class_weights, outcome, processed$outcomes[[1]], call)
   inputs <- apply_preprocessing(preprocessing, predictors)
   targets <- outcome_targets(outcome, processed$outcomes)
@@ -571,6 +619,8 @@ self_normalization <- function(network, inputs) {
 #' predict(fit, head(iris), type = "prob")
 predict.selu_snn <- function(object, new_data, type = NULL, ...) {
   call <- sys.call()
+  if (missing(object)) abort_missing("object", "a fit from snn()", call = call)
+  check_snn_fit(object, call)
   check_empty_dots(list(...), call = call)
   if (missing(new_data)) abort_missing("new_data", "a data frame of predictors", call = call)
   outcome <- object$outcome
@@ -585,7 +635,7 @@ predict.selu_snn <- function(object, new_data, type = NULL, ...) {
   check_new_data(new_data, object$blueprint$ptypes$predictors, call)
   predictors <- hardhat::forge(new_data, object$blueprint)$predictors
   for (name in names(object$preprocessing)) {
-    check_column(predictors[[name]], name, "predictor", call)
+    check_column(predictors[[name]], name, "predictor", "new_data", call)
   }
   if (nrow(new_data) == 0) return(empty_prediction(outcome, type))
   scores <- predict(object$model, apply_preprocessing(object$preprocessing, predictors),
@@ -617,6 +667,14 @@ empty_prediction <- function(outcome, type) {
   snn_format_prediction(outcome, scores, type)
 }
 
+check_snn_fit <- function(object, call) {
+  ok <- inherits(object, "selu_snn") && is.list(object) && is_model(object$model) &&
+    is.list(object$preprocessing) && is.list(object$outcome)
+  if (!ok) {
+    selu_abort(sprintf("`object` must be a fit from snn(), not %s.", describe(object)), call = call)
+  }
+}
+
 # new_data has every predictor column of the training data, of a type that
 # can be read as it (a factor's levels among the training levels).
 check_new_data <- function(new_data, ptype, call) {
@@ -635,7 +693,7 @@ check_new_data <- function(new_data, ptype, call) {
     column <- new_data[[name]]
     if (is.factor(expected)) {
       if (!(is.factor(column) || is.character(column))) {
-        selu_abort(sprintf("Column `%s` must be a factor (levels %s), not %s.", name,
+        selu_abort(sprintf("Column `%s` of `new_data` must be a factor (levels %s), not %s.", name,
                            format_names(levels(expected)), describe(column)),
                    kind = "column", call = call)
       }
@@ -643,7 +701,7 @@ check_new_data <- function(new_data, ptype, call) {
       novel <- !is.na(values) & !values %in% levels(expected)
       if (any(novel)) {
         selu_abort(sprintf(paste(
-          "Column `%s` has level%s %s in %s, not seen in training (levels %s). Map them to",
+          "Column `%s` of `new_data` has level%s %s in %s, not seen in training (levels %s). Map them to",
           "a training level, or refit on data that has them."), name,
           if (length(unique(values[novel])) == 1) "" else "s",
           format_names(unique(values[novel])), format_rows(which(novel)),
@@ -651,7 +709,7 @@ check_new_data <- function(new_data, ptype, call) {
       }
     } else if (is.numeric(expected) || is.logical(expected)) {
       if (!((is.numeric(column) || is.logical(column)) && !is.object(column))) {
-        selu_abort(sprintf("Column `%s` must be numeric, not %s.", name, describe(column)),
+        selu_abort(sprintf("Column `%s` of `new_data` must be numeric, not %s.", name, describe(column)),
                    kind = "column", call = call)
       }
     }
@@ -729,6 +787,8 @@ describe_training <- function(x) {
 #' fit <- snn(mpg ~ ., data = mtcars, hidden_units = c(16, 16), epochs = 20)
 #' summary(fit)
 summary.selu_snn <- function(object, ...) {
+  if (missing(object)) abort_missing("object", "a fit from snn()", call = sys.call())
+  check_snn_fit(object, sys.call())
   self <- model_state(object$model)
   shapes <- step_output_shapes(self)
   architecture <- data.frame(

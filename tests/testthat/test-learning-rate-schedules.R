@@ -118,8 +118,8 @@ test_that("configurations have keras's class names and keys, and rebuild the sch
 test_that("print shows the class and configuration", {
   schedule <- learning_rate_schedule_piecewise_constant_decay(c(10, 20), c(1, 0.5, 0.1))
   expect_output(expect_invisible(print(schedule)), paste0(
-    "<learning_rate_schedule PiecewiseConstantDecay>\\(boundaries = 10, 20, ",
-    "values = 1, 0.5, 0.1, name = NULL\\)"), fixed = FALSE)
+    "<learning_rate_schedule PiecewiseConstantDecay>\\(boundaries = list\\(10, 20\\), ",
+    "values = list\\(1, 0.5, 0.1\\), name = NULL\\)"), fixed = FALSE)
   expect_output(print(learning_rate_schedule_exponential_decay(0.1, 10, 0.5)),
                 "ExponentialDecay>\\(initial_learning_rate = 0.1, decay_steps = 10")
 })

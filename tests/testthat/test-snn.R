@@ -188,10 +188,10 @@ test_that("bad data are errors that name the column and the rows", {
   d <- frame()
   d$a[c(3, 7)] <- NA
   expect_error(snn(y ~ ., d), class = "selu_error_column",
-               regexp = "Column `a` has missing values \\(NA\\) in rows 3, 7")
+               regexp = "Column `a` of `data` has missing values \\(NA\\) in rows 3, 7")
   d <- frame()
   d$h <- as.character(d$f)
-  expect_error(snn(y ~ ., d), class = "selu_error_column", regexp = "Column `h` is character")
+  expect_error(snn(y ~ ., d), class = "selu_error_column", regexp = "Column `h` of `data` is character")
   expect_error(snn(y ~ nothing, frame()), class = "selu_error_column", regexp = "`nothing`")
   one <- data.frame(x = 1:4, y = factor(c("a", "a", "a", "a")))
   expect_error(snn(y ~ x, one), class = "selu_error_column", regexp = "at least two levels")
@@ -200,12 +200,12 @@ test_that("bad data are errors that name the column and the rows", {
   new$f <- as.character(new$f)
   new$f[5] <- "w"
   expect_error(predict(fit, new), class = "selu_error_column",
-               regexp = "Column `f` has level `w` in row 5, not seen in training")
+               regexp = "Column `f` of `new_data` has level `w` in row 5, not seen in training")
   expect_error(predict(fit, frame()[, -2]), class = "selu_error_column",
                regexp = "`new_data` has no column `b`")
   new <- frame()[1:6, ]
   new$b[2] <- NA
-  expect_error(predict(fit, new), class = "selu_error_column", regexp = "Column `b` .*row 2")
+  expect_error(predict(fit, new), class = "selu_error_column", regexp = "Column `b` of `new_data` .*row 2")
   expect_error(predict(fit, frame(), type = "prob"), class = "selu_error",
                regexp = "`type` must be \"numeric\" for a regression")
 })
