@@ -9,11 +9,21 @@ CHECK_ENV = _R_CHECK_CRAN_INCOMING_REMOTE_=false _R_CHECK_SYSTEM_CLOCK_=false \
 
 .PHONY: install deps demo test document check lint check-memory check-sanitizers
 
-# selu imports jsonlite (for keras' JSON) and generics (fit() and compile());
-# they are installed first where missing.
+# selu imports jsonlite (keras' JSON), generics (fit() and compile()), hardhat
+# and tibble (snn()); they and what the vignettes need (knitr, rmarkdown,
+# mlbench) are installed first where missing. The package is built with its
+# vignettes, so that vignette("training", package = "selu") finds them (without
+# them, and a message, where pandoc is missing), then installed.
 install:
-	$(RSCRIPT) -e 'for (p in c("jsonlite", "generics")) if (!requireNamespace(p, quietly = TRUE)) install.packages(p)'
-	$(R) CMD INSTALL --preclean .
+	$(RSCRIPT) tools/install-deps.R install
+	rm -rf build && mkdir build
+	if command -v pandoc > /dev/null; then \
+	  cd build && $(R) CMD build --no-manual ..; \
+	else \
+	  echo "pandoc is missing: selu is installed without its vignettes"; \
+	  cd build && $(R) CMD build --no-manual --no-build-vignettes ..; \
+	fi
+	$(R) CMD INSTALL build/selu_*.tar.gz
 
 deps:
 	$(RSCRIPT) tools/install-deps.R
@@ -89,10 +99,14 @@ check-sanitizers:
 # and the README's table of the two.
 BENCH_TUNED_ENV = GLIBC_TUNABLES=glibc.malloc.trim_threshold=4294967295:glibc.malloc.mmap_threshold=33554432
 
-.PHONY: bench bench-tuned bench-train bench-threads bench-engine accuracy memory-order
+.PHONY: bench bench-tuned bench-train bench-threads bench-engine bench-tabular accuracy memory-order
 bench: install
 	env -u GLIBC_TUNABLES $(RSCRIPT) bench/bench.R
 	$(RSCRIPT) bench/tables.R
+
+# snn() against lm()/glm() and nnet on held-out rows of mlbench's data sets
+bench-tabular: install
+	$(RSCRIPT) bench/tabular.R
 
 bench-tuned: install
 	$(BENCH_TUNED_ENV) $(RSCRIPT) bench/bench.R tuned
