@@ -504,7 +504,7 @@ static void gather_targets(engine *e, SEXP ys, SEXP sample_weight, R_xlen_t n, c
     if (l->kind == LOSS_SCCE) {
       R_xlen_t cols = width / l->classes;
       if (TYPEOF(y) != INTSXP || XLENGTH(y) != n * cols) Rf_error("internal error: the targets");
-      gather_classes(INTEGER(y), n, cols, rows, m, (int *) l->y);
+      gather_classes(INTEGER(y), n, cols, rows, m, l->y);
     } else {
       if (TYPEOF(y) != REALSXP || XLENGTH(y) != n * width) Rf_error("internal error: the targets");
       gather_rows(REAL(y), n, width, rows, m, l->y);
@@ -597,7 +597,7 @@ static double losses(engine *e, int m, int with_grad, double *per_output) {
     slot *in = &e->slots[l->input];
     double *g = NULL;
     if (with_grad && in->upstream) g = in->written ? e->tmp : in->grad;
-    per_output[k] = loss_rows(l, l->y, (const int *) l->y, in->value, m, in->width,
+    per_output[k] = loss_rows(l, l->y, l->y, in->value, m, in->width,
                               e->row_weight, l->weight, g, NULL);
     if (g == e->tmp) add_into(in->grad, e->tmp, (R_xlen_t) m * in->width);
     if (g) in->written = 1;
@@ -900,7 +900,7 @@ SEXP selu_engine_gradients(SEXP ptr, SEXP xs, SEXP ys, SEXP sample_weight, SEXP 
   forward(e, m, 1);
   for (int k = 0; k < e->n_params; k++) e->params[k].pending = 0;
   clear_gradients(e);
-  double *per_output = (double *) R_alloc(e->n_outputs, sizeof(double));
+  double *per_output = (void *) R_alloc(e->n_outputs, sizeof(double));
   double loss = losses(e, m, 1, per_output);
   backward(e, m);
   set_masks(e, R_NilValue, m);

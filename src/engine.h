@@ -118,7 +118,7 @@ typedef struct {
   int slot;  /* the output's slot */
   int input; /* the slot the loss reads: the output, or the logits when fused */
   int classes;
-  double *y; /* this batch's targets (the classes of a sparse loss, as ints) */
+  void *y; /* this batch's targets: doubles, or the classes of a sparse loss as ints */
 } loss_spec;
 
 /* The update rules, by R/program.R's optimizer_codes (AdamW is Adam's rule:

@@ -7,7 +7,7 @@
  * notation ("-d.ddde+XX"), moved one unit of its last digit away from 0,
  * written to `out` in the same notation (9.99e+00 becomes 1.00e+01). */
 static void step_away_from_zero(const char *text, int digits, char *out, size_t size) {
-  char mantissa[20];
+  char mantissa[20] = {0};
   int k = 0;
   const int negative = text[0] == '-';
   const char *p = text + negative;

@@ -68,7 +68,7 @@ static double class_row_loss(int logits, const double *p, const double *y, doubl
       if (p[c * step] > mx) mx = p[c * step];
     double total = 0, ysum = 0;
     for (int c = 0; c < classes; c++) total += exp(p[c * step] - mx);
-    double lse = log(total);
+    double lse = log(total > 0 ? total : 1); /* total >= 1: the largest term is exp(0) */
     for (int c = 0; c < classes; c++) {
       double log_p = (p[c * step] - mx) - lse;
       if (y) {
@@ -191,7 +191,7 @@ SEXP selu_loss(SEXP spec, SEXP y_true, SEXP y_pred, SEXP rows_, SEXP sample_weig
         Rf_error("internal error: a class outside the predictions");
   const double *w;
   if (sample_weight == R_NilValue) {
-    double *ones = (double *) R_alloc(rows, sizeof(double));
+    double *ones = (void *) R_alloc(rows, sizeof(double));
     for (int i = 0; i < rows; i++) ones[i] = 1;
     w = ones;
   } else {

@@ -7,7 +7,7 @@ imports <- c("jsonlite", "generics", "hardhat", "tibble")
 vignettes <- c("knitr", "rmarkdown", "mlbench", "nnet", "MASS")
 tests <- c("testthat", "roxygen2", "Rmpfr", "bench", "pkgbuild", "withr", "magrittr",
            "parsnip", "workflows", "recipes", "rsample", "tune", "yardstick", "dials",
-           "future")
+           "future", "probably", "DALEX")
 wanted <- c(imports, vignettes)
 if (!"install" %in% commandArgs(trailingOnly = TRUE)) wanted <- c(wanted, tests)
 
