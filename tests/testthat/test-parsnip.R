@@ -46,7 +46,7 @@ test_that("mlp() with the engine fits snn() with its arguments and predicts as t
     regexp = "`activation` must be \"selu\"")
 })
 
-test_that("a workflow with a recipe tunes on resamples, the same sequentially and on PSOCK workers", {
+test_that("a workflow with a recipe tunes on resamples, the same sequentially, on socket and on forked workers", {
   skip_if_no_tidymodels()
   skip_if_not_installed("future")
   skip_on_cran()
@@ -73,6 +73,13 @@ test_that("a workflow with a recipe tunes on resamples, the same sequentially an
   set.seed(3)
   parallel <- tune::tune_grid(wf, folds, grid = grid)
   expect_identical(tune::collect_metrics(parallel), metrics)
+  # and on forked workers, after selu has run threaded code in this process
+  if (future::supportsMulticore()) {
+    future::plan(future::multicore, workers = 2)
+    set.seed(3)
+    forked <- tune::tune_grid(wf, folds, grid = grid)
+    expect_identical(tune::collect_metrics(forked), metrics)
+  }
 
   best <- tune::select_best(sequential, metric = "rmse")
   final <- generics::fit(tune::finalize_workflow(wf, best), d)
