@@ -31,8 +31,10 @@ deps:
 demo: install
 	$(RSCRIPT) -e 'demo("train", package = "selu", ask = FALSE)'
 
+# The tests run on the installed package: the build users get (R's compiler
+# flags), and the one that socket and forked workers load.
 test: install
-	$(RSCRIPT) tools/test.R
+	$(RSCRIPT) tools/test.R installed
 
 document:
 	$(RSCRIPT) -e 'roxygen2::roxygenise()'

@@ -164,7 +164,7 @@ double loss_rows(const loss_spec *s, const double *y, const int *classes, const 
  * row's loss, and with `want_grad` the gradient for y_pred). */
 SEXP selu_loss(SEXP spec, SEXP y_true, SEXP y_pred, SEXP rows_, SEXP sample_weight,
                SEXP want_grad) {
-  loss_spec s;
+  loss_spec s = {0};
   s.kind = Rf_asInteger(VECTOR_ELT(spec, 0));
   s.from_logits = Rf_asLogical(VECTOR_ELT(spec, 1)) == TRUE;
   s.fused = Rf_asLogical(VECTOR_ELT(spec, 2)) == TRUE;

@@ -14,7 +14,7 @@ frame <- function(n = 200, seed = 1) {
 
 test_that("the preprocessing standardizes numbers as scale() and one-hot encodes factors as model.matrix()", {
   d <- frame()
-  pre <- selu:::learn_preprocessing(d[c("a", "b", "f")], call = NULL)
+  pre <- selu:::learn_preprocessing(d[c("a", "b", "f")], "data", call = NULL)
   inputs <- selu:::apply_preprocessing(pre, d[c("a", "b", "f")])
   expect_length(inputs, 1)
   expected <- cbind(scale(d$a), scale(d$b), model.matrix(~ f - 1, d))
