@@ -14,6 +14,7 @@
 #include "memory.h"
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 /* --- reading the program ------------------------------------------------- */
@@ -104,12 +105,34 @@ void add_into_f32(float *restrict to, const float *restrict from, R_xlen_t n) {
   for (R_xlen_t i = 0; i < n; i++) to[i] += from[i];
 }
 
+/* R's NA is a NaN whose low word is 1954, which narrowing to float would
+ * drop: a float32 engine marks it with the same payload in a float NaN, and
+ * widening gives R's NA back. Other NaNs stay NaNs. */
+#define FLOAT_NA_PAYLOAD 1954u
+
+static float float_na(void) {
+  uint32_t bits = 0x7FC00000u | FLOAT_NA_PAYLOAD;
+  float f;
+  memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+static double widen_nan(float f) {
+  uint32_t bits;
+  memcpy(&bits, &f, sizeof bits);
+  return (bits & 0x3FFFFFu) == FLOAT_NA_PAYLOAD ? NA_REAL : (double) f;
+}
+
 void to_double(const float *restrict from, double *restrict to, R_xlen_t n) {
-  for (R_xlen_t i = 0; i < n; i++) to[i] = from[i];
+  for (R_xlen_t i = 0; i < n; i++) to[i] = from[i] == from[i] ? (double) from[i] : widen_nan(from[i]);
+}
+
+float narrow(double x) {
+  return x == x || !ISNA(x) ? (float) x : float_na();
 }
 
 void to_float(const double *restrict from, float *restrict to, R_xlen_t n) {
-  for (R_xlen_t i = 0; i < n; i++) to[i] = (float) from[i];
+  for (R_xlen_t i = 0; i < n; i++) to[i] = narrow(from[i]);
 }
 
 void round_to_float(double *x, R_xlen_t n) {
@@ -556,7 +579,7 @@ static void gather_rows_f32(const double *x, R_xlen_t n, R_xlen_t cols, const in
       for (int i = 0; i < m; i++) __builtin_prefetch(ahead + rows[i]);
     }
 #endif
-    for (int i = 0; i < m; i++) o[i] = (float) col[rows[i] - 1];
+    for (int i = 0; i < m; i++) o[i] = narrow(col[rows[i] - 1]);
   }
 }
 
@@ -1184,7 +1207,7 @@ SEXP selu_engine_call(SEXP ptr, SEXP xs, SEXP training, SEXP masks, SEXP grads) 
       for (R_xlen_t i = 0; i < size; i++) {
         double gi = gv[one ? 0 : i];
         if (e->f32) {
-          s->fgrad[i] = (float) ((s->written ? s->fgrad[i] : 0) + gi);
+          s->fgrad[i] = narrow((s->written ? s->fgrad[i] : 0) + gi);
         } else {
           s->grad[i] = (s->written ? s->grad[i] : 0) + gi;
         }

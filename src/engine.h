@@ -188,6 +188,7 @@ void round_to_float(double *x, R_xlen_t n);
 void add_into_f32(float *restrict to, const float *restrict from, R_xlen_t n);
 void to_double(const float *restrict from, double *restrict to, R_xlen_t n);
 void to_float(const double *restrict from, float *restrict to, R_xlen_t n);
+float narrow(double x); /* to float, R's NA kept (engine.c) */
 
 /* A float32 engine's matrix products (gemm.c): BLAS's sgemm when the BLAS R
  * loaded has one, else portable loops; `portable` asks for the loops. */

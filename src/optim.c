@@ -163,19 +163,19 @@ int update_param_f32(const optimizer_spec *o, param *p, double lr_, double step)
   float *restrict out = p->fnext;
   const float lr = (float) lr_, wd = (float) o->weight_decay;
   const int decay = !ISNAN(o->weight_decay);
-  R_xlen_t i = 0;
+  R_xlen_t i = 0; /* the weights Adam's vector loop made, checked there */
 #define WF(i) (decay ? w0[i] - w0[i] * wd * lr : w0[i])
   if (o->kind == OPT_SGD) {
     if (o->momentum <= 0) {
-      for (; i < n; i++) out[i] = WF(i) - g[i] * lr;
+      for (R_xlen_t j = 0; j < n; j++) out[j] = WF(j) - g[j] * lr;
     } else {
       const float *restrict m0 = p->fopt[0];
       float *restrict m1 = p->fopt_next[0];
       const float mu = (float) o->momentum;
-      for (; i < n; i++) {
-        float m = -g[i] * lr + m0[i] * mu;
-        m1[i] = m;
-        out[i] = o->nesterov ? WF(i) + (-g[i] * lr + m * mu) : WF(i) + m;
+      for (R_xlen_t j = 0; j < n; j++) {
+        float m = -g[j] * lr + m0[j] * mu;
+        m1[j] = m;
+        out[j] = o->nesterov ? WF(j) + (-g[j] * lr + m * mu) : WF(j) + m;
       }
     }
   } else {
@@ -201,7 +201,7 @@ int update_param_f32(const optimizer_spec *o, param *p, double lr_, double step)
   }
 #undef WF
   int finite = 1;
-  for (R_xlen_t j = 0; j < n; j++) finite &= out[j] - out[j] == 0;
+  for (R_xlen_t j = i; j < n; j++) finite &= out[j] - out[j] == 0;
   return finite;
 }
 
