@@ -707,7 +707,8 @@ static void run_on_doubles(engine *e, op *o, int m, int training, int backward_p
     param *p = op_param(e, o, j);
     if (!p) continue;
     p->w = widened(p->fw, p->size);
-    p->next = p->fnext ? widened(NULL, p->size) : NULL;
+    /* the next values of state params, which the forward pass writes */
+    p->next = !backward_pass && p->fnext ? widened(NULL, p->size) : NULL;
     p->grad = backward_pass && p->trainable && p->fgrad
                   ? widened(p->written ? p->fgrad : NULL, p->size)
                   : NULL;
