@@ -385,7 +385,8 @@ SEXP selu_engine_new(SEXP program, SEXP max_rows_, SEXP io_bound_) {
   /* floats in a vector of doubles, which aligns them */
   SEXP float_arena = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) (floats / 2) + 1));
   double *next = REAL(arena);
-  float *next_float = (float *) REAL(float_arena);
+  void *float_memory = REAL(float_arena);
+  float *next_float = float_memory;
 #define TAKE(count) (next += (count), next - (count))
 #define TAKE_FLOAT(count) (next_float += (count), next_float - (count))
   for (int s = 0; s < n_slots; s++) {
@@ -679,7 +680,8 @@ static void set_masks(engine *e, SEXP masks, int m) {
  * pointer to them is set before the op and cleared after it, so that one
  * left by an op that raised an error is never read. */
 static double *widened(const float *x, R_xlen_t n) {
-  double *d = (double *) R_alloc(n > 0 ? (size_t) n : 1, sizeof(double));
+  void *memory = R_alloc(n > 0 ? (size_t) n : 1, sizeof(double));
+  double *d = memory;
   if (x) to_double(x, d, n);
   return d;
 }
@@ -849,11 +851,12 @@ static double losses(engine *e, int m, int with_grad, double *per_output) {
     slot *in = &e->slots[l->input];
     R_xlen_t n = (R_xlen_t) m * in->width;
     double *g = NULL;
+    const void *classes = l->y; /* the targets of a sparse loss, as ints */
     if (e->f32) {
       if (with_grad && in->upstream) g = e->tmp2;
       to_double(in->fvalue, e->tmp, n);
-      per_output[k] = loss_rows(l, l->y, (const int *) l->y, e->tmp, m, in->width,
-                                e->row_weight, l->weight, g, NULL);
+      per_output[k] = loss_rows(l, l->y, classes, e->tmp, m, in->width, e->row_weight,
+                                l->weight, g, NULL);
       if (g && in->written) {
         for (R_xlen_t i = 0; i < n; i++) in->fgrad[i] += (float) g[i];
       } else if (g) {
@@ -861,8 +864,8 @@ static double losses(engine *e, int m, int with_grad, double *per_output) {
       }
     } else {
       if (with_grad && in->upstream) g = in->written ? e->tmp : in->grad;
-      per_output[k] = loss_rows(l, l->y, (const int *) l->y, in->value, m, in->width,
-                                e->row_weight, l->weight, g, NULL);
+      per_output[k] = loss_rows(l, l->y, classes, in->value, m, in->width, e->row_weight,
+                                l->weight, g, NULL);
       if (g == e->tmp) add_into(in->grad, e->tmp, n);
     }
     if (g) in->written = 1;
@@ -1279,8 +1282,7 @@ SEXP selu_engine_gradients(SEXP ptr, SEXP xs, SEXP ys, SEXP sample_weight, SEXP 
     if (e->f32) {
       /* the penalty's gradient in double, on the gradient widened */
       to_double(p->fgrad, REAL(v), p->size);
-      p->w = (double *) R_alloc(p->size, sizeof(double));
-      to_double(p->fw, p->w, p->size);
+      p->w = widened(p->fw, p->size);
       p->grad = REAL(v);
       if (p->l1 != 0 || p->l2 != 0) penalty_gradient(p);
       p->w = p->grad = NULL;
