@@ -640,7 +640,8 @@ static void gather_targets(engine *e, SEXP ys, SEXP sample_weight, R_xlen_t n, c
     if (l->kind == LOSS_SCCE) {
       R_xlen_t cols = width / l->classes;
       if (TYPEOF(y) != INTSXP || XLENGTH(y) != n * cols) Rf_error("internal error: the targets");
-      gather_classes(INTEGER(y), n, cols, rows, m, (int *) l->y);
+      void *classes = l->y; /* as ints, in the targets' space */
+      gather_classes(INTEGER(y), n, cols, rows, m, classes);
     } else {
       if (TYPEOF(y) != REALSXP || XLENGTH(y) != n * width) Rf_error("internal error: the targets");
       gather_rows(REAL(y), n, width, rows, m, l->y);
@@ -1269,7 +1270,8 @@ SEXP selu_engine_gradients(SEXP ptr, SEXP xs, SEXP ys, SEXP sample_weight, SEXP 
   forward(e, m, 1);
   for (int k = 0; k < e->n_params; k++) e->params[k].pending = 0;
   clear_gradients(e);
-  double *per_output = (double *) R_alloc(e->n_outputs, sizeof(double));
+  void *memory = R_alloc(e->n_outputs, sizeof(double));
+  double *per_output = memory;
   double loss = losses(e, m, 1, per_output);
   backward(e, m);
   set_masks(e, R_NilValue, m);

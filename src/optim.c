@@ -418,6 +418,12 @@ void apply_constraint(param *p, double *w) {
   for (R_xlen_t i = 0; i < p->size; i++) w[i] *= norm[p->c_group ? p->c_group[i] : 0];
 }
 
+/* n doubles of R_alloc()'s memory, at least one. */
+static double *doubles(R_xlen_t n) {
+  void *memory = R_alloc(n > 0 ? (size_t) n : 1, sizeof(double));
+  return memory;
+}
+
 /* One optimizer step on weights given as lists (R/optimizers.R's
  * optimizer_apply()): spec as R/program.R gives an optimizer, the weights,
  * their gradients, the slots (a list per slot of lists per weight, NULL for
@@ -447,7 +453,7 @@ SEXP selu_optimizer_step(SEXP spec, SEXP weights, SEXP grads, SEXP slots, SEXP i
     p->size = XLENGTH(w);
     p->trainable = 1;
     p->w = REAL(w);
-    p->grad = (double *) R_alloc(p->size > 0 ? p->size : 1, sizeof(double));
+    p->grad = doubles(p->size);
     memcpy(p->grad, REAL(g), p->size * sizeof(double));
     SEXP next = Rf_allocVector(REALSXP, p->size);
     SET_VECTOR_ELT(new_weights, k, next);
@@ -455,7 +461,7 @@ SEXP selu_optimizer_step(SEXP spec, SEXP weights, SEXP grads, SEXP slots, SEXP i
     for (int j = 0; j < o.n_slots; j++) {
       SEXP given = VECTOR_ELT(slots, j);
       SEXP kept = TYPEOF(given) == VECSXP && XLENGTH(given) == n ? VECTOR_ELT(given, k) : R_NilValue;
-      p->opt[j] = (double *) R_alloc(p->size > 0 ? p->size : 1, sizeof(double));
+      p->opt[j] = doubles(p->size);
       if (kept == R_NilValue) {
         double initial = optimizer_initial_slot(&o, j);
         for (R_xlen_t i = 0; i < p->size; i++) p->opt[j][i] = initial;
@@ -518,7 +524,7 @@ SEXP selu_constrain(SEXP code, SEXP bounds, SEXP groups, SEXP n_groups, SEXP w) 
   p.c_group = groups == R_NilValue ? NULL : INTEGER(groups);
   for (R_xlen_t i = 0; p.c_group && i < p.size; i++)
     if (p.c_group[i] < 0 || p.c_group[i] >= p.c_groups) Rf_error("internal error: selu_constrain's groups");
-  p.c_norm = (double *) R_alloc(p.c_groups, sizeof(double));
+  p.c_norm = doubles(p.c_groups);
   SEXP out = PROTECT(Rf_duplicate(w));
   apply_constraint(&p, REAL(out));
   UNPROTECT(1);
