@@ -16,8 +16,9 @@
 #' doubles: after training, the weights and slots are float32 values.
 #' Dense layers multiply with `sgemm` from the BLAS R uses when it has one
 #' (OpenBLAS, MKL, BLIS, Accelerate and Debian's reference BLAS do; R's own
-#' reference BLAS does not), else with portable loops (also used when
-#' `options(selu.portable_sgemm = TRUE)`). Dense layers, elementwise
+#' reference BLAS does not), else with portable loops in C; set
+#' `options(selu.portable_sgemm = TRUE)` to use those anyway (on an
+#' unoptimized reference BLAS they can be the faster, see the README). Dense layers, elementwise
 #' activations and the SGD and Adam (AdamW) updates compute in float32; the
 #' losses, softmax, normalization, dropout, noise, merge and embedding layers,
 #' the other optimizers, clipping, regularizers and constraints compute in

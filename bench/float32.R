@@ -11,7 +11,8 @@
 # Debian's torch uses the system's libblas.so.3). In R the variants
 # alternate: float64, float32 with the BLAS's sgemm, float32 with selu's
 # portable loops; the median of 3 epochs each. Writes
-# bench/results/float32.csv and float32.md, and prints the table.
+# bench/results/float32.csv and float32.md, the table into the README
+# (between <!-- float32:start --> and <!-- float32:end -->), and prints it.
 args <- commandArgs(trailingOnly = TRUE)
 out_dir <- file.path("bench", "results")
 reps <- 3L
@@ -135,3 +136,9 @@ lines <- c(
           table$torch_float64, table$torch_float32, table$float32 / table$torch_float32))
 writeLines(lines, file.path(out_dir, "float32.md"))
 writeLines(lines)
+readme <- readLines("README.md")
+start <- grep("^<!-- float32:start -->$", readme)
+end <- grep("^<!-- float32:end -->$", readme)
+stopifnot(length(start) == 1, length(end) == 1, start < end)
+table_lines <- lines[startsWith(lines, "|")]
+writeLines(c(readme[seq_len(start)], table_lines, readme[end:length(readme)]), "README.md")

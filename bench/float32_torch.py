@@ -4,10 +4,11 @@ float32, the two alternating, and no_grad forward passes.
 
 Usage: python3 float32_torch.py ROWS REPS THREADS BATCH [BATCH ...]
 Prints JSON: the median seconds per epoch by dtype and batch, and of a
-forward pass on 10 * ROWS rows by dtype. torch's BLAS is the system's
+forward pass on the ROWS rows by dtype. torch's BLAS is the system's
 libblas.so.3, so LD_LIBRARY_PATH picks OpenBLAS as R_LD_LIBRARY_PATH does
 for R.
 """
+import ctypes
 import json
 import statistics
 import sys
@@ -15,6 +16,14 @@ import time
 
 import torch
 from torch import nn
+
+
+def set_blas_threads(n):
+    """OpenBLAS's thread count, when torch's BLAS is OpenBLAS, as R's is set."""
+    try:
+        ctypes.CDLL(None).openblas_set_num_threads(n)
+    except AttributeError:
+        pass
 
 
 def network(dtype):
@@ -47,6 +56,7 @@ def main():
     rows, reps, threads = (int(a) for a in sys.argv[1:4])
     batches = [int(a) for a in sys.argv[4:]]
     torch.set_num_threads(threads)
+    set_blas_threads(threads)
     torch.manual_seed(1)
     x64 = torch.randn(rows, 784, dtype=torch.float64)
     y = torch.randint(0, 10, (rows,))
@@ -62,9 +72,9 @@ def main():
                 times[name].append(epoch(models[name], data[name], y, batch))
         out["epoch"][str(batch)] = {name: statistics.median(t) for name, t in times.items()}
     for name in data:
-        big = data[name].repeat(10, 1)
-        forward(models[name], big[:1024])
-        out["predict"][name] = statistics.median(forward(models[name], big) for _ in range(reps))
+        forward(models[name], data[name][:1024])
+        out["predict"][name] = statistics.median(forward(models[name], data[name])
+                                                 for _ in range(reps))
     print(json.dumps(out))
 
 
