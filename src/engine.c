@@ -9,7 +9,12 @@
  * An update is written to a second copy of the weights and slots and
  * committed by swapping the two only when every new weight is finite, so
  * that a step happens whole or not at all (an interrupt inside a kernel
- * leaves the weights as they were). */
+ * leaves the weights as they were).
+ *
+ * A program whose layers are all float32 makes a float32 engine: its slots
+ * and params are floats (fvalue, fw, ...), R's doubles are rounded on the
+ * way in and widened on the way out, and ops without float32 kernels run on
+ * double copies (run_on_doubles()). */
 #include "engine.h"
 #include "memory.h"
 #include <limits.h>
@@ -99,10 +104,6 @@ float *param_grad_f32(engine *e, const op *o, int k, int *add) {
   *add = p->written;
   p->written = 1;
   return p->fgrad;
-}
-
-void add_into_f32(float *restrict to, const float *restrict from, R_xlen_t n) {
-  for (R_xlen_t i = 0; i < n; i++) to[i] += from[i];
 }
 
 /* R's NA is a NaN whose low word is 1954, which narrowing to float would
@@ -376,7 +377,6 @@ SEXP selu_engine_new(SEXP program, SEXP max_rows_, SEXP io_bound_) {
     arena_size += p->constraint ? p->c_groups : 0;
   }
   arena_size += (double) max_rows * widest * (e->f32 ? 2 : 1) + max_rows;
-  floats += e->f32 ? (double) max_rows * widest : 0;
   if (floats > (double) R_XLEN_T_MAX) Rf_error("internal error: an engine too large");
   if (e->has_training)
     for (int k = 0; k < n_outputs; k++) arena_size += (double) max_rows * e->slots[outputs[k]].width;
@@ -438,10 +438,7 @@ SEXP selu_engine_new(SEXP program, SEXP max_rows_, SEXP io_bound_) {
     o->scratch = size ? TAKE(size) : NULL;
   }
   e->tmp = TAKE((R_xlen_t) max_rows * widest);
-  if (e->f32) {
-    e->tmp2 = TAKE((R_xlen_t) max_rows * widest);
-    e->ftmp = TAKE_FLOAT((R_xlen_t) max_rows * widest);
-  }
+  if (e->f32) e->tmp2 = TAKE((R_xlen_t) max_rows * widest);
   e->row_weight = TAKE(max_rows);
   /* the targets of each output, gathered per batch: doubles, or the
    * classes of a sparse loss as ints in the same space */

@@ -170,7 +170,6 @@ struct engine {
   double iterations;
   double *tmp; /* max_rows x the widest slot, for gradients that add up */
   double *tmp2; /* the same again, a float32 engine's loss gradient in double */
-  float *ftmp;  /* the same in float, a float32 engine's gradients that add up */
   double *row_weight;
   double penalty; /* the activity regularizers' penalty of the last forward pass */
 };
@@ -185,7 +184,6 @@ float *input_grad_f32(engine *e, const op *o, int k, int *add);
 float *param_grad_f32(engine *e, const op *o, int k, int *add);
 void add_into(double *restrict to, const double *restrict from, R_xlen_t n);
 void round_to_float(double *x, R_xlen_t n);
-void add_into_f32(float *restrict to, const float *restrict from, R_xlen_t n);
 void to_double(const float *restrict from, double *restrict to, R_xlen_t n);
 void to_float(const double *restrict from, float *restrict to, R_xlen_t n);
 float narrow(double x); /* to float, R's NA kept (engine.c) */
