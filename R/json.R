@@ -54,10 +54,12 @@ nested_modules <- c(kernel_initializer = "keras.initializers",
 #'   PReLU's `shared_axes`, a constraint's `axis`) is `k + 1` here, and the
 #'   other way round when writing; negative axes count from the end in both
 #'   and stay as they are.
-#' * dtype: keras's `"float32"` and `"float64"` are both read as
-#'   `"float64"`, R's doubles (selu computes in double precision unless a
-#'   layer asks for `"float32"`); layers are written with their own dtype,
-#'   `"float64"` by default, which keras reads as it is.
+#' * dtype: keras's `"float64"` is read as it is, and its `"float32"` (keras's
+#'   default, and what a layer without a dtype has) as [k_floatx()]:
+#'   `"float64"`, R's doubles, unless the session asks for `"float32"` with
+#'   `k_set_floatx("float32")`, which makes the model train and predict in
+#'   single precision as keras does. Layers are written with their own dtype,
+#'   which keras reads as it is.
 #' * Initializers, regularizers and constraints are nested objects
 #'   (`{"class_name": "GlorotUniform", "config": {"seed": null}}`), with the
 #'   `module` and `registered_name` keys keras 2.13 writes; both forms are
@@ -359,10 +361,11 @@ unlist_shape <- function(shape) {
 
 dtype_from_keras <- function(dtype, name, bad) {
   if (is.list(dtype) && is.list(dtype$config)) dtype <- dtype$config$name # a dtype policy
-  if (is.null(dtype) || identical(dtype, "float32") || identical(dtype, "float64")) return("float64")
+  if (identical(dtype, "float64")) return("float64")
+  if (is.null(dtype) || identical(dtype, "float32")) return(k_floatx())
   bad(sprintf(paste(
-    "holds the layer \"%s\" of dtype %s; selu reads \"float32\" and \"float64\" (both",
-    "as \"float64\")."), name, describe(dtype)))
+    "holds the layer \"%s\" of dtype %s; selu reads \"float32\" (as k_floatx(),",
+    "\"float64\" unless set) and \"float64\"."), name, describe(dtype)))
 }
 
 object_from_keras <- function(x, name, key, bad) {

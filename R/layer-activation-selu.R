@@ -38,9 +38,13 @@
 #'   over `input_shape`.
 #' @param batch_size The batch size, a whole positive number: the batch axis
 #'   of the shape when `input_shape` is given (ignored otherwise, as in keras).
-#' @param dtype `"float64"` (the default) or `"float32"`, which computes in
-#'   single precision: the results are exactly representable in float32 and
-#'   returned as R doubles.
+#' @param dtype `"float64"` or `"float32"`; `NULL` (the default) takes
+#'   [k_floatx()], `"float64"` unless the session sets it. `"float32"`
+#'   computes in single precision, as keras does: the input is rounded to
+#'   float32, and the results are float32 values returned as R doubles. A
+#'   model whose layers are all `"float32"` trains and predicts in single
+#'   precision (its weights too); one mixing dtypes computes in double
+#'   precision, rounding the outputs of its float32 layers (see [k_floatx()]).
 #' @param name The layer's name, one non-empty string, unique within a model.
 #'   By default `activation`, `activation_1`, ... (see [k_clear_session()]).
 #' @param trainable `TRUE` (the default) or `FALSE`.

@@ -17,6 +17,10 @@
 # * `inputs`, `outputs`: the slots of the model's inputs and outputs.
 # * `training`: for fit() and evaluate(), each output's loss and the
 #   optimizer.
+# * `f32`: whether the engine computes in float32, its buffers floats: when
+#   every layer (input layers aside) has dtype "float32". A model mixing
+#   dtypes computes in float64, its float32 layers' outputs rounded to
+#   float32 values.
 # Slot and param indices count from 0, as C does.
 
 new_program <- function(mode) {
@@ -31,6 +35,7 @@ new_program <- function(mode) {
   program$keys <- character()
   program$owners <- list()
   program$dropout <- list() # by op: the dropout layer drawing its mask, or NULL
+  program$dtypes <- character() # the layers', input layers aside
   program
 }
 
@@ -92,6 +97,9 @@ graph_program <- function(graph, shapes, mode, call = NULL) {
     in_shapes <- program$shapes[input + 1L]
     build_layer(node$layer, if (takes_several(node$layer)) in_shapes else in_shapes[[1]],
                 call = call)
+    if (!identical(node$layer$class_name, "InputLayer")) {
+      program$dtypes <- c(program$dtypes, node$layer$dtype)
+    }
     slots[as.character(node$output)] <- layer_ops(node$layer, program, input)
   }
   program$inputs <- unname(slots[as.character(graph$inputs)])
@@ -403,7 +411,13 @@ optimizer_program_spec <- function(optimizer) {
 program_list <- function(program, training = NULL, input_gradients = FALSE) {
   list(slots = program$widths, ops = program$ops, params = program$params,
        inputs = as.integer(program$inputs), outputs = as.integer(program$outputs),
-       training = training, input_gradients = input_gradients)
+       training = training, input_gradients = input_gradients,
+       f32 = program_in_float32(program),
+       portable_gemm = isTRUE(getOption("selu.portable_sgemm")))
+}
+
+program_in_float32 <- function(program) {
+  length(program$dtypes) > 0 && all(program$dtypes == "float32")
 }
 
 # --- constraints -------------------------------------------------------------------

@@ -12,7 +12,9 @@
 #'   any.
 #' @param name The input's name, one non-empty string. By default `input_1`,
 #'   `input_2`, ... as in keras.
-#' @param dtype `"float64"` (the default) or `"float32"`.
+#' @param dtype `"float64"` or `"float32"`; `NULL` (the default) takes
+#'   [k_floatx()]. The input's dtype; the layers' own dtypes decide the
+#'   precision a model computes in.
 #' @return A symbolic tensor, of class `selu_tensor`: a list with its `shape`
 #'   (batch axis first, `NA` for unknown) and `dtype`.
 #' @family models

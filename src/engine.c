@@ -9,11 +9,17 @@
  * An update is written to a second copy of the weights and slots and
  * committed by swapping the two only when every new weight is finite, so
  * that a step happens whole or not at all (an interrupt inside a kernel
- * leaves the weights as they were). */
+ * leaves the weights as they were).
+ *
+ * A program whose layers are all float32 makes a float32 engine: its slots
+ * and params are floats (fvalue, fw, ...), R's doubles are rounded on the
+ * way in and widened on the way out, and ops without float32 kernels run on
+ * double copies (run_on_doubles()). */
 #include "engine.h"
 #include "memory.h"
 #include <limits.h>
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 /* --- reading the program ------------------------------------------------- */
@@ -82,6 +88,52 @@ double *param_grad(engine *e, const op *o, int k, int *add) {
 
 void add_into(double *restrict to, const double *restrict from, R_xlen_t n) {
   for (R_xlen_t i = 0; i < n; i++) to[i] += from[i];
+}
+
+float *input_grad_f32(engine *e, const op *o, int k, int *add) {
+  slot *s = &e->slots[o->in[k]];
+  if (!s->upstream || !s->fgrad) return NULL;
+  *add = s->written;
+  s->written = 1;
+  return s->fgrad;
+}
+
+float *param_grad_f32(engine *e, const op *o, int k, int *add) {
+  param *p = op_param(e, o, k);
+  if (!p || !p->trainable || !p->fgrad) return NULL;
+  *add = p->written;
+  p->written = 1;
+  return p->fgrad;
+}
+
+/* R's NA is a NaN whose low word is 1954, which narrowing to float would
+ * drop: a float32 engine marks it with the same payload in a float NaN, and
+ * widening gives R's NA back. Other NaNs stay NaNs. */
+#define FLOAT_NA_PAYLOAD 1954u
+
+static float float_na(void) {
+  uint32_t bits = 0x7FC00000u | FLOAT_NA_PAYLOAD;
+  float f;
+  memcpy(&f, &bits, sizeof f);
+  return f;
+}
+
+static double widen_nan(float f) {
+  uint32_t bits;
+  memcpy(&bits, &f, sizeof bits);
+  return (bits & 0x3FFFFFu) == FLOAT_NA_PAYLOAD ? NA_REAL : (double) f;
+}
+
+void to_double(const float *restrict from, double *restrict to, R_xlen_t n) {
+  for (R_xlen_t i = 0; i < n; i++) to[i] = from[i] == from[i] ? (double) from[i] : widen_nan(from[i]);
+}
+
+float narrow(double x) {
+  return x == x || !ISNA(x) ? (float) x : float_na();
+}
+
+void to_float(const double *restrict from, float *restrict to, R_xlen_t n) {
+  for (R_xlen_t i = 0; i < n; i++) to[i] = narrow(from[i]);
 }
 
 void round_to_float(double *x, R_xlen_t n) {
@@ -172,6 +224,13 @@ SEXP selu_engine_new(SEXP program, SEXP max_rows_, SEXP io_bound_) {
   e->inputs = (int *) inputs;
   e->outputs = (int *) outputs;
   e->max_rows = max_rows;
+  e->f32 = whole(program, "f32", 0);
+  /* a float32 engine keeps its own input and output buffers: R's arrays
+   * hold doubles */
+  if (e->f32) {
+    io_bound = 0;
+    e->sgemm = find_sgemm(whole(program, "portable_gemm", 0));
+  }
   e->has_training = training != R_NilValue;
   if (e->has_training) {
     read_optimizer(elt(training, "optimizer"), &e->opt);
@@ -300,46 +359,76 @@ SEXP selu_engine_new(SEXP program, SEXP max_rows_, SEXP io_bound_) {
     e->slots[o->out].upstream |= up;
     arena_size += (double) o->kind->scratch(e, o, max_rows);
   }
-  /* the arena: slots, params, scratch */
+  /* the arenas: scratch and the batch's targets in doubles; slots and params
+   * in doubles, or in floats on a float32 engine */
   int n_opt = e->has_training ? e->opt.n_slots : 0;
+  double floats = 0;
+  double *real_size = e->f32 ? &floats : &arena_size;
   for (int s = 0; s < n_slots; s++) {
     int bound = 0;
     for (int k = 0; io_bound && k < n_inputs; k++) bound |= inputs[k] == s;
     for (int k = 0; io_bound && k < n_outputs; k++) bound |= outputs[k] == s;
-    arena_size += (double) max_rows * e->slots[s].width * ((bound ? 0 : 1) + e->slots[s].upstream);
+    *real_size += (double) max_rows * e->slots[s].width * ((bound ? 0 : 1) + e->slots[s].upstream);
   }
   for (int k = 0; k < n_params; k++) {
     param *p = &e->params[k];
     double copies = 1 + (p->trainable ? 2 + 2 * n_opt : 0) + (p->state ? 1 : 0);
-    arena_size += copies * p->size + (p->constraint ? p->c_groups : 0);
+    *real_size += copies * p->size;
+    arena_size += p->constraint ? p->c_groups : 0;
   }
-  arena_size += (double) max_rows * widest + max_rows;
+  arena_size += (double) max_rows * widest * (e->f32 ? 2 : 1) + max_rows;
+  if (floats > (double) R_XLEN_T_MAX) Rf_error("internal error: an engine too large");
   if (e->has_training)
     for (int k = 0; k < n_outputs; k++) arena_size += (double) max_rows * e->slots[outputs[k]].width;
   if (arena_size > (double) R_XLEN_T_MAX) Rf_error("internal error: an engine too large");
   SEXP arena = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) arena_size + 1));
+  /* floats in a vector of doubles, which aligns them */
+  SEXP float_arena = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) (floats / 2) + 1));
   double *next = REAL(arena);
+  void *float_memory = REAL(float_arena);
+  float *next_float = float_memory;
 #define TAKE(count) (next += (count), next - (count))
+#define TAKE_FLOAT(count) (next_float += (count), next_float - (count))
   for (int s = 0; s < n_slots; s++) {
     slot *sl = &e->slots[s];
     int bound = 0;
     for (int k = 0; io_bound && k < n_inputs; k++) bound |= inputs[k] == s;
     for (int k = 0; io_bound && k < n_outputs; k++) bound |= outputs[k] == s;
-    sl->value = bound ? NULL : TAKE((R_xlen_t) max_rows * sl->width);
-    sl->grad = sl->upstream ? TAKE((R_xlen_t) max_rows * sl->width) : NULL;
+    R_xlen_t size = (R_xlen_t) max_rows * sl->width;
+    if (e->f32) {
+      sl->fvalue = TAKE_FLOAT(size);
+      sl->fgrad = sl->upstream ? TAKE_FLOAT(size) : NULL;
+    } else {
+      sl->value = bound ? NULL : TAKE(size);
+      sl->grad = sl->upstream ? TAKE(size) : NULL;
+    }
   }
   for (int k = 0; k < n_params; k++) {
     param *p = &e->params[k];
-    p->w = TAKE(p->size);
-    if (p->trainable) {
-      p->next = TAKE(p->size);
-      p->grad = TAKE(p->size);
-      for (int j = 0; j < n_opt; j++) {
-        p->opt[j] = TAKE(p->size);
-        p->opt_next[j] = TAKE(p->size);
+    if (e->f32) {
+      p->fw = TAKE_FLOAT(p->size);
+      if (p->trainable) {
+        p->fnext = TAKE_FLOAT(p->size);
+        p->fgrad = TAKE_FLOAT(p->size);
+        for (int j = 0; j < n_opt; j++) {
+          p->fopt[j] = TAKE_FLOAT(p->size);
+          p->fopt_next[j] = TAKE_FLOAT(p->size);
+        }
+      } else if (p->state) {
+        p->fnext = TAKE_FLOAT(p->size);
       }
-    } else if (p->state) {
-      p->next = TAKE(p->size);
+    } else {
+      p->w = TAKE(p->size);
+      if (p->trainable) {
+        p->next = TAKE(p->size);
+        p->grad = TAKE(p->size);
+        for (int j = 0; j < n_opt; j++) {
+          p->opt[j] = TAKE(p->size);
+          p->opt_next[j] = TAKE(p->size);
+        }
+      } else if (p->state) {
+        p->next = TAKE(p->size);
+      }
     }
     if (p->constraint) p->c_norm = TAKE(p->c_groups);
   }
@@ -349,6 +438,7 @@ SEXP selu_engine_new(SEXP program, SEXP max_rows_, SEXP io_bound_) {
     o->scratch = size ? TAKE(size) : NULL;
   }
   e->tmp = TAKE((R_xlen_t) max_rows * widest);
+  if (e->f32) e->tmp2 = TAKE((R_xlen_t) max_rows * widest);
   e->row_weight = TAKE(max_rows);
   /* the targets of each output, gathered per batch: doubles, or the
    * classes of a sparse loss as ints in the same space */
@@ -356,9 +446,10 @@ SEXP selu_engine_new(SEXP program, SEXP max_rows_, SEXP io_bound_) {
     for (int k = 0; k < n_outputs; k++)
       e->losses[k].y = TAKE((R_xlen_t) max_rows * e->slots[outputs[k]].width);
 #undef TAKE
-  SEXP keep = PROTECT(Rf_list3(raw, arena, program));
+#undef TAKE_FLOAT
+  SEXP keep = PROTECT(Rf_list4(raw, arena, float_arena, program));
   SEXP ptr = R_MakeExternalPtr(e, R_NilValue, keep);
-  UNPROTECT(3);
+  UNPROTECT(4);
   return ptr;
 }
 
@@ -379,16 +470,30 @@ SEXP selu_engine_load(SEXP ptr, SEXP weights, SEXP slots, SEXP iterations) {
     SEXP w = VECTOR_ELT(weights, k);
     if (TYPEOF(w) != REALSXP || XLENGTH(w) != p->size)
       Rf_error("internal error: a weight of the wrong size for the engine");
-    memcpy(p->w, REAL(w), p->size * sizeof(double));
+    if (e->f32) {
+      to_float(REAL(w), p->fw, p->size);
+    } else {
+      memcpy(p->w, REAL(w), p->size * sizeof(double));
+    }
     p->pending = 0;
     for (int j = 0; with_slots && p->trainable && j < n_opt; j++) {
       SEXP s = VECTOR_ELT(slots, j);
       SEXP v = TYPEOF(s) == VECSXP && XLENGTH(s) == e->n_params ? VECTOR_ELT(s, k) : R_NilValue;
       if (v == R_NilValue) {
         double initial = optimizer_initial_slot(&e->opt, j);
-        for (R_xlen_t i = 0; i < p->size; i++) p->opt[j][i] = initial;
+        for (R_xlen_t i = 0; i < p->size; i++) {
+          if (e->f32) {
+            p->fopt[j][i] = (float) initial;
+          } else {
+            p->opt[j][i] = initial;
+          }
+        }
       } else if (TYPEOF(v) == REALSXP && XLENGTH(v) == p->size) {
-        memcpy(p->opt[j], REAL(v), p->size * sizeof(double));
+        if (e->f32) {
+          to_float(REAL(v), p->fopt[j], p->size);
+        } else {
+          memcpy(p->opt[j], REAL(v), p->size * sizeof(double));
+        }
       } else {
         Rf_error("internal error: a slot of the wrong size for the engine");
       }
@@ -411,11 +516,19 @@ SEXP selu_engine_store(SEXP ptr, SEXP with_slots) {
     param *p = &e->params[k];
     SEXP w = Rf_allocVector(REALSXP, p->size);
     SET_VECTOR_ELT(weights, k, w);
-    memcpy(REAL(w), p->w, p->size * sizeof(double));
+    if (e->f32) {
+      to_double(p->fw, REAL(w), p->size);
+    } else {
+      memcpy(REAL(w), p->w, p->size * sizeof(double));
+    }
     for (int j = 0; p->trainable && j < n_opt; j++) {
       SEXP v = Rf_allocVector(REALSXP, p->size);
       SET_VECTOR_ELT(VECTOR_ELT(slots, j), k, v);
-      memcpy(REAL(v), p->opt[j], p->size * sizeof(double));
+      if (e->f32) {
+        to_double(p->fopt[j], REAL(v), p->size);
+      } else {
+        memcpy(REAL(v), p->opt[j], p->size * sizeof(double));
+      }
     }
   }
   SEXP iterations = PROTECT(Rf_ScalarReal(e->iterations));
@@ -449,6 +562,22 @@ static void gather_rows(const double *x, R_xlen_t n, R_xlen_t cols, const int *r
     }
 #endif
     for (int i = 0; i < m; i++) o[i] = col[rows[i] - 1];
+  }
+}
+
+/* The same into a float32 engine's slot. */
+static void gather_rows_f32(const double *x, R_xlen_t n, R_xlen_t cols, const int *rows, int m,
+                            float *out) {
+  for (R_xlen_t j = 0; j < cols; j++) {
+    const double *col = x + j * n;
+    float *o = out + j * m;
+#if defined(__GNUC__)
+    if (j + GATHER_AHEAD < cols) {
+      const double *ahead = col + GATHER_AHEAD * n - 1;
+      for (int i = 0; i < m; i++) __builtin_prefetch(ahead + rows[i]);
+    }
+#endif
+    for (int i = 0; i < m; i++) o[i] = narrow(col[rows[i] - 1]);
   }
 }
 
@@ -488,7 +617,11 @@ static void check_rows(SEXP rows, R_xlen_t n, int max_rows) {
 static void gather_inputs(engine *e, SEXP xs, R_xlen_t n, const int *rows, int m) {
   for (int k = 0; k < e->n_inputs; k++) {
     slot *s = &e->slots[e->inputs[k]];
-    gather_rows(REAL(VECTOR_ELT(xs, k)), n, s->width, rows, m, s->value);
+    if (e->f32) {
+      gather_rows_f32(REAL(VECTOR_ELT(xs, k)), n, s->width, rows, m, s->fvalue);
+    } else {
+      gather_rows(REAL(VECTOR_ELT(xs, k)), n, s->width, rows, m, s->value);
+    }
   }
 }
 
@@ -504,7 +637,8 @@ static void gather_targets(engine *e, SEXP ys, SEXP sample_weight, R_xlen_t n, c
     if (l->kind == LOSS_SCCE) {
       R_xlen_t cols = width / l->classes;
       if (TYPEOF(y) != INTSXP || XLENGTH(y) != n * cols) Rf_error("internal error: the targets");
-      gather_classes(INTEGER(y), n, cols, rows, m, l->y);
+      void *classes = l->y; /* as ints, in the targets' space */
+      gather_classes(INTEGER(y), n, cols, rows, m, classes);
     } else {
       if (TYPEOF(y) != REALSXP || XLENGTH(y) != n * width) Rf_error("internal error: the targets");
       gather_rows(REAL(y), n, width, rows, m, l->y);
@@ -535,6 +669,92 @@ static void set_masks(engine *e, SEXP masks, int m) {
 
 /* --- the passes ------------------------------------------------------------ */
 
+/* A float32 engine runs an op without float32 kernels (op_kind) on double
+ * copies of its input and output slots (their values and, backward, their
+ * gradients so far) and of its params (weights, the next values a forward
+ * pass gives state params, gradients so far); what the op writes is rounded
+ * back into the engine's floats. The copies live until the op returns
+ * (vmaxset()), so their memory is one op's batch, not the run's; every
+ * pointer to them is set before the op and cleared after it, so that one
+ * left by an op that raised an error is never read. */
+static double *widened(const float *x, R_xlen_t n) {
+  void *memory = R_alloc(n > 0 ? (size_t) n : 1, sizeof(double));
+  double *d = memory;
+  if (x) to_double(x, d, n);
+  return d;
+}
+
+static int input_seen_before(const op *o, int j) {
+  for (int i = 0; i < j; i++)
+    if (o->in[i] == o->in[j]) return 1;
+  return 0;
+}
+
+static void run_on_doubles(engine *e, op *o, int m, int training, int backward_pass) {
+  const void *vmax = vmaxget();
+  slot *out = &e->slots[o->out];
+  R_xlen_t n_out = (R_xlen_t) m * out->width;
+  for (int j = 0; j < o->n_in; j++) {
+    if (input_seen_before(o, j)) continue;
+    slot *s = &e->slots[o->in[j]];
+    R_xlen_t n = (R_xlen_t) m * s->width;
+    s->value = widened(s->fvalue, n);
+    s->grad = backward_pass && s->fgrad ? widened(s->written ? s->fgrad : NULL, n) : NULL;
+  }
+  out->value = widened(backward_pass ? out->fvalue : NULL, n_out);
+  out->grad = backward_pass && out->fgrad ? widened(out->fgrad, n_out) : NULL;
+  for (int j = 0; j < o->n_params; j++) {
+    param *p = op_param(e, o, j);
+    if (!p) continue;
+    p->w = widened(p->fw, p->size);
+    /* the next values of state params, which the forward pass writes */
+    p->next = !backward_pass && p->fnext ? widened(NULL, p->size) : NULL;
+    p->grad = backward_pass && p->trainable && p->fgrad
+                  ? widened(p->written ? p->fgrad : NULL, p->size)
+                  : NULL;
+  }
+  if (backward_pass) {
+    o->kind->backward(e, o, m);
+  } else {
+    o->kind->forward(e, o, m, training);
+    to_float(out->value, out->fvalue, n_out);
+  }
+  for (int j = 0; j < o->n_in; j++) {
+    slot *s = &e->slots[o->in[j]];
+    if (s->grad && s->written) to_float(s->grad, s->fgrad, (R_xlen_t) m * s->width);
+  }
+  for (int j = 0; j < o->n_params; j++) {
+    param *p = op_param(e, o, j);
+    if (!p) continue;
+    if (p->next && p->pending) to_float(p->next, p->fnext, p->size);
+    if (p->grad && p->written) to_float(p->grad, p->fgrad, p->size);
+    p->w = p->next = p->grad = NULL;
+  }
+  for (int j = 0; j < o->n_in; j++) e->slots[o->in[j]].value = e->slots[o->in[j]].grad = NULL;
+  out->value = out->grad = NULL;
+  vmaxset(vmax);
+}
+
+static void run_forward(engine *e, op *o, int m, int training) {
+  if (!e->f32) {
+    o->kind->forward(e, o, m, training);
+  } else if (o->kind->forward_f32) {
+    o->kind->forward_f32(e, o, m, training);
+  } else {
+    run_on_doubles(e, o, m, training, 0);
+  }
+}
+
+static void run_backward(engine *e, op *o, int m) {
+  if (!e->f32) {
+    o->kind->backward(e, o, m);
+  } else if (o->kind->backward_f32) {
+    o->kind->backward_f32(e, o, m);
+  } else {
+    run_on_doubles(e, o, m, 0, 1);
+  }
+}
+
 static double activity_penalty(const op *o, const double *y, R_xlen_t n) {
   double l1 = 0, l2 = 0;
   SIMD_SUM(l1, l2) for (R_xlen_t i = 0; i < n; i++) {
@@ -544,15 +764,28 @@ static double activity_penalty(const op *o, const double *y, R_xlen_t n) {
   return (o->act_l1 != 0 ? o->act_l1 * l1 : 0) + (o->act_l2 != 0 ? o->act_l2 * l2 : 0);
 }
 
+/* The same of a float32 engine's slot, summed in double. */
+static double activity_penalty_f32(const op *o, const float *y, R_xlen_t n) {
+  double l1 = 0, l2 = 0;
+  SIMD_SUM(l1, l2) for (R_xlen_t i = 0; i < n; i++) {
+    double v = y[i];
+    l1 += fabs(v);
+    l2 += v * v;
+  }
+  return (o->act_l1 != 0 ? o->act_l1 * l1 : 0) + (o->act_l2 != 0 ? o->act_l2 * l2 : 0);
+}
+
 static void forward(engine *e, int m, int training) {
   e->penalty = 0;
   for (int k = 0; k < e->n_ops; k++) {
     op *o = &e->ops[k];
-    o->kind->forward(e, o, m, training);
+    run_forward(e, o, m, training);
     if (o->act_l1 != 0 || o->act_l2 != 0) {
       /* keras divides an activity penalty by the batch size */
       slot *s = &e->slots[o->out];
-      e->penalty += activity_penalty(o, s->value, (R_xlen_t) m * s->width) / m;
+      R_xlen_t n = (R_xlen_t) m * s->width;
+      e->penalty += (e->f32 ? activity_penalty_f32(o, s->fvalue, n)
+                            : activity_penalty(o, s->value, n)) / m;
     }
   }
 }
@@ -569,93 +802,193 @@ static void backward(engine *e, int m) {
     if (!out->upstream) continue;
     if (o->act_l1 != 0 || o->act_l2 != 0) {
       R_xlen_t n = (R_xlen_t) m * out->width;
-      const double *y = out->value;
-      double *g = out->grad;
       for (R_xlen_t i = 0; i < n; i++) {
-        double d = (o->act_l1 != 0 ? o->act_l1 * ((y[i] > 0) - (y[i] < 0)) : 0) +
-                   (o->act_l2 != 0 ? 2 * o->act_l2 * y[i] : 0);
-        g[i] = (out->written ? g[i] : 0) + d / m;
+        double y = e->f32 ? out->fvalue[i] : out->value[i];
+        double d = (o->act_l1 != 0 ? o->act_l1 * ((y > 0) - (y < 0)) : 0) +
+                   (o->act_l2 != 0 ? 2 * o->act_l2 * y : 0);
+        if (e->f32) {
+          out->fgrad[i] = (float) ((out->written ? out->fgrad[i] : 0) + d / m);
+        } else {
+          out->grad[i] = (out->written ? out->grad[i] : 0) + d / m;
+        }
       }
       out->written = 1;
     }
     if (!out->written) continue; /* nothing after it reaches a loss */
-    o->kind->backward(e, o, m);
+    run_backward(e, o, m);
   }
   for (int k = 0; k < e->n_params; k++) {
     param *p = &e->params[k];
-    if (p->trainable && !p->written) memset(p->grad, 0, p->size * sizeof(double));
+    if (!p->trainable || p->written) continue;
+    if (e->f32) {
+      memset(p->fgrad, 0, p->size * sizeof(float));
+    } else {
+      memset(p->grad, 0, p->size * sizeof(double));
+    }
   }
+}
+
+/* A regularizer's penalty of a param's weights. */
+static double param_penalty(const engine *e, const param *p) {
+  if (!e->f32) return penalty_value(p, p->w);
+  const void *vmax = vmaxget();
+  double value = penalty_value(p, widened(p->fw, p->size));
+  vmaxset(vmax);
+  return value;
 }
 
 /* Every output's loss: the total (weighted by the loss weights, with the
  * regularizers' penalties) and each output's own into per_output; with
- * `with_grad`, the gradient for each loss's input slot. */
+ * `with_grad`, the gradient for each loss's input slot. A float32 engine's
+ * losses take its predictions widened to double, and round their
+ * gradients to float. */
 static double losses(engine *e, int m, int with_grad, double *per_output) {
   double total = 0;
   for (int k = 0; k < e->n_outputs; k++) {
     loss_spec *l = &e->losses[k];
     slot *in = &e->slots[l->input];
+    R_xlen_t n = (R_xlen_t) m * in->width;
     double *g = NULL;
-    if (with_grad && in->upstream) g = in->written ? e->tmp : in->grad;
-    per_output[k] = loss_rows(l, l->y, l->y, in->value, m, in->width,
-                              e->row_weight, l->weight, g, NULL);
-    if (g == e->tmp) add_into(in->grad, e->tmp, (R_xlen_t) m * in->width);
+    const void *classes = l->y; /* the targets of a sparse loss, as ints */
+    if (e->f32) {
+      if (with_grad && in->upstream) g = e->tmp2;
+      to_double(in->fvalue, e->tmp, n);
+      per_output[k] = loss_rows(l, l->y, classes, e->tmp, m, in->width, e->row_weight,
+                                l->weight, g, NULL);
+      if (g && in->written) {
+        for (R_xlen_t i = 0; i < n; i++) in->fgrad[i] += (float) g[i];
+      } else if (g) {
+        to_float(g, in->fgrad, n);
+      }
+    } else {
+      if (with_grad && in->upstream) g = in->written ? e->tmp : in->grad;
+      per_output[k] = loss_rows(l, l->y, classes, in->value, m, in->width, e->row_weight,
+                                l->weight, g, NULL);
+      if (g == e->tmp) add_into(in->grad, e->tmp, n);
+    }
     if (g) in->written = 1;
     total += l->weight * per_output[k];
   }
   for (int k = 0; k < e->n_params; k++) {
     param *p = &e->params[k];
-    if (p->l1 != 0 || p->l2 != 0) total += penalty_value(p, p->w);
+    if (p->l1 != 0 || p->l2 != 0) total += param_penalty(e, p);
   }
   return total + e->penalty;
+}
+
+static void swap_doubles(double **a, double **b) {
+  double *swap = *a;
+  *a = *b;
+  *b = swap;
+}
+
+static void swap_floats(float **a, float **b) {
+  float *swap = *a;
+  *a = *b;
+  *b = swap;
 }
 
 static void commit_state(engine *e) {
   for (int k = 0; k < e->n_params; k++) {
     param *p = &e->params[k];
     if (!p->pending) continue;
-    double *swap = p->w;
-    p->w = p->next;
-    p->next = swap;
+    swap_doubles(&p->w, &p->next);
+    swap_floats(&p->fw, &p->fnext);
     p->pending = 0;
   }
+}
+
+/* Whether a float32 engine's update runs in float32 (update_param_f32()):
+ * SGD or Adam without amsgrad, with no clipping, regularizer or
+ * constraint; otherwise it runs on double copies of the trainable params
+ * (widen_params(), narrow_params()). */
+static int update_in_float(const engine *e) {
+  if (!((e->opt.kind == OPT_SGD || (e->opt.kind == OPT_ADAM && !e->opt.amsgrad)) &&
+        e->opt.clip == CLIP_NONE))
+    return 0;
+  for (int k = 0; k < e->n_params; k++) {
+    const param *p = &e->params[k];
+    if (p->trainable && (p->l1 != 0 || p->l2 != 0 || p->constraint)) return 0;
+  }
+  return 1;
+}
+
+static void widen_params(engine *e) {
+  for (int k = 0; k < e->n_params; k++) {
+    param *p = &e->params[k];
+    if (!p->trainable) continue;
+    p->w = widened(p->fw, p->size);
+    p->grad = widened(p->fgrad, p->size);
+    p->next = widened(NULL, p->size);
+    for (int j = 0; j < e->opt.n_slots; j++) {
+      p->opt[j] = widened(p->fopt[j], p->size);
+      p->opt_next[j] = widened(NULL, p->size);
+    }
+  }
+}
+
+/* The update's results back into floats, and the copies' pointers cleared;
+ * 0 if a new weight is not finite in float32. */
+static int narrow_params(engine *e) {
+  int finite = 1;
+  for (int k = 0; k < e->n_params; k++) {
+    param *p = &e->params[k];
+    if (!p->trainable) continue;
+    to_float(p->next, p->fnext, p->size);
+    to_float(p->grad, p->fgrad, p->size);
+    for (R_xlen_t i = 0; i < p->size; i++) finite &= p->fnext[i] - p->fnext[i] == 0;
+    for (int j = 0; j < e->opt.n_slots; j++) {
+      to_float(p->opt_next[j], p->fopt_next[j], p->size);
+      p->opt[j] = p->opt_next[j] = NULL;
+    }
+    p->w = p->grad = p->next = NULL;
+  }
+  return finite;
 }
 
 /* Clipping, the optimizer's update, constraints: committed only when every
  * new weight is finite. Returns 0, or 2 when nothing was committed. */
 static int update(engine *e, double lr) {
   int any = 0;
-  for (int k = 0; k < e->n_params; k++) {
-    param *p = &e->params[k];
-    if (!p->trainable) continue;
-    any = 1;
-    if (p->l1 != 0 || p->l2 != 0) penalty_gradient(p);
-  }
+  for (int k = 0; k < e->n_params; k++) any |= e->params[k].trainable;
   if (!any) return 0;
-  clip_gradients(&e->opt, e->params, e->n_params);
   double step = e->iterations + 1;
-  optimizer_begin_step(&e->opt, step);
   int finite = 1;
-  for (int k = 0; k < e->n_params && finite; k++) {
-    param *p = &e->params[k];
-    if (!p->trainable) continue;
-    finite &= update_param(&e->opt, p, lr, step);
-    if (p->constraint) {
-      apply_constraint(p, p->next);
-      for (R_xlen_t i = 0; i < p->size; i++) finite &= p->next[i] - p->next[i] == 0;
+  if (e->f32 && update_in_float(e)) {
+    for (int k = 0; k < e->n_params && finite; k++) {
+      param *p = &e->params[k];
+      if (p->trainable) finite &= update_param_f32(&e->opt, p, lr, step) == 1;
     }
+  } else {
+    const void *vmax = vmaxget();
+    if (e->f32) widen_params(e);
+    for (int k = 0; k < e->n_params; k++) {
+      param *p = &e->params[k];
+      if (p->trainable && (p->l1 != 0 || p->l2 != 0)) penalty_gradient(p);
+    }
+    clip_gradients(&e->opt, e->params, e->n_params);
+    optimizer_begin_step(&e->opt, step);
+    for (int k = 0; k < e->n_params && finite; k++) {
+      param *p = &e->params[k];
+      if (!p->trainable) continue;
+      finite &= update_param(&e->opt, p, lr, step);
+      if (p->constraint) {
+        apply_constraint(p, p->next);
+        for (R_xlen_t i = 0; i < p->size; i++) finite &= p->next[i] - p->next[i] == 0;
+      }
+    }
+    if (e->f32) finite &= narrow_params(e);
+    vmaxset(vmax);
   }
   if (!finite) return 2;
   for (int k = 0; k < e->n_params; k++) {
     param *p = &e->params[k];
     if (!p->trainable) continue;
-    double *swap = p->w;
-    p->w = p->next;
-    p->next = swap;
+    swap_doubles(&p->w, &p->next);
+    swap_floats(&p->fw, &p->fnext);
     for (int j = 0; j < e->opt.n_slots; j++) {
-      swap = p->opt[j];
-      p->opt[j] = p->opt_next[j];
-      p->opt_next[j] = swap;
+      swap_doubles(&p->opt[j], &p->opt_next[j]);
+      swap_floats(&p->fopt[j], &p->fopt_next[j]);
     }
   }
   e->iterations = step;
@@ -669,7 +1002,11 @@ static SEXP output_values(const engine *e, int m) {
     const slot *s = &e->slots[e->outputs[k]];
     SEXP v = Rf_allocMatrix(REALSXP, m, (int) s->width);
     SET_VECTOR_ELT(out, k, v);
-    memcpy(REAL(v), s->value, (size_t) m * s->width * sizeof(double));
+    if (e->f32) {
+      to_double(s->fvalue, REAL(v), (R_xlen_t) m * s->width);
+    } else {
+      memcpy(REAL(v), s->value, (size_t) m * s->width * sizeof(double));
+    }
   }
   UNPROTECT(1);
   return out;
@@ -765,7 +1102,7 @@ SEXP selu_engine_predict(SEXP ptr, SEXP xs, SEXP batch_size) {
   double **own = (double **) R_alloc(e->n_inputs, sizeof(double *));
   for (int k = 0; k < e->n_inputs; k++) {
     slot *s = &e->slots[e->inputs[k]];
-    direct[k] = n <= INT_MAX;
+    direct[k] = n <= INT_MAX && !e->f32;
     for (int j = 0; j < e->n_outputs; j++) direct[k] &= e->outputs[j] != e->inputs[k];
     for (int j = 0; j < e->n_ops; j++)
       for (int i = 0; i < e->ops[j].n_in; i++)
@@ -781,6 +1118,8 @@ SEXP selu_engine_predict(SEXP ptr, SEXP xs, SEXP batch_size) {
       if (direct[k]) {
         s->value = (double *) x; /* read only: no op writes its inputs */
         s->ld = n;
+      } else if (e->f32) {
+        for (R_xlen_t j = 0; j < s->width; j++) to_float(x + j * n, s->fvalue + j * m, m);
       } else {
         for (R_xlen_t j = 0; j < s->width; j++)
           memcpy(s->value + j * m, x + j * n, (size_t) m * sizeof(double));
@@ -790,12 +1129,17 @@ SEXP selu_engine_predict(SEXP ptr, SEXP xs, SEXP batch_size) {
     for (int k = 0; k < e->n_outputs; k++) {
       const slot *s = &e->slots[e->outputs[k]];
       double *y = REAL(VECTOR_ELT(out, k)) + start;
-      for (R_xlen_t j = 0; j < s->width; j++)
-        memcpy(y + j * n, s->value + j * m, (size_t) m * sizeof(double));
+      for (R_xlen_t j = 0; j < s->width; j++) {
+        if (e->f32) {
+          to_double(s->fvalue + j * m, y + j * n, m);
+        } else {
+          memcpy(y + j * n, s->value + j * m, (size_t) m * sizeof(double));
+        }
+      }
     }
   }
   for (int k = 0; k < e->n_inputs; k++) {
-    e->slots[e->inputs[k]].value = own[k];
+    if (direct[k]) e->slots[e->inputs[k]].value = own[k];
     e->slots[e->inputs[k]].ld = 0;
   }
   for (int k = 0; k < e->n_params; k++) e->params[k].pending = 0;
@@ -816,7 +1160,15 @@ SEXP selu_engine_call(SEXP ptr, SEXP xs, SEXP training, SEXP masks, SEXP grads) 
   R_xlen_t n = check_inputs(e, xs);
   if (n < 1 || n > e->max_rows) Rf_error("internal error: selu_engine_call's rows");
   int m = (int) n;
-  for (int k = 0; k < e->n_inputs; k++) e->slots[e->inputs[k]].value = REAL(VECTOR_ELT(xs, k));
+  /* a float32 engine's inputs and outputs are its own buffers, copied */
+  for (int k = 0; k < e->n_inputs; k++) {
+    slot *s = &e->slots[e->inputs[k]];
+    if (e->f32) {
+      to_float(REAL(VECTOR_ELT(xs, k)), s->fvalue, n * s->width);
+    } else {
+      s->value = REAL(VECTOR_ELT(xs, k));
+    }
+  }
   SEXP outputs = PROTECT(Rf_allocVector(VECSXP, e->n_outputs));
   for (int k = 0; k < e->n_outputs; k++) {
     slot *s = &e->slots[e->outputs[k]];
@@ -824,15 +1176,21 @@ SEXP selu_engine_call(SEXP ptr, SEXP xs, SEXP training, SEXP masks, SEXP grads) 
     SET_VECTOR_ELT(outputs, k, v);
     int is_input = 0;
     for (int j = 0; j < e->n_inputs; j++) is_input |= e->inputs[j] == e->outputs[k];
-    if (is_input) {
+    if (is_input && !e->f32) {
       memcpy(REAL(v), s->value, (size_t) n * s->width * sizeof(double));
-    } else {
+    } else if (!e->f32) {
       s->value = REAL(v);
     }
   }
   set_masks(e, masks, m);
   forward(e, m, LOGICAL(training)[0]);
   commit_state(e);
+  if (e->f32) {
+    for (int k = 0; k < e->n_outputs; k++) {
+      const slot *s = &e->slots[e->outputs[k]];
+      to_double(s->fvalue, REAL(VECTOR_ELT(outputs, k)), n * s->width);
+    }
+  }
   SEXP result = PROTECT(Rf_allocVector(VECSXP, 3));
   SET_VECTOR_ELT(result, 0, outputs);
   if (grads != R_NilValue) {
@@ -846,12 +1204,15 @@ SEXP selu_engine_call(SEXP ptr, SEXP xs, SEXP training, SEXP masks, SEXP grads) 
       if (TYPEOF(g) != REALSXP || (XLENGTH(g) != size && XLENGTH(g) != 1))
         Rf_error("internal error: the output gradients");
       if (!s->upstream) continue;
-      if (XLENGTH(g) == 1) {
-        for (R_xlen_t i = 0; i < size; i++) s->grad[i] = (s->written ? s->grad[i] : 0) + REAL(g)[0];
-      } else if (s->written) {
-        add_into(s->grad, REAL(g), size);
-      } else {
-        memcpy(s->grad, REAL(g), size * sizeof(double));
+      const double *gv = REAL(g);
+      int one = XLENGTH(g) == 1;
+      for (R_xlen_t i = 0; i < size; i++) {
+        double gi = gv[one ? 0 : i];
+        if (e->f32) {
+          s->fgrad[i] = narrow((s->written ? s->fgrad[i] : 0) + gi);
+        } else {
+          s->grad[i] = (s->written ? s->grad[i] : 0) + gi;
+        }
       }
       s->written = 1;
     }
@@ -861,7 +1222,9 @@ SEXP selu_engine_call(SEXP ptr, SEXP xs, SEXP training, SEXP masks, SEXP grads) 
       slot *s = &e->slots[e->inputs[k]];
       SEXP v = Rf_allocVector(REALSXP, n * s->width);
       SET_VECTOR_ELT(dx, k, v);
-      if (s->grad && s->written) {
+      if (e->f32 && s->fgrad && s->written) {
+        to_double(s->fgrad, REAL(v), n * s->width);
+      } else if (!e->f32 && s->grad && s->written) {
         memcpy(REAL(v), s->grad, (size_t) n * s->width * sizeof(double));
       } else {
         memset(REAL(v), 0, (size_t) n * s->width * sizeof(double));
@@ -873,7 +1236,11 @@ SEXP selu_engine_call(SEXP ptr, SEXP xs, SEXP training, SEXP masks, SEXP grads) 
       if (!p->trainable) continue;
       SEXP v = Rf_allocVector(REALSXP, p->size);
       SET_VECTOR_ELT(dw, k, v);
-      memcpy(REAL(v), p->grad, p->size * sizeof(double));
+      if (e->f32) {
+        to_double(p->fgrad, REAL(v), p->size);
+      } else {
+        memcpy(REAL(v), p->grad, p->size * sizeof(double));
+      }
     }
     SET_VECTOR_ELT(result, 1, dx);
     SET_VECTOR_ELT(result, 2, dw);
@@ -900,7 +1267,8 @@ SEXP selu_engine_gradients(SEXP ptr, SEXP xs, SEXP ys, SEXP sample_weight, SEXP 
   forward(e, m, 1);
   for (int k = 0; k < e->n_params; k++) e->params[k].pending = 0;
   clear_gradients(e);
-  double *per_output = (void *) R_alloc(e->n_outputs, sizeof(double));
+  void *memory = R_alloc(e->n_outputs, sizeof(double));
+  double *per_output = memory;
   double loss = losses(e, m, 1, per_output);
   backward(e, m);
   set_masks(e, R_NilValue, m);
@@ -908,10 +1276,19 @@ SEXP selu_engine_gradients(SEXP ptr, SEXP xs, SEXP ys, SEXP sample_weight, SEXP 
   for (int k = 0; k < e->n_params; k++) {
     param *p = &e->params[k];
     if (!p->trainable) continue;
-    if (p->l1 != 0 || p->l2 != 0) penalty_gradient(p);
     SEXP v = Rf_allocVector(REALSXP, p->size);
     SET_VECTOR_ELT(grads, k, v);
-    memcpy(REAL(v), p->grad, p->size * sizeof(double));
+    if (e->f32) {
+      /* the penalty's gradient in double, on the gradient widened */
+      to_double(p->fgrad, REAL(v), p->size);
+      p->w = widened(p->fw, p->size);
+      p->grad = REAL(v);
+      if (p->l1 != 0 || p->l2 != 0) penalty_gradient(p);
+      p->w = p->grad = NULL;
+    } else {
+      if (p->l1 != 0 || p->l2 != 0) penalty_gradient(p);
+      memcpy(REAL(v), p->grad, p->size * sizeof(double));
+    }
   }
   SEXP result = Rf_list2(Rf_ScalarReal(loss), grads);
   UNPROTECT(1);

@@ -34,6 +34,9 @@ typedef struct {
   R_xlen_t width;
   double *value; /* rows x width */
   double *grad;  /* rows x width, where a gradient flows back (upstream) */
+  /* the same in a float32 engine, whose value and grad are NULL except
+   * while an op without float32 kernels runs on double copies (engine.c) */
+  float *fvalue, *fgrad;
   int upstream;  /* a trainable weight or a wanted input gradient lies before it */
   int written;   /* this step's gradient has its first term */
   R_xlen_t ld;   /* rows apart of a sample's elements when value is bound to
@@ -51,6 +54,9 @@ typedef struct {
               * statistics), committed with the step */
   double *w, *next, *grad;
   double *opt[MAX_OPT_SLOTS], *opt_next[MAX_OPT_SLOTS];
+  /* the same in a float32 engine (as for slots) */
+  float *fw, *fnext, *fgrad;
+  float *fopt[MAX_OPT_SLOTS], *fopt_next[MAX_OPT_SLOTS];
   double l1, l2; /* the regularizer's factors */
   int constraint;
   double c_max, c_min, c_rate;
@@ -69,6 +75,10 @@ typedef struct {
   /* the gradients of the op's inputs (those upstream) and of its params,
    * from its output slot's grad */
   void (*backward)(engine *e, op *o, int m);
+  /* the same on a float32 engine's buffers; NULL for an op that runs there
+   * on double copies of its inputs, params and output (engine.c) */
+  void (*forward_f32)(engine *e, op *o, int m, int training);
+  void (*backward_f32)(engine *e, op *o, int m);
 } op_kind;
 
 struct op {
@@ -140,8 +150,16 @@ typedef struct {
   double u_product, product_step;
 } optimizer_spec;
 
+/* C = alpha op(A) op(B) + beta C in float32, column-major, as BLAS's sgemm
+ * takes it (gemm.c). */
+typedef void (*sgemm_fn)(const char *transa, const char *transb, int m, int n, int k,
+                         float alpha, const float *a, int lda, const float *b, int ldb,
+                         float beta, float *c, int ldc);
+
 struct engine {
   int n_ops, n_slots, n_params, n_inputs, n_outputs, max_rows;
+  int f32;      /* every layer float32: the buffers are float (fvalue, fw, ...) */
+  sgemm_fn sgemm; /* a float32 engine's matrix product */
   op *ops;
   slot *slots;
   param *params;
@@ -151,6 +169,7 @@ struct engine {
   optimizer_spec opt;
   double iterations;
   double *tmp; /* max_rows x the widest slot, for gradients that add up */
+  double *tmp2; /* the same again, a float32 engine's loss gradient in double */
   double *row_weight;
   double penalty; /* the activity regularizers' penalty of the last forward pass */
 };
@@ -161,8 +180,17 @@ const op_kind *find_op_kind(const char *name);
 /* Helpers of the ops (engine.c). */
 double *input_grad(engine *e, const op *o, int k, int *add);
 double *param_grad(engine *e, const op *o, int k, int *add);
+float *input_grad_f32(engine *e, const op *o, int k, int *add);
+float *param_grad_f32(engine *e, const op *o, int k, int *add);
 void add_into(double *restrict to, const double *restrict from, R_xlen_t n);
 void round_to_float(double *x, R_xlen_t n);
+void to_double(const float *restrict from, double *restrict to, R_xlen_t n);
+void to_float(const double *restrict from, float *restrict to, R_xlen_t n);
+float narrow(double x); /* to float, R's NA kept (engine.c) */
+
+/* A float32 engine's matrix products (gemm.c): BLAS's sgemm when the BLAS R
+ * loaded has one, else portable loops; `portable` asks for the loops. */
+sgemm_fn find_sgemm(int portable);
 param *op_param(engine *e, const op *o, int k);
 
 /* The loss of rows with targets y (or classes) and predictions (or logits)
@@ -184,6 +212,9 @@ double optimizer_initial_slot(const optimizer_spec *o, int slot);
 void optimizer_begin_step(optimizer_spec *o, double step);
 void clip_gradients(const optimizer_spec *o, param *params, int n);
 int update_param(const optimizer_spec *o, param *p, double lr, double step);
+/* The same on a float32 engine's buffers, for SGD and Adam without amsgrad;
+ * -1 for the other rules, which a float32 engine runs on double copies. */
+int update_param_f32(const optimizer_spec *o, param *p, double lr, double step);
 double penalty_value(const param *p, const double *w);
 void penalty_gradient(const param *p);
 void apply_constraint(param *p, double *w);

@@ -87,6 +87,45 @@ static void dense_backward(engine *e, op *o, int m) {
   }
 }
 
+/* The same on a float32 engine's buffers, through sgemm. The bias is added
+ * before the product, as above, in float. */
+static void dense_forward_f32(engine *e, op *o, int m, int training) {
+  (void) training;
+  const slot *x = IN(o, 0);
+  slot *z = OUT(o);
+  const param *W = op_param(e, o, 0), *b = op_param(e, o, 1);
+  int inputs = o->inputs, units = o->units;
+  int r = (int) (m * (x->width / inputs));
+  float beta = 0;
+  if (b) {
+    for (int j = 0; j < units; j++)
+      for (int i = 0; i < r; i++) z->fvalue[i + (R_xlen_t) j * r] = b->fw[j];
+    beta = 1;
+  }
+  if (r > 0) e->sgemm("N", "N", r, units, inputs, 1, x->fvalue, r, W->fw, inputs, beta, z->fvalue, r);
+}
+
+static void dense_backward_f32(engine *e, op *o, int m) {
+  const slot *x = IN(o, 0), *z = OUT(o);
+  const param *W = op_param(e, o, 0);
+  int inputs = o->inputs, units = o->units;
+  int r = (int) (m * (x->width / inputs));
+  int add;
+  float *dW = param_grad_f32(e, o, 0, &add);
+  if (dW) e->sgemm("T", "N", inputs, units, r, 1, x->fvalue, r, z->fgrad, r, add ? 1 : 0, dW, inputs);
+  float *db = param_grad_f32(e, o, 1, &add);
+  if (db) {
+    for (int j = 0; j < units; j++) {
+      const float *col = z->fgrad + (R_xlen_t) j * r;
+      float s = 0;
+      SIMD_SUM(s) for (int i = 0; i < r; i++) s += col[i];
+      db[j] = (add ? db[j] : 0) + s;
+    }
+  }
+  float *dx = input_grad_f32(e, o, 0, &add);
+  if (dx) e->sgemm("N", "T", r, inputs, units, 1, z->fgrad, r, W->fw, inputs, add ? 1 : 0, dx, r);
+}
+
 /* --- elementwise activations ------------------------------------------------ */
 
 /* y = f(x), dx = f'(x) dy, elementwise (x, y: m x width) */
@@ -105,6 +144,45 @@ static void activation_backward(engine *e, op *o, int m) {
   R_xlen_t n = (R_xlen_t) m * x->width;
   run_binary(o->bwd, x->value, OUT(o)->grad, 1, dx, n, o->kp);
   finish_grad(e, slot_grad, add, n);
+}
+
+/* The same on a float32 engine's buffers: the double loops of the layer's
+ * float32 kernel (their results float32 values, as the layer computes them
+ * in R) run on pieces widened to double on the stack, on this thread. */
+#define PIECE 256
+
+static void activation_forward_f32(engine *e, op *o, int m, int training) {
+  (void) training;
+  const float *x = IN(o, 0)->fvalue;
+  float *y = OUT(o)->fvalue;
+  R_xlen_t n = (R_xlen_t) m * IN(o, 0)->width;
+  double xd[PIECE], yd[PIECE];
+  for (R_xlen_t s = 0; s < n; s += PIECE) {
+    R_xlen_t len = n - s < PIECE ? n - s : PIECE;
+    to_double(x + s, xd, len);
+    o->fwd(xd, yd, len, o->kp);
+    to_float(yd, y + s, len);
+  }
+}
+
+static void activation_backward_f32(engine *e, op *o, int m) {
+  int add;
+  float *dx = input_grad_f32(e, o, 0, &add);
+  if (!dx) return;
+  const float *x = IN(o, 0)->fvalue, *dy = OUT(o)->fgrad;
+  R_xlen_t n = (R_xlen_t) m * IN(o, 0)->width;
+  double xd[PIECE], gd[PIECE], yd[PIECE];
+  for (R_xlen_t s = 0; s < n; s += PIECE) {
+    R_xlen_t len = n - s < PIECE ? n - s : PIECE;
+    to_double(x + s, xd, len);
+    to_double(dy + s, gd, len);
+    o->bwd(xd, gd, yd, len, o->kp);
+    if (add) {
+      for (R_xlen_t i = 0; i < len; i++) dx[s + i] += (float) yd[i];
+    } else {
+      to_float(yd, dx + s, len);
+    }
+  }
 }
 
 /* --- softmax along an axis ---------------------------------------------------- */
@@ -670,20 +748,24 @@ static void r_function_backward(engine *e, op *o, int m) {
 
 /* --- the table ---------------------------------------------------------------------- */
 
+/* The ops with float32 kernels name them; the others run on a float32
+ * engine through double copies (engine.c): they are rare in the networks
+ * float32 is for, or (softmax, normalization) sum in double anyway. */
 static const op_kind kinds[] = {
-  {"dense", no_scratch, dense_forward, dense_backward},
-  {"activation", no_scratch, activation_forward, activation_backward},
-  {"softmax", no_scratch, softmax_forward, softmax_backward},
-  {"prelu", no_scratch, prelu_forward, prelu_backward},
-  {"dropout", no_scratch, dropout_forward, dropout_backward},
-  {"alpha_dropout", no_scratch, alpha_dropout_forward, alpha_dropout_backward},
-  {"batch_norm", batch_norm_scratch, batch_norm_forward, batch_norm_backward},
-  {"layer_norm", layer_norm_scratch, layer_norm_forward, layer_norm_backward},
-  {"r_function", no_scratch, r_function_forward, r_function_backward},
-  {"embedding", no_scratch, embedding_forward, embedding_backward},
-  {"gather", no_scratch, gather_forward, gather_backward},
-  {"merge", no_scratch, merge_forward, merge_backward},
-  {"add_noise", no_scratch, add_noise_forward, add_noise_backward},
+  {"dense", no_scratch, dense_forward, dense_backward, dense_forward_f32, dense_backward_f32},
+  {"activation", no_scratch, activation_forward, activation_backward, activation_forward_f32,
+   activation_backward_f32},
+  {"softmax", no_scratch, softmax_forward, softmax_backward, NULL, NULL},
+  {"prelu", no_scratch, prelu_forward, prelu_backward, NULL, NULL},
+  {"dropout", no_scratch, dropout_forward, dropout_backward, NULL, NULL},
+  {"alpha_dropout", no_scratch, alpha_dropout_forward, alpha_dropout_backward, NULL, NULL},
+  {"batch_norm", batch_norm_scratch, batch_norm_forward, batch_norm_backward, NULL, NULL},
+  {"layer_norm", layer_norm_scratch, layer_norm_forward, layer_norm_backward, NULL, NULL},
+  {"r_function", no_scratch, r_function_forward, r_function_backward, NULL, NULL},
+  {"embedding", no_scratch, embedding_forward, embedding_backward, NULL, NULL},
+  {"gather", no_scratch, gather_forward, gather_backward, NULL, NULL},
+  {"merge", no_scratch, merge_forward, merge_backward, NULL, NULL},
+  {"add_noise", no_scratch, add_noise_forward, add_noise_backward, NULL, NULL},
 };
 
 const op_kind *find_op_kind(const char *name) {
