@@ -244,6 +244,8 @@ baseline_exceptions <- list(
   pop_layer = function() list(object = compiled_model()),
   # a layer of the embedding takes ids below its input_dim
   "layer_embedding() result" = function() list(inputs = matrix(c(0, 2, 1, 0), 2)),
+  # an identity initializer makes matrices
+  "initializer_identity() result" = function() list(shape = c(2, 2)),
   set_weights = function() {
     list(object = layer_activation_parametric_relu(input_shape = 2), weights = list(c(0.1, 0.2)))
   }
