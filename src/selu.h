@@ -37,6 +37,7 @@ SEXP selu_optimizer_step(SEXP spec, SEXP weights, SEXP grads, SEXP slots, SEXP i
 SEXP selu_penalty(SEXP factors, SEXP w, SEXP gradient);
 SEXP selu_constrain(SEXP code, SEXP bounds, SEXP groups, SEXP n_groups, SEXP w);
 SEXP selu_shortest_decimal(SEXP x);
+SEXP selu_crc32(SEXP bytes);
 SEXP selu_allocator_stats(void);
 SEXP selu_unload(void);
 
