@@ -78,7 +78,7 @@
 save_model_hdf5 <- function(model, filepath, overwrite = TRUE) {
   call <- sys.call()
   check_model_arg(model, call)
-  filepath <- check_h5_write_path(filepath, overwrite, call)
+  filepath <- check_new_file_path(filepath, overwrite, call)
   hdf5r_namespace(call)
   config <- model_to_keras(model, NULL, call)
   training <- training_config(model)
@@ -92,7 +92,7 @@ save_model_hdf5 <- function(model, filepath, overwrite = TRUE) {
 #' @export
 load_model_hdf5 <- function(filepath, compile = TRUE) {
   call <- sys.call()
-  filepath <- check_h5_read_path(filepath, call)
+  filepath <- check_existing_file_path(filepath, call)
   compile <- check_flag(compile, "compile", call = call)
   read_keras2_model(filepath, compile, call)
 }
@@ -102,7 +102,7 @@ load_model_hdf5 <- function(filepath, compile = TRUE) {
 save_model_weights_hdf5 <- function(model, filepath, overwrite = TRUE) {
   call <- sys.call()
   check_model_arg(model, call)
-  filepath <- check_h5_write_path(filepath, overwrite, call)
+  filepath <- check_new_file_path(filepath, overwrite, call)
   hdf5r_namespace(call)
   write_atomically(model, filepath, call, write = function(model, path) {
     write_keras2_h5(model, path)
@@ -115,7 +115,7 @@ save_model_weights_hdf5 <- function(model, filepath, overwrite = TRUE) {
 load_model_weights_hdf5 <- function(model, filepath, by_name = FALSE) {
   call <- sys.call()
   check_model_arg(model, call)
-  filepath <- check_h5_read_path(filepath, call)
+  filepath <- check_existing_file_path(filepath, call)
   by_name <- check_flag(by_name, "by_name", call = call)
   with_h5_file(filepath, call, function(file, bad) {
     group <- if (file$exists("model_weights")) file[["model_weights"]] else file
@@ -146,7 +146,7 @@ hdf5r_namespace <- function(call) {
   invisible(TRUE)
 }
 
-check_h5_write_path <- function(filepath, overwrite, call) {
+check_new_file_path <- function(filepath, overwrite, call) {
   if (missing(filepath)) abort_missing("filepath", "the path of the file to write", call = call)
   filepath <- check_path(filepath, call)
   check_file_place(filepath, "filepath", call)
@@ -158,7 +158,7 @@ check_h5_write_path <- function(filepath, overwrite, call) {
   filepath
 }
 
-check_h5_read_path <- function(filepath, call) {
+check_existing_file_path <- function(filepath, call) {
   if (missing(filepath)) abort_missing("filepath", "the path of a file to read", call = call)
   filepath <- check_path(filepath, call)
   check_readable_file(filepath, call)

@@ -304,6 +304,13 @@ baseline_exceptions$load_model_weights_hdf5 <- function() {
 needs_hdf5r <- c("save_model_hdf5", "load_model_hdf5", "save_model_weights_hdf5",
                  "load_model_weights_hdf5")
 
+# ONNX
+baseline_exceptions$load_model_onnx <- function() {
+  path <- tempfile(fileext = ".onnx")
+  save_model_onnx(required_args$model(), path)
+  list(filepath = path)
+}
+
 # The default dtype of new layers.
 required_args$floatx <- function() "float64"
 
