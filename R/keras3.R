@@ -182,9 +182,11 @@ keras2_config <- function(config) {
         })
       })
     }
-    if (is.list(entry$config) && "lora_rank" %in% names(entry$config) &&
-        is.null(entry$config$lora_rank)) {
-      entry$config["lora_rank"] <- NULL
+    # keys of later keras 3 versions, at the values that change nothing
+    for (key in c("lora_rank", "lora_alpha", "quantization_config")) {
+      if (is.list(entry$config) && key %in% names(entry$config) && is.null(entry$config[[key]])) {
+        entry$config[key] <- NULL
+      }
     }
     layers[[i]] <- entry
   }

@@ -325,3 +325,18 @@ test_that("save_model_onnx() checks its arguments and writes atomically", {
   expect_identical(readLines(path), "old")
   expect_identical(list.files(dir, all.files = TRUE, no.. = TRUE), "m.onnx")
 })
+
+test_that("multilayer perceptrons PyTorch exported load and predict PyTorch's values", {
+  # written by scripts/make-torch-onnx.py with torch.onnx.export()
+  ref <- jsonlite::read_json(test_path("fixtures", "torch-onnx.json"), simplifyVector = TRUE)
+  expect_setequal(names(ref), c("snn", "relu_bn", "family", "layer_norm"))
+  for (name in names(ref)) {
+    model <- load_model_onnx(test_path("fixtures", sprintf("torch-%s.onnx", name)))
+    # PyTorch computed in float32
+    expect_equal(predict(model, ref[[name]]$x), ref[[name]]$y, tolerance = 1e-5, label = name)
+  }
+  classes <- vapply(load_model_onnx(test_path("fixtures", "torch-relu_bn.onnx"))$layers,
+                    function(l) attr(get_config(l), "class_name"), "")
+  expect_identical(classes, c("Dense", "Activation", "BatchNormalization", "Dense", "LeakyReLU",
+                              "Dense"))
+})
