@@ -656,6 +656,11 @@ onnx_to_model <- function(parsed, bad) {
   }
   nodes <- Filter(function(n) n$op != "Constant", nodes)
   shape <- inputs[[1]]$shape
+  if (length(shape) < 2) {
+    bad(sprintf(paste("has the input \"%s\" of shape %s: selu needs a batch axis first and at",
+                      "least one more."), inputs[[1]]$name,
+                if (is.null(shape)) "unknown" else format_dims(shape)))
+  }
   if (any(is.na(shape[-1]))) {
     bad(sprintf("has the input \"%s\" of shape %s: selu needs every dimension but the first known.",
                 inputs[[1]]$name, format_shape(shape)))

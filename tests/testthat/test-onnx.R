@@ -340,3 +340,57 @@ test_that("multilayer perceptrons PyTorch exported load and predict PyTorch's va
   expect_identical(classes, c("Dense", "Activation", "BatchNormalization", "Dense", "LeakyReLU",
                               "Dense"))
 })
+
+# ONNX's own node tests (Debian's libonnx-testdata): a model of one operator,
+# an input and the output ONNX computes for it, as TensorProto files.
+onnx_testdata <- function() {
+  dirs <- c(Sys.getenv("SELU_ONNX_TESTDATA"), "/usr/share/libonnx-testdata/data/node")
+  dirs <- dirs[nzchar(dirs) & dir.exists(dirs)]
+  if (length(dirs)) dirs[1] else ""
+}
+
+read_onnx_tensor_file <- function(path) {
+  tensor <- onnx_read_tensor(pb_parse(readBin(path, "raw", file.size(path))),
+                             function(what) stop(what))
+  tensor$values
+}
+
+test_that("ONNX's node tests of the operators selu reads give ONNX's outputs", {
+  root <- onnx_testdata()
+  skip_if(!nzchar(root), "ONNX's node tests are not installed (Debian: libonnx-testdata)")
+  readable <- c("test_elu", "test_elu_default", "test_elu_example", "test_relu",
+                "test_leakyrelu", "test_leakyrelu_default", "test_leakyrelu_example",
+                "test_selu_default", "test_sigmoid", "test_sigmoid_example", "test_tanh",
+                "test_tanh_example", "test_softmax_axis_0", "test_softmax_axis_1",
+                "test_softmax_axis_2", "test_softmax_default_axis", "test_softmax_example",
+                "test_softmax_large_number", "test_softmax_negative_axis",
+                "test_thresholdedrelu", "test_thresholdedrelu_default",
+                "test_thresholdedrelu_example", "test_flatten_axis1",
+                "test_flatten_default_axis", "test_identity", "test_dropout_default")
+  for (name in readable) {
+    dir <- file.path(root, name)
+    if (!dir.exists(dir)) next
+    x <- read_onnx_tensor_file(file.path(dir, "test_data_set_0", "input_0.pb"))
+    if (is.null(dim(x))) {
+      # a vector: no batch axis
+      expect_error(load_model_onnx(file.path(dir, "model.onnx")), class = "selu_error_file",
+                   regexp = "selu needs a batch axis first")
+      next
+    }
+    model <- load_model_onnx(file.path(dir, "model.onnx"))
+    expected <- read_onnx_tensor_file(file.path(dir, "test_data_set_0", "output_0.pb"))
+    expect_equal(predict(model, x), expected, tolerance = 1e-6, label = name)
+  }
+  # what selu's layers cannot do is an error naming it
+  refused <- c(test_selu = "Selu with alpha = 2",
+               test_flatten_axis2 = "Flatten with axis = 2",
+               test_flatten_axis0 = "Flatten with axis = 0",
+               test_prelu_example = "has 2 inputs and 1 outputs",
+               test_gemm_default_no_bias = "2 inputs and 1 outputs")
+  for (name in names(refused)) {
+    path <- file.path(root, name, "model.onnx")
+    if (!file.exists(path)) next
+    expect_error(load_model_onnx(path), class = "selu_error_file", regexp = refused[[name]],
+                 fixed = TRUE, label = name)
+  }
+})
