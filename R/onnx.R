@@ -418,7 +418,7 @@ onnx_relu <- function(g, x, max_value, negative_slope, threshold) {
 #' |---|---|
 #' | `Gemm` (`alpha = 1`, `beta = 1`, `transA = 0`; `transB` either), `MatMul` followed by `Add` of a vector, `MatMul` alone | [layer_dense()] |
 #' | `Relu`, `Sigmoid`, `Tanh`, `Selu` (keras's `alpha` and `gamma` only) | [layer_activation()] |
-#' | `Elu`, `LeakyRelu`, `ThresholdedRelu`, `PRelu`, `Softmax` (one axis) | [layer_activation_elu()] and the others of the family, with their parameters |
+#' | `Elu`, `LeakyRelu`, `ThresholdedRelu`, `PRelu`, `Softmax` (one axis; before opset 13, the last) | [layer_activation_elu()] and the others of the family, with their parameters |
 #' | `BatchNormalization` (inference: moving statistics) | [layer_batch_normalization()] on the second axis |
 #' | `LayerNormalization` (the last axes) | [layer_layer_normalization()] |
 #' | `Flatten` (`axis = 1`) | [layer_flatten()] |
@@ -686,7 +686,7 @@ onnx_to_model <- function(parsed, bad) {
       bad(sprintf("has the node making \"%s\" (%s) off the chain from the input: selu reads graphs that are a chain of layers.",
                   node$outputs[1], node$op))
     }
-    made <- onnx_node_layer(node, nodes, i, constant, bad)
+    made <- onnx_node_layer(node, nodes, i, constant, bad, parsed$opset)
     layers <- c(layers, made$layers)
     i <- made$next_node
     current <- made$output
@@ -741,7 +741,7 @@ onnx_value_info_of <- function(fields) {
 # The selu layers of the node at `i` (and of an Add after a MatMul): a list
 # of list(make = function(model) model with the layer added, weights, op),
 # the next node's index and the chain's new tensor.
-onnx_node_layer <- function(node, nodes, i, constant, bad) {
+onnx_node_layer <- function(node, nodes, i, constant, bad, opset) {
   attrs <- node$attrs
   attr_or <- function(name, default) if (is.null(attrs[[name]])) default else attrs[[name]]
   refuse <- function(what) {
@@ -823,8 +823,15 @@ onnx_node_layer <- function(node, nodes, i, constant, bad) {
     },
     Softmax = {
       only("axis")
-      axis <- attr_or("axis", -1)
+      old <- !is.na(opset) && opset < 13
+      axis <- attr_or("axis", if (old) 1 else -1)
       out(list(layer(function(m) {
+        rank <- length(m$output_shape)
+        # before opset 13, Softmax ran over all the axes from `axis` on, flattened
+        if (old && (if (axis >= 0) axis else rank + axis) != rank - 1) {
+          refuse(sprintf("axis = %g on input of rank %d in opset %g (over the axes from it on)",
+                         axis, rank, opset))
+        }
         layer_activation_softmax(m, axis = if (axis >= 0) axis + 1L else axis)
       })))
     },

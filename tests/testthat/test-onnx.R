@@ -267,6 +267,11 @@ test_that("operators and attributes selu has no layer for are errors naming them
     list(list(op = "Gemm", inputs = "nowhere")),
     "node \"y\" \\(Gemm\\) reading \"nowhere\" as a weight, which is no constant"
   )
+  # before opset 13, Softmax ran over the flattened axes from `axis` on
+  old_softmax <- onnx_file(list(list(op = "Softmax", attrs = list(onnx_attr("axis", 0, "int")))),
+                           list(), 2, opset = 11)
+  expect_error(load_model_onnx(old_softmax), class = "selu_error_file",
+               regexp = "operator Softmax with axis = 0 on input of rank 2 in opset 11")
   for (k in seq(1, length(cases), by = 2)) {
     path <- onnx_file(cases[[k]], list(w = w), 2)
     expect_error(load_model_onnx(path), class = "selu_error_file",
