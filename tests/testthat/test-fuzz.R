@@ -8,7 +8,7 @@
 #
 # 300 inputs for each argument of the 132 exports (and of predict() and
 # summary() for models), of the layers, models and initializers they return,
-# and of `...`: 242,345 calls in all, about 5 minutes on one core.
+# and of `...`: 242,345 calls in all, about 8 minutes on one core.
 
 methods::setClass("selu_fuzz_s4", representation(x = "numeric"))
 
