@@ -126,7 +126,7 @@ load_model_weights_hdf5 <- function(model, filepath, by_name = FALSE) {
       }
       bad("is not a keras weights file: it has no attribute \"layer_names\".")
     }
-    set_keras2_weights(model, read_keras2_weights(group, bad), by_name, filepath, call, bad)
+    set_keras2_weights(model, read_keras2_weights(group, bad), by_name, bad)
   })
   invisible(model)
 }
@@ -334,7 +334,7 @@ read_keras2_weights <- function(group, bad) {
 
 # Sets a model's weights from the file's layers, by order among the layers
 # with weights (keras's rule) or by name; all or nothing.
-set_keras2_weights <- function(model, file_layers, by_name, filepath, call, bad) {
+set_keras2_weights <- function(model, file_layers, by_name, bad) {
   ours <- Filter(function(l) length(l$weights) > 0, keras2_layers(model))
   theirs <- Filter(function(l) length(l$arrays) > 0, file_layers)
   pairs <- if (by_name) {
@@ -446,8 +446,7 @@ read_keras2_model <- function(filepath, compile, call, strict = TRUE) {
                                                                conditionMessage(e))))
     })
     if (!file$exists("model_weights")) bad("is damaged: it has no group \"model_weights\".")
-    set_keras2_weights(model, read_keras2_weights(file[["model_weights"]], bad), FALSE,
-                       filepath, call, bad)
+    set_keras2_weights(model, read_keras2_weights(file[["model_weights"]], bad), FALSE, bad)
     training <- h5_attr(file, "training_config")
     if (compile && is.character(training) && length(training) == 1) {
       compile_from_keras(model, training, bad, strict, filepath, call)

@@ -98,8 +98,7 @@ load_keras3_weights <- function(model, filepath, call) {
   with_h5_file(filepath, call, function(file, bad) {
     if ("layer_names" %in% hdf5r::h5attr_names(file) || file$exists("model_weights")) {
       group <- if (file$exists("model_weights")) file[["model_weights"]] else file
-      return(set_keras2_weights(model, read_keras2_weights(group, bad), FALSE, filepath,
-                                call, bad))
+      return(set_keras2_weights(model, read_keras2_weights(group, bad), FALSE, bad))
     }
     read_keras3_weights(model, file, bad)
   })

@@ -861,12 +861,8 @@ onnx_node_layer <- function(node, nodes, i, constant, bad, opset) {
       if (attr_or("axis", 1) != 1) refuse(sprintf("axis = %g", attrs$axis))
       out(list(layer(function(m) layer_flatten(m))))
     },
-    Identity = , Dropout = {
-      if (node$op == "Dropout" && length(node$outputs) > 1 && nzchar(node$outputs[2])) {
-        # its mask output is used by nothing selu makes: fine at inference
-      }
-      out(list())
-    },
+    # the identity at inference (a Dropout's mask output, if any, is left unread)
+    Identity = , Dropout = out(list()),
     bad(sprintf("has the operator %s, which selu does not read; it reads %s.", node$op,
                 paste(c("Gemm", "MatMul", "Add (after MatMul)", "Relu", "Sigmoid", "Tanh",
                         "Selu", "Elu", "LeakyRelu", "ThresholdedRelu", "PRelu", "Softmax",
