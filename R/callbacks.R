@@ -567,8 +567,8 @@ check_hook <- function(fun, arg, params, call) {
 #' So `"weights.{epoch:02d}-{val_loss:.2f}.rds"` writes
 #' `weights.03-0.27.rds` after the third epoch. A name that the logs do not
 #' have is an error when the file is named, listing those they have. The
-#' files are selu's own format, whatever the name (see [save_model()] for
-#' names with keras's extensions, such as `.h5`, which are an error).
+#' format follows the name, as in [save_model()]: selu's own for `.rds` or
+#' no extension, keras's for `.h5`, `.hdf5`, `.keras` and `.weights.h5`.
 #' Unlike keras, which creates the directory of a file, a directory that does
 #' not exist is an error at the first save.
 #'
@@ -675,7 +675,6 @@ callback_model_checkpoint <- function(filepath, monitor = "val_loss", verbose = 
         field$name, field$name), call = call)
     }
   }
-  check_not_keras_format(filepath, call)
   if (!is.null(period)) {
     selu_warn(paste("`period` is deprecated (as in keras): give `save_freq`, the number of",
                     "batches between saves, or \"epoch\"."), kind = "deprecated", call = call)

@@ -96,17 +96,18 @@ truncated_normal <- function(n) {
 }
 
 # keras' VarianceScaling, of which Glorot, He and LeCun are cases: weights
-# of variance `scale / fan(shape)`, from a uniform or from a truncated normal
-# whose standard deviation is rescaled to undo the cut.
-new_variance_scaling <- function(class_name, seed, scale, fan, distribution) {
-  new_initializer(class_name, list(seed = seed), function(shape) {
-    variance <- scale / fan(shape)
+# of variance `scale / fan(shape)`, from a uniform, a normal, or a truncated
+# normal whose standard deviation is rescaled to undo the cut. `config` is
+# what get_config() gives.
+new_variance_scaling <- function(class_name, config, scale, fan, distribution) {
+  seed <- config$seed
+  new_initializer(class_name, config, function(shape) {
+    variance <- scale / max(1, fan(shape))
     n <- prod(shape)
-    if (distribution == "uniform") {
-      with_seed(seed, stats::runif(n, -1, 1)) * sqrt(3 * variance)
-    } else {
-      with_seed(seed, truncated_normal(n)) * (sqrt(variance) / TRUNCATED_NORMAL_SD)
-    }
+    switch(distribution,
+      uniform = with_seed(seed, stats::runif(n, -1, 1)) * sqrt(3 * variance),
+      untruncated_normal = with_seed(seed, stats::rnorm(n)) * sqrt(variance),
+      with_seed(seed, truncated_normal(n)) * (sqrt(variance) / TRUNCATED_NORMAL_SD))
   })
 }
 
@@ -184,42 +185,144 @@ fan_avg <- function(shape) (fan_in(shape) + fan_out(shape)) / 2
 #' get_config(initializer_he_uniform(seed = 7))
 initializer_lecun_normal <- function(seed = NULL) {
   seed <- check_seed(seed)
-  new_variance_scaling("LecunNormal", seed, 1, fan_in, "normal")
+  new_variance_scaling("LecunNormal", list(seed = seed), 1, fan_in, "normal")
 }
 
 #' @rdname initializer_lecun_normal
 #' @export
 initializer_lecun_uniform <- function(seed = NULL) {
   seed <- check_seed(seed)
-  new_variance_scaling("LecunUniform", seed, 1, fan_in, "uniform")
+  new_variance_scaling("LecunUniform", list(seed = seed), 1, fan_in, "uniform")
 }
 
 #' @rdname initializer_lecun_normal
 #' @export
 initializer_glorot_normal <- function(seed = NULL) {
   seed <- check_seed(seed)
-  new_variance_scaling("GlorotNormal", seed, 1, fan_avg, "normal")
+  new_variance_scaling("GlorotNormal", list(seed = seed), 1, fan_avg, "normal")
 }
 
 #' @rdname initializer_lecun_normal
 #' @export
 initializer_glorot_uniform <- function(seed = NULL) {
   seed <- check_seed(seed)
-  new_variance_scaling("GlorotUniform", seed, 1, fan_avg, "uniform")
+  new_variance_scaling("GlorotUniform", list(seed = seed), 1, fan_avg, "uniform")
 }
 
 #' @rdname initializer_lecun_normal
 #' @export
 initializer_he_normal <- function(seed = NULL) {
   seed <- check_seed(seed)
-  new_variance_scaling("HeNormal", seed, 2, fan_in, "normal")
+  new_variance_scaling("HeNormal", list(seed = seed), 2, fan_in, "normal")
 }
 
 #' @rdname initializer_lecun_normal
 #' @export
 initializer_he_uniform <- function(seed = NULL) {
   seed <- check_seed(seed)
-  new_variance_scaling("HeUniform", seed, 2, fan_in, "uniform")
+  new_variance_scaling("HeUniform", list(seed = seed), 2, fan_in, "uniform")
+}
+
+#' The variance-scaling weight initializer in general
+#'
+#' keras' `VarianceScaling`, of which the LeCun, Glorot and He initializers
+#' ([initializer_lecun_normal()] and the others) are cases: weights of mean
+#' 0 and variance \eqn{v = \mathrm{scale} / n}{v = scale / n}, where
+#' \eqn{n} is the fan of `mode` (at least 1):
+#'
+#' * `"fan_in"`: the inputs of a unit, `shape[1]` for a dense kernel;
+#' * `"fan_out"`: the units, `shape[2]` for a dense kernel;
+#' * `"fan_avg"`: the mean of the two.
+#'
+#' The fans are those of [initializer_lecun_normal()]. The `distribution`:
+#'
+#' * `"truncated_normal"`: a standard normal truncated to \eqn{[-2, 2]}
+#'   (values beyond are drawn again), times \eqn{\sqrt{v} / 0.8796}{sqrt(v)
+#'   / 0.8796}, which undoes the cut;
+#' * `"normal"`: the same, as in keras, which reads and writes it as
+#'   `"truncated_normal"` (so does this function's configuration);
+#' * `"untruncated_normal"`: a normal of standard deviation \eqn{\sqrt{v}}{sqrt(v)};
+#' * `"uniform"`: \eqn{U(-l, l)} with \eqn{l = \sqrt{3 v}}{l = sqrt(3 v)}.
+#'
+#' `initializer_variance_scaling(1, "fan_in", "truncated_normal")` draws
+#' what [initializer_lecun_normal()] draws; model files of older keras and
+#' of TensorFlow.js write the named initializers this way, and
+#' [model_from_json()] reads them so.
+#'
+#' With a `seed`, every call gives the same weights and leaves the
+#' session's random stream (`.Random.seed`) as it was; without, it draws
+#' from the session's stream. See [initializer_lecun_normal()] for the
+#' largest shape allowed.
+#'
+#' @param scale The factor of the variance: a single finite number above 0.
+#' @param mode The fan: `"fan_in"`, `"fan_out"` or `"fan_avg"`.
+#' @param distribution `"truncated_normal"`, `"normal"` (the same),
+#'   `"untruncated_normal"` or `"uniform"`.
+#' @inheritParams initializer_lecun_normal
+#' @inherit initializer_lecun_normal return
+#' @family initializers
+#' @export
+#' @examples
+#' init <- initializer_variance_scaling(scale = 2, mode = "fan_out",
+#'                                      distribution = "uniform", seed = 1)
+#' w <- init(c(100, 50))
+#' range(w)
+#' sqrt(3 * 2 / 50)
+#' get_config(initializer_variance_scaling(distribution = "normal"))
+#' # LeCun normal, as keras 2.2 wrote it
+#' identical(initializer_variance_scaling(seed = 3)(c(4, 2)),
+#'           initializer_lecun_normal(seed = 3)(c(4, 2)))
+initializer_variance_scaling <- function(scale = 1, mode = "fan_in",
+                                         distribution = "truncated_normal", seed = NULL) {
+  call <- sys.call()
+  scale <- check_finite_number(scale, "scale", min = 0, above = TRUE, call = call)
+  mode <- check_choice(mode, "mode", names(variance_fans), call)
+  distribution <- check_choice(distribution, "distribution",
+                               c("truncated_normal", "normal", "untruncated_normal", "uniform"),
+                               call)
+  if (distribution == "normal") distribution <- "truncated_normal"
+  seed <- check_seed(seed, call)
+  new_variance_scaling("VarianceScaling", list(scale = scale, mode = mode,
+                                               distribution = distribution, seed = seed),
+                       scale, variance_fans[[mode]], distribution)
+}
+
+variance_fans <- list(fan_in = function(shape) fan_in(shape),
+                      fan_out = function(shape) fan_out(shape),
+                      fan_avg = function(shape) fan_avg(shape))
+
+check_choice <- function(x, arg, choices, call) {
+  if (!(is.character(x) && length(x) == 1 && !is.na(x) && x %in% choices)) {
+    selu_abort(sprintf("`%s` must be one of %s, not %s.", arg,
+                       paste0("\"", choices, "\"", collapse = ", "), describe(x)), call = call)
+  }
+  as.vector(x)
+}
+
+#' The identity weight initializer
+#'
+#' keras' `Identity`: `initializer(shape)` gives `gain` times the identity
+#' matrix of that shape, which must be a matrix (two dimensions); a
+#' rectangular one has ones on its leading diagonal.
+#'
+#' @param gain The factor: a single finite number.
+#' @inherit initializer_lecun_normal return
+#' @family initializers
+#' @export
+#' @examples
+#' initializer_identity()(c(3, 3))
+#' initializer_identity(gain = 2)(c(2, 4))
+initializer_identity <- function(gain = 1) {
+  gain <- check_finite_number(gain, "gain", call = sys.call())
+  new_initializer("Identity", list(gain = gain), function(shape) {
+    if (length(shape) != 2) {
+      selu_abort(sprintf("`shape` must have two dimensions for an identity initializer, not %s.",
+                         format_dims(shape)), call = NULL)
+    }
+    w <- matrix(0, shape[1], shape[2])
+    diag(w) <- gain
+    w
+  })
 }
 
 #' Random weight initializers of fixed parameters
@@ -382,7 +485,8 @@ named_initializers <- list(
   lecun_uniform = initializer_lecun_uniform, lecun_normal = initializer_lecun_normal,
   random_normal = initializer_random_normal, random_uniform = initializer_random_uniform,
   truncated_normal = initializer_truncated_normal, orthogonal = initializer_orthogonal,
-  zeros = initializer_zeros, ones = initializer_ones, constant = initializer_constant
+  zeros = initializer_zeros, ones = initializer_ones, constant = initializer_constant,
+  variance_scaling = initializer_variance_scaling, identity = initializer_identity
 )
 
 as_initializer <- function(x, arg, call) {
@@ -412,10 +516,34 @@ initializer_builders <- list(
   Orthogonal = list(initializer_orthogonal, c("gain", "seed")),
   Zeros = list(initializer_zeros, character(0)),
   Ones = list(initializer_ones, character(0)),
-  Constant = list(initializer_constant, "value")
+  Constant = list(initializer_constant, "value"),
+  VarianceScaling = list(initializer_variance_scaling, c("scale", "mode", "distribution", "seed")),
+  Identity = list(initializer_identity, "gain")
 )
 
+# TensorFlow.js's spellings of keras's classes, and the names keras 2 also
+# takes as class names.
+initializer_aliases <- c(LeCunNormal = "LecunNormal", LeCunUniform = "LecunUniform",
+                         Zero = "Zeros", One = "Ones", zeros = "Zeros", ones = "Ones",
+                         zero = "Zeros", one = "Ones", constant = "Constant",
+                         uniform = "RandomUniform", normal = "RandomNormal",
+                         random_uniform = "RandomUniform", random_normal = "RandomNormal",
+                         truncated_normal = "TruncatedNormal", orthogonal = "Orthogonal",
+                         identity = "Identity", variance_scaling = "VarianceScaling",
+                         glorot_uniform = "GlorotUniform", glorot_normal = "GlorotNormal",
+                         he_uniform = "HeUniform", he_normal = "HeNormal",
+                         lecun_uniform = "LecunUniform", lecun_normal = "LecunNormal")
+
 initializer_from_config <- function(config, call = sys.call()) {
+  # keras also takes a name where it takes an initializer
+  if (is.character(config) && length(config) == 1 && !is.na(config) && !is.object(config)) {
+    config <- structure(list(), class_name = config)
+  }
+  class_name <- attr(config, "class_name")
+  if (is.character(class_name) && length(class_name) == 1 && !is.na(class_name) &&
+      class_name %in% names(initializer_aliases)) {
+    attr(config, "class_name") <- initializer_aliases[[class_name]]
+  }
   rebuild_from_config(config, initializer_builders, "an initializer", call)
 }
 
@@ -423,6 +551,12 @@ initializer_from_config <- function(config, call = sys.call()) {
 # builders of its kind (keras class name -> list(function, keys)).
 rebuild_from_config <- function(config, builders, what, call) {
   class_name <- attr(config, "class_name")
+  if (is.list(config) && !is.object(config) && is.character(class_name) &&
+      length(class_name) == 1 && !is.na(class_name) && !class_name %in% names(builders)) {
+    selu_abort(sprintf(paste(
+      "`config` must be the configuration of %s selu has, not of the class \"%s\";",
+      "selu has %s."), what, class_name, quoted_names(builders)), call = call)
+  }
   if (!(is.list(config) && !is.object(config) && is.character(class_name) &&
         length(class_name) == 1 && !is.na(class_name) && class_name %in% names(builders))) {
     selu_abort(sprintf(paste(

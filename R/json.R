@@ -42,11 +42,14 @@ nested_modules <- c(kernel_initializer = "keras.initializers",
 #' with [save_model()].
 #'
 #' The layers keras and selu share are read and written: `Dense`,
-#' `Activation`, `Dropout`, `AlphaDropout`, `ELU`, `LeakyReLU`, `ReLU`,
-#' `Softmax`, `ThresholdedReLU` and `PReLU`, in a `Sequential` model or a
-#' functional model (`Functional`, or `Model` in older keras) that is a
-#' chain of layers from one input to one output. Any other layer class is
-#' an error that names it.
+#' `Activation`, `Dropout`, `AlphaDropout`, `GaussianNoise`,
+#' `GaussianDropout`, `ELU`, `LeakyReLU`, `ReLU`, `Softmax`,
+#' `ThresholdedReLU`, `PReLU`, `BatchNormalization`, `LayerNormalization`,
+#' `Embedding`, `Flatten` and the merging layers `Concatenate`, `Add`,
+#' `Multiply` and `Average`, in a `Sequential` model or a functional model
+#' (`Functional`, or `Model` in older keras) of any graph of them, with
+#' several inputs and outputs. Any other layer class is an error that names
+#' it.
 #'
 #' Conversions:
 #' * Axes: keras counts them from 0 (the batch axis) in Python's way, selu
@@ -59,16 +62,34 @@ nested_modules <- c(kernel_initializer = "keras.initializers",
 #'   `"float64"`, R's doubles, unless the session asks for `"float32"` with
 #'   `k_set_floatx("float32")`, which makes the model train and predict in
 #'   single precision as keras does. Layers are written with their own dtype,
-#'   which keras reads as it is.
+#'   which keras reads as it is. `dtype = "float32"` writes every layer and
+#'   input as `"float32"`, the dtype keras and TensorFlow.js build by default
+#'   (TensorFlow.js computes in float32 only).
 #' * Initializers, regularizers and constraints are nested objects
 #'   (`{"class_name": "GlorotUniform", "config": {"seed": null}}`), with the
 #'   `module` and `registered_name` keys keras 2.13 writes; both forms are
-#'   read.
+#'   read. Every initializer class of keras and TensorFlow.js is read:
+#'   `VarianceScaling` (see [initializer_variance_scaling()]; `"normal"` is a
+#'   truncated normal, as keras reads it), as older keras and TensorFlow.js
+#'   write the Glorot, He and LeCun initializers; TensorFlow.js's spellings
+#'   `LeCunNormal` and `LeCunUniform`; `Identity`, `Orthogonal` and the
+#'   rest. A class selu does not have is an error naming it. With `dtype`
+#'   given, LeCun's initializers are written as the `VarianceScaling` both
+#'   keras and TensorFlow.js read (TensorFlow.js spells them `LeCunNormal`,
+#'   keras `LecunNormal`), and its `"truncated_normal"` as `"normal"`.
+#'
+#' The weights move with [get_weights()] and [set_weights()] in keras's
+#' order (layer by layer, each layer's weights as keras lists them: Dense's
+#' kernel then bias; BatchNormalization's gamma, beta, moving mean, moving
+#' variance), or by name through keras's weight files
+#' ([save_model_weights_hdf5()]).
 #'
 #' A layer whose activation is an R function cannot be written: keras could
 #' not run it.
 #'
 #' @inheritParams save_model
+#' @param dtype `NULL` (the default) to write each layer's own dtype, or
+#'   `"float32"` or `"float64"` to write every layer and input in that dtype.
 #' @param json keras's JSON of a model, one string (for a file, read it
 #'   first: `paste(readLines(path), collapse = "\n")`).
 #' @return `model_to_json()`: the JSON, one string. `model_from_json()`: a
@@ -82,6 +103,8 @@ nested_modules <- c(kernel_initializer = "keras.initializers",
 #'   layer_dense(3, activation = "softmax")
 #' json <- model_to_json(model)
 #' cat(json)
+#' # for TensorFlow.js, which computes in float32
+#' substr(model_to_json(model, dtype = "float32"), 1, 200)
 #' twin <- model_from_json(json)
 #' summary(twin)
 #'
@@ -100,16 +123,30 @@ nested_modules <- c(kernel_initializer = "keras.initializers",
 #'   '"kernel_constraint": null, "bias_constraint": null}}]}, ',
 #'   '"keras_version": "2.13.1", "backend": "tensorflow"}')
 #' model_from_json(keras_json)
-model_to_json <- function(model) {
+model_to_json <- function(model, dtype = NULL) {
   call <- sys.call()
   check_model_arg(model, call)
+  if (!is.null(dtype)) dtype <- check_dtype(dtype, "dtype", call = call)
+  json_value(model_to_keras(model, dtype, call))
+}
+
+# A model as the parsed JSON keras writes, every dtype `dtype` unless NULL.
+model_to_keras <- function(model, dtype, call) {
   self <- model_state(model)
   steps <- self$steps
   entries <- lapply(steps, layer_to_keras, call = call)
+  if (!is.null(dtype)) {
+    for (i in seq_along(entries)) {
+      if (is.null(entries[[i]])) next
+      if (!is.null(entries[[i]]$config$dtype)) entries[[i]]$config$dtype <- dtype
+      entries[[i]]$config <- lapply_named(entries[[i]]$config, portable_initializer)
+    }
+  }
   if (self$class_name == "Sequential") {
     layers <- entries
     if (!is.null(self$batch_input_shape) && length(steps)) {
-      input <- input_layer_entry(self$batch_input_shape, steps[[1]]$dtype,
+      input <- input_layer_entry(self$batch_input_shape,
+                                 if (is.null(dtype)) steps[[1]]$dtype else dtype,
                                  paste0(steps[[1]]$name, "_input"))
       layers <- c(list(input), layers)
     }
@@ -118,7 +155,8 @@ model_to_json <- function(model) {
     links <- graph_links(self)
     for (i in seq_along(entries)) {
       if (steps[[i]]$class_name == "InputLayer") {
-        entries[[i]] <- input_layer_entry(steps[[i]]$batch_input_shape, steps[[i]]$dtype,
+        entries[[i]] <- input_layer_entry(steps[[i]]$batch_input_shape,
+                                          if (is.null(dtype)) steps[[i]]$dtype else dtype,
                                           steps[[i]]$name)
       }
       entries[[i]]$name <- steps[[i]]$name
@@ -127,8 +165,8 @@ model_to_json <- function(model) {
     config <- list(name = self$name, layers = entries, input_layers = links$inputs,
                    output_layers = links$outputs)
   }
-  json_value(list(class_name = self$class_name, config = config,
-                  keras_version = KERAS_VERSION, backend = "tensorflow"))
+  list(class_name = self$class_name, config = config, keras_version = KERAS_VERSION,
+       backend = "tensorflow")
 }
 
 #' @rdname model_to_json
@@ -210,6 +248,30 @@ layer_to_keras <- function(step, call) {
     config$noise_shape <- shape_to_list(config$noise_shape)
   }
   list(class_name = class_name, config = config)
+}
+
+# The spelling of an initializer that keras and TensorFlow.js both read:
+# TensorFlow.js knows LeCun's as LeCunNormal and LeCunUniform, keras as
+# LecunNormal and LecunUniform; both read VarianceScaling, and read its
+# "normal" as a truncated normal.
+portable_initializer <- function(x) {
+  if (!(is.list(x) && identical(x$module, "keras.initializers"))) return(x)
+  if (x$class_name %in% c("LecunNormal", "LecunUniform")) {
+    x$config <- list(scale = 1, mode = "fan_in",
+                     distribution = if (x$class_name == "LecunNormal") "normal" else "uniform",
+                     seed = x$config$seed)
+    x$class_name <- "VarianceScaling"
+  }
+  if (identical(x$class_name, "VarianceScaling") &&
+      identical(x$config$distribution, "truncated_normal")) {
+    x$config$distribution <- "normal"
+  }
+  x
+}
+
+lapply_named <- function(x, f) {
+  x[] <- lapply(x, f)
+  x
 }
 
 keras_object <- function(config, module) {
@@ -333,6 +395,10 @@ layer_from_keras <- function(entry, bad) {
     bad(sprintf("holds the layer \"%s\" without a \"config\" object.", name))
   }
   if ("dtype" %in% names(config)) config$dtype <- dtype_from_keras(config$dtype, name, bad)
+  # TensorFlow.js writes null for false
+  if (class_name == "Embedding" && "mask_zero" %in% names(config) && is.null(config$mask_zero)) {
+    config["mask_zero"] <- list(FALSE)
+  }
   for (key in intersect(names(nested_modules), names(config))) {
     config[key] <- list(object_from_keras(config[[key]], name, key, bad))
   }

@@ -26,10 +26,21 @@ HDF5_SIGNATURE <- as.raw(c(0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a))
 #' written to a temporary file in the same directory first, then renamed
 #' over `filepath`, so a failure or an interrupt while writing never leaves
 #' a half-written file: `filepath` holds the old file or the new one.
-#' `filepath` is best given the extension `.rds` (or none): a name ending
-#' in `.h5`, `.hdf5`, `.keras` or `.weights.h5`, the extensions of keras's
-#' own formats, is an error, since selu does not write those formats yet
-#' and its RDS under such a name would deceive keras and people alike.
+#'
+#' The extension of `filepath` picks the format, as in keras:
+#' * `.rds`, none, or any other: selu's own, described above.
+#' * `.keras`: keras 3's, a zip of `config.json` (the architecture),
+#'   `metadata.json` and `model.weights.h5` (the weights), with the compile
+#'   settings; keras 3 loads it with `keras.saving.load_model()`.
+#' * `.h5` or `.hdf5`: keras 2's HDF5 file, as [save_model_hdf5()] writes it.
+#'
+#' keras's formats hold no optimizer state or random streams: a model loaded
+#' from them predicts what the saved one predicted, and training goes on
+#' from fresh optimizer state. They need the package hdf5r. `.weights.h5`
+#' (keras 3's weights alone) is for [save_model_weights()]. `load_model()`
+#' reads each format whatever the name: keras 3's `.keras` files and keras
+#' 2's HDF5 files written by keras (R's `keras::save_model_hdf5()`, Python's
+#' `model.save()`) as well as selu's.
 #'
 #' `load_model()` restores the session's random stream (`.Random.seed`)
 #' after building the model, so loading draws no random numbers: a
@@ -41,7 +52,7 @@ HDF5_SIGNATURE <- as.raw(c(0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a))
 #' gives keeps the code of the package version that saved it, which a later
 #' version may not run. `save_model()` keeps data only and is the portable
 #' way, across sessions, machines and versions of selu. For exchange with
-#' keras, see [model_to_json()].
+#' keras, see also [model_to_json()].
 #'
 #' @param model A model from [keras_model_sequential()] or [keras_model()].
 #' @param filepath The path of the file, one string.
@@ -66,6 +77,16 @@ HDF5_SIGNATURE <- as.raw(c(0x89, 0x48, 0x44, 0x46, 0x0d, 0x0a, 0x1a, 0x0a))
 #' identical(predict(restored, x), predict(model, x))
 #' fit(restored, x, y, epochs = 2, verbose = 0)  # training goes on
 #' unlink(path)
+#'
+#' # keras 3's format
+#' if (requireNamespace("hdf5r", quietly = TRUE)) {
+#'   keras_path <- tempfile(fileext = ".keras")
+#'   save_model(model, keras_path)
+#'   print(utils::unzip(keras_path, list = TRUE)$Name)
+#'   from_keras <- load_model(keras_path)
+#'   print(all.equal(predict(from_keras, x), predict(model, x)))
+#'   unlink(keras_path)
+#' }
 save_model <- function(model, filepath, overwrite = TRUE) {
   call <- sys.call()
   check_model_arg(model, call)
@@ -74,6 +95,23 @@ save_model <- function(model, filepath, overwrite = TRUE) {
   if (!overwrite && file.exists(filepath)) {
     selu_abort(sprintf("`filepath` \"%s\" exists already: give `overwrite = TRUE` to replace it.",
                        filepath), kind = "file", call = call)
+  }
+  format <- keras_format_of(filepath)
+  if (identical(format, "keras3")) return(save_keras3_model(model, filepath, call))
+  if (identical(format, "keras2")) {
+    hdf5r_namespace(call)
+    config <- model_to_keras(model, NULL, call)
+    training <- training_config(model)
+    write_atomically(model, filepath, call, write = function(model, path) {
+      write_keras2_h5(model, path, config, training)
+    })
+    return(invisible(model))
+  }
+  if (identical(format, "keras3_weights")) {
+    selu_abort(sprintf(paste(
+      "`filepath` \"%s\" names a keras 3 weights file (.weights.h5), which holds weights",
+      "alone: write it with save_model_weights(), or name the whole model \".keras\"."),
+      filepath), kind = "file", call = call)
   }
   data <- saved_model_data(model)
   for (entry in data$config$layers) {
@@ -93,6 +131,9 @@ save_model <- function(model, filepath, overwrite = TRUE) {
 #' @export
 load_model <- function(filepath) {
   call <- sys.call()
+  format <- keras_file_format(filepath, call)
+  if (identical(format, "hdf5")) return(read_keras2_model(filepath, TRUE, call, strict = FALSE))
+  if (identical(format, "zip")) return(load_keras3_model(filepath, call))
   data <- read_saved_file(filepath, call)
   check_saved_model(data, filepath, call)
   in_file(filepath, call, with_own_stream(function() NULL, model_from_saved(data, filepath, call)))
@@ -111,9 +152,19 @@ load_model <- function(filepath) {
 #' [save_model()], whose weights it uses.
 #'
 #' The file is written to a temporary file in the same directory, then
-#' renamed over `filepath`, as [save_model()] does, which also says why
-#' names ending in keras's extensions (`.h5`, `.hdf5`, `.keras`,
-#' `.weights.h5`) are an error.
+#' renamed over `filepath`, as [save_model()] does.
+#'
+#' The extension of `filepath` picks the format, as in keras (these need
+#' the package hdf5r):
+#' * `.weights.h5`: keras 3's weights file (`model.save_weights()`):
+#'   `layers/<layer>/vars/<i>`, the layers named by their class in
+#'   snake_case (`dense`, `dense_1`, ...), each layer's weights numbered in
+#'   keras's order. Loaded by layer order: the models must have the same
+#'   layers in the same order, whatever their names.
+#' * `.h5` or `.hdf5`: keras 2's weights file, as
+#'   [save_model_weights_hdf5()] writes it.
+#'
+#' `load_model_weights()` reads either of keras's layouts from any HDF5 file.
 #'
 #' @inheritParams save_model
 #' @return `model`, invisibly (for `load_model_weights()`, with its weights
@@ -129,10 +180,34 @@ load_model <- function(filepath) {
 #' load_model_weights(twin, path)
 #' identical(get_weights(twin), get_weights(model))
 #' unlink(path)
+#'
+#' # keras 3's weights file
+#' if (requireNamespace("hdf5r", quietly = TRUE)) {
+#'   keras_path <- tempfile(fileext = ".weights.h5")
+#'   save_model_weights(model, keras_path)
+#'   load_model_weights(twin, keras_path)
+#'   print(all.equal(get_weights(twin), get_weights(model)))
+#'   unlink(keras_path)
+#' }
 save_model_weights <- function(model, filepath) {
   call <- sys.call()
   check_model_arg(model, call)
   filepath <- check_write_path(filepath, call)
+  format <- keras_format_of(filepath)
+  if (identical(format, "keras3_weights")) return(save_keras3_weights(model, filepath, call))
+  if (identical(format, "keras2")) {
+    hdf5r_namespace(call)
+    write_atomically(model, filepath, call, write = function(model, path) {
+      write_keras2_h5(model, path)
+    })
+    return(invisible(model))
+  }
+  if (identical(format, "keras3")) {
+    selu_abort(sprintf(paste(
+      "`filepath` \"%s\" names a keras 3 model file (.keras), which holds a whole model:",
+      "write it with save_model(), or name the weights file \".weights.h5\"."),
+      filepath), kind = "file", call = call)
+  }
   write_atomically(named_weights(model), filepath, call)
   invisible(model)
 }
@@ -142,6 +217,13 @@ save_model_weights <- function(model, filepath) {
 load_model_weights <- function(model, filepath) {
   call <- sys.call()
   check_model_arg(model, call)
+  format <- keras_file_format(filepath, call)
+  if (identical(format, "hdf5")) return(load_keras3_weights(model, filepath, call))
+  if (identical(format, "zip")) {
+    selu_abort(sprintf(paste(
+      "`filepath` \"%s\" is a zip archive, such as keras 3's whole models (.keras):",
+      "read it with load_model()."), filepath), kind = "file", call = call)
+  }
   data <- read_saved_file(filepath, call)
   if (is.list(data) && identical(data$format, SAVED_MODEL_FORMAT)) {
     check_saved_model(data, filepath, call)
@@ -170,7 +252,6 @@ check_write_path <- function(filepath, call) {
   if (missing(filepath)) abort_missing("filepath", "the path of the file to write", call = call)
   filepath <- check_path(filepath, call)
   check_file_place(filepath, "filepath", call)
-  check_not_keras_format(filepath, call)
   filepath
 }
 
@@ -188,25 +269,29 @@ check_file_place <- function(path, arg, call) {
   invisible(path)
 }
 
-# A name with the extension of a keras format promises that format: selu's
-# RDS is never written under it (keras would fail to read it, and selu's
-# own files would pass for keras's).
-check_not_keras_format <- function(filepath, call) {
+# The keras format a file name promises by its extension, or NULL for
+# selu's own (".rds", no extension, any other).
+keras_format_of <- function(filepath) {
   name <- tolower(basename(filepath))
-  format <- if (endsWith(name, ".weights.h5")) {
-    "keras 3's weights format (.weights.h5)"
+  if (endsWith(name, ".weights.h5")) {
+    "keras3_weights"
   } else if (grepl("\\.(h5|hdf5)$", name)) {
-    "keras's HDF5 format (.h5, .hdf5)"
+    "keras2"
   } else if (endsWith(name, ".keras")) {
-    "keras's zip format (.keras)"
+    "keras3"
   }
-  if (!is.null(format)) {
-    selu_abort(sprintf(paste(
-      "`filepath` \"%s\" names a file in %s, which selu does not write yet.",
-      "A name ending in \".rds\", or with no extension, writes selu's own format."),
-      filepath, format), kind = "file", call = call)
-  }
-  invisible(filepath)
+}
+
+# A file to read is keras's HDF5 ("hdf5"), a zip ("zip", keras 3's
+# .keras), or anything else (NULL, for selu's own reader to judge).
+keras_file_format <- function(filepath, call) {
+  if (missing(filepath)) abort_missing("filepath", "the path of a file to read", call = call)
+  filepath <- check_path(filepath, call)
+  if (!file.exists(filepath) || dir.exists(filepath)) return(NULL)
+  start <- readBin(filepath, "raw", 8L)
+  if (identical(start, HDF5_SIGNATURE)) return("hdf5")
+  if (length(start) >= 4 && identical(start[1:4], as.raw(c(0x50, 0x4b, 0x03, 0x04)))) return("zip")
+  NULL
 }
 
 # A path the file system takes: R warns about longer ones before failing.
@@ -319,19 +404,7 @@ read_saved_file <- function(filepath, call) {
   if (!file.exists(filepath)) bad_file("does not exist.")
   size <- file.size(filepath)
   if (is.na(size) || size == 0) bad_file("is empty.")
-  if (identical(readBin(filepath, "raw", 8L), HDF5_SIGNATURE)) {
-    bad_file(paste(
-      "is a keras HDF5 file (.h5), which selu does not read. In keras, write the",
-      "architecture with `model.to_json()` (R: model_to_json()) and read it here with",
-      "model_from_json(); move the weights with get_weights() and set_weights()."))
-  }
   start <- readBin(filepath, "raw", 4L)
-  if (identical(start, as.raw(c(0x50, 0x4b, 0x03, 0x04)))) {
-    bad_file(paste(
-      "is a zip archive, such as keras's .keras format, which selu does not read. In",
-      "keras, write the architecture with `model.to_json()` and read it here with",
-      "model_from_json()."))
-  }
   if (start[1] == charToRaw("{")) {
     bad_file("looks like JSON: for keras's JSON of a model, use model_from_json().")
   }

@@ -36,6 +36,7 @@ static const R_CallMethodDef call_methods[] = {
   CALL_ENTRY(selu_penalty, 3),
   CALL_ENTRY(selu_constrain, 5),
   CALL_ENTRY(selu_shortest_decimal, 1),
+  CALL_ENTRY(selu_crc32, 1),
   CALL_ENTRY(selu_allocator_stats, 0),
   CALL_ENTRY(selu_unload, 0),
   {NULL, NULL, 0}

@@ -1,13 +1,14 @@
 # Installs, where missing or older than a package needs, the packages selu
 # needs from the configured CRAN mirror. `Rscript tools/install-deps.R
 # install`: what installing selu with its vignettes needs; without the
-# argument, also what the tests, benchmarks and checks use (tidymodels among
-# them, for the parsnip engine's tests).
+# argument, also what the tests, benchmarks and checks use: tidymodels for
+# the parsnip engine's tests, hdf5r (a Suggests) for keras's weight files,
+# and from npm the runtimes the exchange formats are tested against.
 imports <- c("jsonlite", "generics", "hardhat", "tibble")
 vignettes <- c("knitr", "rmarkdown", "mlbench", "nnet", "MASS")
 tests <- c("testthat", "roxygen2", "Rmpfr", "bench", "pkgbuild", "withr", "magrittr",
            "parsnip", "workflows", "recipes", "rsample", "tune", "yardstick", "dials",
-           "future", "probably", "DALEX")
+           "future", "probably", "DALEX", "hdf5r")
 wanted <- c(imports, vignettes)
 if (!"install" %in% commandArgs(trailingOnly = TRUE)) wanted <- c(wanted, tests)
 
@@ -46,3 +47,26 @@ if (length(missing)) {
 }
 still <- wanted[!vapply(wanted, requireNamespace, logical(1), quietly = TRUE)]
 if (length(still)) stop("Could not install ", paste(still, collapse = ", "), call. = FALSE)
+if ("install" %in% commandArgs(trailingOnly = TRUE)) quit(save = "no")
+
+# The runtimes the exchange formats are tested against (tests/testthat/node):
+# TensorFlow.js and ONNX Runtime, from npm, as package-lock.json pins them.
+# --ignore-scripts: onnxruntime-node's install script would download GPU
+# builds; its CPU library ships in the package.
+node_dir <- file.path("tests", "testthat", "node")
+if (nzchar(Sys.which("npm"))) {
+  status <- system2("npm", c("ci", "--ignore-scripts", "--no-audit", "--no-fund", "--prefix",
+                             shQuote(node_dir)))
+  if (status != 0) stop("npm ci in ", node_dir, " failed")
+} else {
+  message("npm is not installed: the tests against TensorFlow.js and ONNX Runtime will skip.")
+}
+
+# The keras fixtures' generator and the tests that read selu's HDF5 files back
+# use Python's h5py (Debian: python3-h5py).
+h5py <- suppressWarnings(system2("python3", c("-c", shQuote("import h5py")),
+                                 stdout = FALSE, stderr = FALSE))
+if (!identical(h5py, 0L)) {
+  message("python3 with h5py is not installed (Debian: apt-get install python3-h5py): ",
+          "the tests that read selu's HDF5 files with h5py will skip.")
+}

@@ -356,6 +356,74 @@ test_that("initializer_from_config() refuses what is not an initializer's config
   config$alpha_initializer <- structure(list(stddev = -1), class_name = "RandomNormal")
   expect_error(from_config(config), "In `config`: `stddev`", class = "selu_error")
   config$alpha_initializer <- structure(list(), class_name = "Unknown")
-  expect_error(from_config(config), "`config` must be the configuration of an initializer",
+  expect_error(from_config(config), "`config` must be the configuration of an initializer selu has, not of the class \"Unknown\"",
                class = "selu_error")
+})
+
+test_that("variance scaling: each mode and distribution has keras's variance", {
+  shape <- c(1000, 500)
+  fans <- c(fan_in = 1000, fan_out = 500, fan_avg = 750)
+  for (mode in names(fans)) {
+    variance <- 2 / fans[[mode]]
+    w <- initializer_variance_scaling(2, mode, "uniform", seed = 1)(shape)
+    limit <- sqrt(3 * variance)
+    expect_lte(max(abs(w)), limit)
+    expect_gt(max(abs(w)), limit * (1 - 1e-4))
+    expect_moments(w, 0, sqrt(variance))
+    w <- initializer_variance_scaling(2, mode, "untruncated_normal", seed = 2)(shape)
+    expect_moments(w, 0, sqrt(variance))
+    # beyond 2 sd: 4.55% of a normal, none of a truncated normal
+    expect_lt(abs(mean(abs(w) > 2 * sqrt(variance)) - 2 * pnorm(-2)), 5 * 0.21 / sqrt(n_draw))
+    for (distribution in c("truncated_normal", "normal")) {
+      w <- initializer_variance_scaling(2, mode, distribution, seed = 3)(shape)
+      expect_moments(w, 0, sqrt(variance))
+      expect_lte(max(abs(w)), 2 * sqrt(variance) / truncated_sd)
+    }
+  }
+  # keras reads "normal" as "truncated_normal", and so does the configuration
+  expect_identical(get_config(initializer_variance_scaling(distribution = "normal")),
+                   structure(list(scale = 1, mode = "fan_in", distribution = "truncated_normal",
+                                  seed = NULL), class_name = "VarianceScaling"))
+  # the named ones are cases: LeCun normal is scale 1, fan_in, truncated normal
+  expect_identical(initializer_variance_scaling(seed = 4)(c(30, 20)),
+                   initializer_lecun_normal(seed = 4)(c(30, 20)))
+  expect_identical(initializer_variance_scaling(2, "fan_in", "uniform", seed = 4)(c(30, 20)),
+                   initializer_he_uniform(seed = 4)(c(30, 20)))
+  # fans below 1 count as 1 (keras: max(1, fan)); a rank-1 shape of 1 has fan 1
+  expect_lte(max(abs(initializer_variance_scaling(3, distribution = "uniform", seed = 5)(1))), 3)
+})
+
+test_that("variance scaling and identity: arguments checked, configurations rebuilt", {
+  expect_error(initializer_variance_scaling(scale = 0), "`scale` must be a single finite number above 0",
+               class = "selu_error")
+  expect_error(initializer_variance_scaling(mode = "fan"),
+               "`mode` must be one of \"fan_in\", \"fan_out\", \"fan_avg\", not the string \"fan\"",
+               class = "selu_error")
+  expect_error(initializer_variance_scaling(distribution = "gamma"), "`distribution` must be one of",
+               class = "selu_error")
+  expect_error(initializer_variance_scaling(seed = 0.5), "`seed`", class = "selu_error")
+  expect_error(initializer_identity(gain = NA), "`gain`", class = "selu_error")
+  expect_error(initializer_identity()(5), "`shape` must have two dimensions", class = "selu_error")
+  for (init in list(initializer_variance_scaling(0.5, "fan_avg", "untruncated_normal", seed = 9),
+                    initializer_identity(gain = 3))) {
+    config <- get_config(init)
+    rebuilt <- initializer_from_config(config)
+    expect_identical(get_config(rebuilt), config)
+    expect_identical(rebuilt(c(3, 4)), init(c(3, 4)))
+  }
+  expect_identical(initializer_identity(gain = 2)(c(2, 3)), matrix(c(2, 0, 0, 2, 0, 0), 2, 3))
+  expect_identical(as_initializer("identity", "init", NULL)(c(2, 2)), diag(2))
+})
+
+test_that("keras's and TensorFlow.js's class names and keras's aliases are read", {
+  aliases <- list(LeCunNormal = "LecunNormal", LeCunUniform = "LecunUniform", Zero = "Zeros",
+                  one = "Ones", uniform = "RandomUniform", normal = "RandomNormal",
+                  glorot_uniform = "GlorotUniform")
+  for (alias in names(aliases)) {
+    init <- initializer_from_config(structure(list(), class_name = alias))
+    expect_identical(attr(init, "class_name"), aliases[[alias]])
+  }
+  expect_identical(attr(initializer_from_config("he_normal"), "class_name"), "HeNormal")
+  expect_error(initializer_from_config(structure(list(seed = NULL), class_name = "Glorot")),
+               "not of the class \"Glorot\"; selu has \"GlorotUniform\"", class = "selu_error")
 })
