@@ -12,6 +12,7 @@ generics::compile
 
 # evaluate() is selu's own, as keras's is (generics' evaluate() takes `x`
 # first); with generics attached after selu, its evaluate() masks selu's,
-# and this method takes evaluate(model, x, y) on to selu's.
-#' @exportS3Method generics::evaluate
-evaluate.selu_model <- function(x, ...) evaluate(x, ...)
+# and this method takes evaluate(model, x, y) on to selu's. It is registered
+# in .onLoad rather than NAMESPACE: R CMD check would look for it in the
+# table of selu's own evaluate(), the generic of the same name.
+evaluate_selu_model <- function(x, ...) evaluate(x, ...)

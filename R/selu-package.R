@@ -9,6 +9,8 @@
 # (src/alloc.c): it stays loaded while any is alive.
 .onLoad <- function(libname, pkgname) {
   .Call(C_selu_set_threads, default_threads())
+  registerS3method("evaluate", "selu_model", evaluate_selu_model,
+                   envir = asNamespace("generics"))
   register_parsnip_engine()
 }
 
