@@ -122,6 +122,42 @@ test_that("exported models run in ONNX Runtime and predict the same, in float32 
   }
 })
 
+# A Python 3 with the onnx package (Debian's python3-onnx is for
+# /usr/bin/python3), or "".
+python_with_onnx <- function() {
+  for (python in unique(c(Sys.getenv("SELU_TEST_PYTHON"), "/usr/bin/python3",
+                          Sys.which("python3")))) {
+    if (!nzchar(python) || !file.exists(python)) next
+    status <- suppressWarnings(system2(python, c("-c", shQuote("import onnx")),
+                                       stdout = FALSE, stderr = FALSE))
+    if (identical(status, 0L)) return(python)
+  }
+  ""
+}
+
+test_that("exported models pass ONNX's own checker, shapes inferred", {
+  python <- python_with_onnx()
+  skip_if(!nzchar(python), "no python3 with onnx (Debian: python3-onnx)")
+  dir <- withr::local_tempdir()
+  paths <- character()
+  for (name in names(cases <- onnx_models())) {
+    for (dtype in c("float32", "float64")) {
+      path <- file.path(dir, paste0(name, "-", dtype, ".onnx"))
+      save_model_onnx(cases[[name]]$model, path, dtype = dtype)
+      paths <- c(paths, path)
+    }
+  }
+  script <- file.path(dir, "check.py")
+  writeLines(c("import onnx, sys",
+               "for path in sys.argv[1:]:",
+               "    onnx.checker.check_model(onnx.load(path), full_check=True)",
+               "    print('ok', path)"), script)
+  out <- suppressWarnings(system2(python, shQuote(c(script, paths)), stdout = TRUE,
+                                  stderr = TRUE))
+  expect_null(attr(out, "status"), label = paste(out, collapse = "\n"))
+  expect_identical(out, paste("ok", paths))
+})
+
 test_that("the exported graph: opset 17, input and output names, symbolic batch, no dropout", {
   model <- onnx_models()$dense$model
   path <- withr::local_tempfile(fileext = ".onnx")
