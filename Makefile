@@ -16,14 +16,16 @@ CHECK_ENV = _R_CHECK_CRAN_INCOMING_REMOTE_=false _R_CHECK_SYSTEM_CLOCK_=false \
 # them, and a message, where pandoc is missing), then installed.
 install:
 	$(RSCRIPT) tools/install-deps.R install
-	rm -rf build && mkdir build
+	# built outside the tree: a build/ directory here is where R CMD build
+	# keeps the vignette index of the tarball
+	dir=$$(mktemp -d) && \
 	if command -v pandoc > /dev/null; then \
-	  cd build && $(R) CMD build --no-manual ..; \
+	  (cd $$dir && $(R) CMD build --no-manual "$(CURDIR)"); \
 	else \
 	  echo "pandoc is missing: selu is installed without its vignettes"; \
-	  cd build && $(R) CMD build --no-manual --no-build-vignettes ..; \
-	fi
-	$(R) CMD INSTALL build/selu_*.tar.gz
+	  (cd $$dir && $(R) CMD build --no-manual --no-build-vignettes "$(CURDIR)"); \
+	fi && \
+	$(R) CMD INSTALL $$dir/selu_*.tar.gz && rm -rf $$dir
 
 deps:
 	$(RSCRIPT) tools/install-deps.R

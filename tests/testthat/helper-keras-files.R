@@ -53,8 +53,10 @@ local_replaced <- function(name, fake, env = parent.frame()) {
 
 # A model of every kind of weight: dense, batch normalization, layer
 # normalization, PReLU and an embedding, two inputs and two outputs, trained
-# a little so that no weight is at its initial value.
+# a little so that no weight is at its initial value. Its layers are named
+# as in a fresh session (dense, batch_normalization, ...).
 weighty_model <- function() {
+  k_clear_session()
   set.seed(7)
   numbers <- layer_input(4, name = "numbers")
   ids <- layer_input(3, name = "ids")

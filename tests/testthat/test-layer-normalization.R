@@ -439,8 +439,10 @@ test_that("every mistake is a classed error naming the argument", {
                regexp = "Unknown argument: `foo`")
   # configurations
   config <- get_config(layer_batch_normalization())
-  config$gamma_initializer <- "ones"
-  expect_error(from_config(config), class = "selu_error", regexp = "`config`")
+  config$gamma_initializer <- "ones"  # a name, as keras reads it
+  expect_identical(attr(get_config(from_config(config))$gamma_initializer, "class_name"), "Ones")
+  config$gamma_initializer <- "nonsense"
+  expect_error(from_config(config), class = "selu_error", regexp = "`config`.*\"nonsense\"")
   config <- get_config(layer_layer_normalization())
   config$momentum <- 0.5
   expect_error(from_config(config), class = "selu_error", regexp = "`config` for a LayerNormalization may only have")
