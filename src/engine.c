@@ -153,6 +153,23 @@ void to_float(const double *restrict from, float *restrict to, R_xlen_t n) {
       if (from[i] != from[i]) to[i] = narrow(from[i]);
 }
 
+/* Whether every element of a double vector is finite: one vector loop
+ * over a block at a time (x - x is 0 exactly when x is finite), where R's
+ * sum() would add in long double. */
+#define FINITE_BLOCK 4096
+
+SEXP selu_all_finite(SEXP x) {
+  if (TYPEOF(x) != REALSXP) Rf_error("internal error: selu_all_finite() takes doubles");
+  const double *v = REAL(x);
+  R_xlen_t n = XLENGTH(x);
+  int bad = 0;
+  for (R_xlen_t s = 0; s < n && !bad; s += FINITE_BLOCK) {
+    R_xlen_t end = n - s < FINITE_BLOCK ? n : s + FINITE_BLOCK;
+    SIMD_ANY(bad) for (R_xlen_t i = s; i < end; i++) bad |= !(v[i] - v[i] == 0);
+  }
+  return Rf_ScalarLogical(!bad);
+}
+
 void round_to_float(double *x, R_xlen_t n) {
   for (R_xlen_t i = 0; i < n; i++) x[i] = (double) (float) x[i];
 }
