@@ -126,13 +126,42 @@ static double widen_nan(float f) {
 
 /* The conversions run as plain vector loops that note whether they met a
  * NaN, and only then go over the elements again for R's NA: a NaN is rare,
- * and a test and branch in the loop would keep it scalar. */
-void to_double(const float *restrict from, double *restrict to, R_xlen_t n) {
-  int nan = 0;
-  SIMD_ANY(nan) for (R_xlen_t i = 0; i < n; i++) {
-    to[i] = (double) from[i];
-    nan |= from[i] != from[i];
+ * and a test and branch in the loop would keep it scalar. Each loop is
+ * built for the instruction sets the kernels are (dispatch.h); every one
+ * converts exactly, so which runs changes only the speed. */
+#define CONVERSION_LOOPS(SUFFIX, TARGET)                                                   \
+  TARGET static int widen_##SUFFIX(const float *restrict from, double *restrict to,       \
+                                   R_xlen_t n) {                                           \
+    int nan = 0;                                                                           \
+    SIMD_ANY(nan) for (R_xlen_t i = 0; i < n; i++) {                                       \
+      to[i] = (double) from[i];                                                            \
+      nan |= from[i] != from[i];                                                           \
+    }                                                                                      \
+    return nan;                                                                            \
+  }                                                                                        \
+  TARGET static int narrow_##SUFFIX(const double *restrict from, float *restrict to,      \
+                                    R_xlen_t n) {                                          \
+    int nan = 0;                                                                           \
+    SIMD_ANY(nan) for (R_xlen_t i = 0; i < n; i++) {                                       \
+      to[i] = (float) from[i];                                                             \
+      nan |= from[i] != from[i];                                                           \
+    }                                                                                      \
+    return nan;                                                                            \
   }
+CONVERSION_LOOPS(portable, )
+#if defined(SELU_X86_DISPATCH)
+CONVERSION_LOOPS(avx2, SELU_TARGET_AVX2)
+CONVERSION_LOOPS(avx512, SELU_TARGET_AVX512)
+#endif
+
+void to_double(const float *restrict from, double *restrict to, R_xlen_t n) {
+#if defined(SELU_X86_DISPATCH)
+  int nan = selu_isa_in_use == ISA_AVX512 ? widen_avx512(from, to, n)
+            : selu_isa_in_use == ISA_AVX2 ? widen_avx2(from, to, n)
+                                          : widen_portable(from, to, n);
+#else
+  int nan = widen_portable(from, to, n);
+#endif
   if (nan)
     for (R_xlen_t i = 0; i < n; i++)
       if (from[i] != from[i]) to[i] = widen_nan(from[i]);
@@ -143,11 +172,13 @@ float narrow(double x) {
 }
 
 void to_float(const double *restrict from, float *restrict to, R_xlen_t n) {
-  int nan = 0;
-  SIMD_ANY(nan) for (R_xlen_t i = 0; i < n; i++) {
-    to[i] = (float) from[i];
-    nan |= from[i] != from[i];
-  }
+#if defined(SELU_X86_DISPATCH)
+  int nan = selu_isa_in_use == ISA_AVX512 ? narrow_avx512(from, to, n)
+            : selu_isa_in_use == ISA_AVX2 ? narrow_avx2(from, to, n)
+                                          : narrow_portable(from, to, n);
+#else
+  int nan = narrow_portable(from, to, n);
+#endif
   if (nan)
     for (R_xlen_t i = 0; i < n; i++)
       if (from[i] != from[i]) to[i] = narrow(from[i]);
