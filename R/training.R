@@ -602,8 +602,11 @@ validation_set <- function(self, compiled, validation_data, call) {
 }
 
 check_all_finite <- function(x, arg, call) {
-  # a sum is finite only if every element is (or it overflowed: then look)
-  if (!is.finite(sum(x)) && !all(is.finite(x))) {
+  # doubles in one pass in C; otherwise a sum is finite only if every element
+  # is (or it overflowed: then look)
+  finite <- if (is.double(x)) .Call(C_selu_all_finite, x) else
+    is.finite(sum(x)) || all(is.finite(x))
+  if (!finite) {
     first <- which(!is.finite(x))[1]
     selu_abort(sprintf("`%s` must hold finite numbers, but element %d is %s.", arg, first,
                        format(x[first])), call = call)

@@ -124,8 +124,47 @@ static double widen_nan(float f) {
   return (bits & 0x3FFFFFu) == FLOAT_NA_PAYLOAD ? NA_REAL : (double) f;
 }
 
+/* The conversions run as plain vector loops that note whether they met a
+ * NaN, and only then go over the elements again for R's NA: a NaN is rare,
+ * and a test and branch in the loop would keep it scalar. Each loop is
+ * built for the instruction sets the kernels are (dispatch.h); every one
+ * converts exactly, so which runs changes only the speed. */
+#define CONVERSION_LOOPS(SUFFIX, TARGET)                                                   \
+  TARGET static int widen_##SUFFIX(const float *restrict from, double *restrict to,       \
+                                   R_xlen_t n) {                                           \
+    int nan = 0;                                                                           \
+    SIMD_ANY(nan) for (R_xlen_t i = 0; i < n; i++) {                                       \
+      to[i] = (double) from[i];                                                            \
+      nan |= from[i] != from[i];                                                           \
+    }                                                                                      \
+    return nan;                                                                            \
+  }                                                                                        \
+  TARGET static int narrow_##SUFFIX(const double *restrict from, float *restrict to,      \
+                                    R_xlen_t n) {                                          \
+    int nan = 0;                                                                           \
+    SIMD_ANY(nan) for (R_xlen_t i = 0; i < n; i++) {                                       \
+      to[i] = (float) from[i];                                                             \
+      nan |= from[i] != from[i];                                                           \
+    }                                                                                      \
+    return nan;                                                                            \
+  }
+CONVERSION_LOOPS(portable, )
+#if defined(SELU_X86_DISPATCH)
+CONVERSION_LOOPS(avx2, SELU_TARGET_AVX2)
+CONVERSION_LOOPS(avx512, SELU_TARGET_AVX512)
+#endif
+
 void to_double(const float *restrict from, double *restrict to, R_xlen_t n) {
-  for (R_xlen_t i = 0; i < n; i++) to[i] = from[i] == from[i] ? (double) from[i] : widen_nan(from[i]);
+#if defined(SELU_X86_DISPATCH)
+  int nan = selu_isa_in_use == ISA_AVX512 ? widen_avx512(from, to, n)
+            : selu_isa_in_use == ISA_AVX2 ? widen_avx2(from, to, n)
+                                          : widen_portable(from, to, n);
+#else
+  int nan = widen_portable(from, to, n);
+#endif
+  if (nan)
+    for (R_xlen_t i = 0; i < n; i++)
+      if (from[i] != from[i]) to[i] = widen_nan(from[i]);
 }
 
 float narrow(double x) {
@@ -133,7 +172,33 @@ float narrow(double x) {
 }
 
 void to_float(const double *restrict from, float *restrict to, R_xlen_t n) {
-  for (R_xlen_t i = 0; i < n; i++) to[i] = narrow(from[i]);
+#if defined(SELU_X86_DISPATCH)
+  int nan = selu_isa_in_use == ISA_AVX512 ? narrow_avx512(from, to, n)
+            : selu_isa_in_use == ISA_AVX2 ? narrow_avx2(from, to, n)
+                                          : narrow_portable(from, to, n);
+#else
+  int nan = narrow_portable(from, to, n);
+#endif
+  if (nan)
+    for (R_xlen_t i = 0; i < n; i++)
+      if (from[i] != from[i]) to[i] = narrow(from[i]);
+}
+
+/* Whether every element of a double vector is finite: one vector loop
+ * over a block at a time (x - x is 0 exactly when x is finite), where R's
+ * sum() would add in long double. */
+#define FINITE_BLOCK 4096
+
+SEXP selu_all_finite(SEXP x) {
+  if (TYPEOF(x) != REALSXP) Rf_error("internal error: selu_all_finite() takes doubles");
+  const double *v = REAL(x);
+  R_xlen_t n = XLENGTH(x);
+  int bad = 0;
+  for (R_xlen_t s = 0; s < n && !bad; s += FINITE_BLOCK) {
+    R_xlen_t end = n - s < FINITE_BLOCK ? n : s + FINITE_BLOCK;
+    SIMD_ANY(bad) for (R_xlen_t i = s; i < end; i++) bad |= !(v[i] - v[i] == 0);
+  }
+  return Rf_ScalarLogical(!bad);
 }
 
 void round_to_float(double *x, R_xlen_t n) {
@@ -544,41 +609,52 @@ SEXP selu_engine_iterations(SEXP ptr) {
 
 /* --- batches --------------------------------------------------------------- */
 
-/* Columns ahead whose elements gather_rows() asks for while it copies. */
-#define GATHER_AHEAD 4
+/* Columns gather_rows() copies together. Rows in a shuffled batch are
+ * scattered, each element a cache line of its own: going down a block of
+ * columns row by row keeps that many loads of one row in flight at once
+ * (their lines n elements apart), where column by column the loads of a
+ * row wait for each other's turn; and the row's lines in the next block are
+ * asked for meanwhile, into the outer caches (asked into the first, they
+ * crowd out what is being copied). On 10,000 rows of 784 columns, batches
+ * of 128 gather in about a third of the time they took column by column. */
+#define GATHER_COLS 16
 
-/* x[rows, ] into out (m x cols), column by column, rows from 1. Rows in a
- * shuffled batch are scattered, each element a cache line of its own, so
- * those of the columns a few ahead are asked for while this one is copied. */
+#if defined(__GNUC__)
+#define PREFETCH_OUTER(p) __builtin_prefetch((p), 0, 2)
+#else
+#define PREFETCH_OUTER(p) ((void) (p))
+#endif
+
+/* x[rows, ] into out (m x cols), rows from 1; CONVERT(v) makes each element. */
+#define GATHER_ROWS(x, n, cols, rows, m, out, CONVERT)                            \
+  do {                                                                          \
+    R_xlen_t j0 = 0;                                                            \
+    for (; j0 + GATHER_COLS <= (cols); j0 += GATHER_COLS) {                     \
+      int ahead = j0 + 2 * GATHER_COLS <= (cols);                               \
+      for (int i = 0; i < (m); i++) {                                           \
+        const double *from = (x) + j0 * (n) + (rows)[i] - 1;                    \
+        for (int k = 0; ahead && k < GATHER_COLS; k++)                          \
+          PREFETCH_OUTER(from + (GATHER_COLS + k) * (n));                       \
+        for (int k = 0; k < GATHER_COLS; k++)                                   \
+          (out)[i + (j0 + k) * (m)] = CONVERT(from[k * (n)]);                   \
+      }                                                                         \
+    }                                                                           \
+    for (; j0 < (cols); j0++)                                                   \
+      for (int i = 0; i < (m); i++)                                             \
+        (out)[i + j0 * (m)] = CONVERT((x)[j0 * (n) + (rows)[i] - 1]);           \
+  } while (0)
+
+#define AS_IS(v) (v)
+
 static void gather_rows(const double *x, R_xlen_t n, R_xlen_t cols, const int *rows, int m,
                         double *out) {
-  for (R_xlen_t j = 0; j < cols; j++) {
-    const double *col = x + j * n;
-    double *o = out + j * m;
-#if defined(__GNUC__)
-    if (j + GATHER_AHEAD < cols) {
-      const double *ahead = col + GATHER_AHEAD * n - 1;
-      for (int i = 0; i < m; i++) __builtin_prefetch(ahead + rows[i]);
-    }
-#endif
-    for (int i = 0; i < m; i++) o[i] = col[rows[i] - 1];
-  }
+  GATHER_ROWS(x, n, cols, rows, m, out, AS_IS);
 }
 
 /* The same into a float32 engine's slot. */
 static void gather_rows_f32(const double *x, R_xlen_t n, R_xlen_t cols, const int *rows, int m,
                             float *out) {
-  for (R_xlen_t j = 0; j < cols; j++) {
-    const double *col = x + j * n;
-    float *o = out + j * m;
-#if defined(__GNUC__)
-    if (j + GATHER_AHEAD < cols) {
-      const double *ahead = col + GATHER_AHEAD * n - 1;
-      for (int i = 0; i < m; i++) __builtin_prefetch(ahead + rows[i]);
-    }
-#endif
-    for (int i = 0; i < m; i++) o[i] = narrow(col[rows[i] - 1]);
-  }
+  GATHER_ROWS(x, n, cols, rows, m, out, narrow);
 }
 
 static void gather_classes(const int *y, R_xlen_t n, R_xlen_t cols, const int *rows, int m,
@@ -1119,7 +1195,15 @@ SEXP selu_engine_predict(SEXP ptr, SEXP xs, SEXP batch_size) {
         s->value = (double *) x; /* read only: no op writes its inputs */
         s->ld = n;
       } else if (e->f32) {
-        for (R_xlen_t j = 0; j < s->width; j++) to_float(x + j * n, s->fvalue + j * m, m);
+        /* each column's stretch is a few KB, too short for the processor
+         * to stream it ahead by itself: the next column's is asked for */
+        for (R_xlen_t j = 0; j < s->width; j++) {
+#if defined(__GNUC__)
+          if (j + 1 < s->width)
+            for (int i = 0; i < m; i += 8) __builtin_prefetch(x + (j + 1) * n + i);
+#endif
+          to_float(x + j * n, s->fvalue + j * m, m);
+        }
       } else {
         for (R_xlen_t j = 0; j < s->width; j++)
           memcpy(s->value + j * m, x + j * n, (size_t) m * sizeof(double));

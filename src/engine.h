@@ -20,8 +20,10 @@
 #define SIMD_PRAGMA(x) _Pragma(#x)
 #if defined(_OPENMP)
 #define SIMD_SUM(...) SIMD_PRAGMA(omp simd reduction(+ : __VA_ARGS__))
+#define SIMD_ANY(...) SIMD_PRAGMA(omp simd reduction(| : __VA_ARGS__))
 #else
 #define SIMD_SUM(...)
+#define SIMD_ANY(...)
 #endif
 
 #define MAX_OP_PARAMS 4

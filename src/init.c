@@ -31,6 +31,7 @@ static const R_CallMethodDef call_methods[] = {
   CALL_ENTRY(selu_engine_call, 5),
   CALL_ENTRY(selu_engine_gradients, 6),
   CALL_ENTRY(selu_has_sgemm, 0),
+  CALL_ENTRY(selu_all_finite, 1),
   CALL_ENTRY(selu_loss, 6),
   CALL_ENTRY(selu_optimizer_step, 6),
   CALL_ENTRY(selu_penalty, 3),

@@ -38,6 +38,7 @@ SEXP selu_penalty(SEXP factors, SEXP w, SEXP gradient);
 SEXP selu_constrain(SEXP code, SEXP bounds, SEXP groups, SEXP n_groups, SEXP w);
 SEXP selu_shortest_decimal(SEXP x);
 SEXP selu_has_sgemm(void);
+SEXP selu_all_finite(SEXP x);
 SEXP selu_crc32(SEXP bytes);
 SEXP selu_allocator_stats(void);
 SEXP selu_unload(void);
