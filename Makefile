@@ -13,11 +13,11 @@ CHECK_ENV = _R_CHECK_CRAN_INCOMING_REMOTE_=false _R_CHECK_SYSTEM_CLOCK_=false \
 # and tibble (snn()); they and what the vignettes need (knitr, rmarkdown,
 # mlbench) are installed first where missing. The package is built with its
 # vignettes, so that vignette("training", package = "selu") finds them (without
-# them, and a message, where pandoc is missing), then installed.
+# them, and a message, where pandoc is missing), then installed. It is built in
+# a temporary directory: build/ in the tree is where R CMD build keeps the
+# tarball's vignette index.
 install:
 	$(RSCRIPT) tools/install-deps.R install
-	# built outside the tree: a build/ directory here is where R CMD build
-	# keeps the vignette index of the tarball
 	dir=$$(mktemp -d) && \
 	if command -v pandoc > /dev/null; then \
 	  (cd $$dir && $(R) CMD build --no-manual "$(CURDIR)"); \
