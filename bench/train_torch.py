@@ -21,7 +21,6 @@ row tiling for predict), x.f64 (rows x inputs, row-major), y.f64 and the
 initial weights w<i>.f64 (selu's kernel, inputs x units column-major, which is
 torch's (out, in) row-major as it stands) and b<i>.f64.
 """
-import ctypes
 import json
 import os
 import re
@@ -34,25 +33,10 @@ import numpy as np
 import torch
 from torch import nn
 
+from torch_blas import set_blas_threads
+
 torch.set_default_dtype(torch.float64)
 torch.manual_seed(2017)
-
-
-def set_blas_threads(n):
-    """OpenBLAS's thread count, when torch's BLAS is OpenBLAS, as R's is set.
-
-    torch loads the system's libblas.so.3 without making its symbols global,
-    so the program's own scope does not have OpenBLAS's setter: the library
-    is opened by name, which gives the copy already loaded.
-    """
-    try:
-        blas = ctypes.CDLL("libblas.so.3")
-    except OSError:
-        return
-    if hasattr(blas, "openblas_set_num_threads"):
-        blas.openblas_set_num_threads(n)
-        if blas.openblas_get_num_threads() != n:
-            sys.exit("could not set OpenBLAS's thread count")
 
 
 def network(sizes):

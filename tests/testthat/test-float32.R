@@ -124,20 +124,7 @@ test_that("float32 gradients match float64's and central finite differences", {
 every_op_net32 <- function(dtype) {
   old <- k_set_floatx(dtype)
   on.exit(k_set_floatx(old))
-  keras_model_sequential(input_shape = 12) |>
-    layer_dense(8, kernel_initializer = initializer_lecun_normal(seed = 1),
-                kernel_regularizer = regularizer_l2(0.01),
-                activity_regularizer = regularizer_l1(0.001)) |>
-    layer_batch_normalization() |>
-    layer_activation_parametric_relu(alpha_initializer = initializer_constant(0.1)) |>
-    layer_alpha_dropout(0.1) |>
-    layer_dense(8, activation = "selu", kernel_initializer = initializer_lecun_normal(seed = 2),
-                kernel_constraint = constraint_maxnorm(2)) |>
-    layer_layer_normalization() |>
-    layer_activation_elu() |>
-    layer_dropout(0.1) |>
-    layer_dense(3, kernel_initializer = initializer_lecun_normal(seed = 3)) |>
-    layer_activation_softmax()
+  every_op_net(12)
 }
 
 test_that("a float32 network of every op trains close to float64, the same on 1 and 2 threads", {
