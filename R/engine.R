@@ -10,6 +10,13 @@ new_engine <- function(program, max_rows, training = NULL, input_gradients = FAL
   list(ptr = ptr, program = program)
 }
 
+# Frees the engine's buffers; the caller makes the engine and frees it on
+# exit, so that memory does not wait for a garbage collection.
+engine_free <- function(engine) {
+  .Call(C_selu_engine_free, engine$ptr)
+  invisible()
+}
+
 # The layers' weights, in the registry's order, as doubles.
 program_weights <- function(program) {
   lapply(program$owners, function(owner) {

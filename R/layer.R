@@ -204,6 +204,7 @@ run_graph <- function(graph, xs, training = FALSE, grad_outputs = NULL, call = N
                 grads = lapply(shapes, function(shape) shaped(double(0), shape))))
   }
   engine <- new_engine(program, rows, input_gradients = !is.null(grad_outputs), io_bound = TRUE)
+  on.exit(engine_free(engine), add = TRUE)
   engine_load(engine)
   run <- engine_call(engine, xs, training,
                      if (!is.null(grad_outputs)) lapply(grad_outputs, as.double))

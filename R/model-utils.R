@@ -105,6 +105,7 @@ train_on_batch <- function(object, x, y, class_weight = NULL, sample_weight = NU
   check_embedding_ids(engine$program, data$xs, input_args(self, "x"), call)
   engine_load(engine, compiled$optimizer)
   on.exit(engine_store(engine, compiled$optimizer))
+  on.exit(engine_free(engine), add = TRUE)
   rows <- seq_len(data$n)
   step <- engine_step(engine, data, rows, current_learning_rate(compiled$optimizer),
                       outputs = has_metrics(metrics))
@@ -125,6 +126,7 @@ test_on_batch <- function(object, x, y, sample_weight = NULL) {
   bound_blas_threads()
   metrics <- output_metrics(self, compiled, call)
   engine <- training_engine(self, compiled, data, data$n, call, mode = "predict")
+  on.exit(engine_free(engine), add = TRUE)
   check_embedding_ids(engine$program, data$xs, input_args(self, "x"), call)
   engine_load(engine)
   rows <- seq_len(data$n)

@@ -450,6 +450,7 @@ predict.selu_model <- function(object, x, batch_size = NULL, verbose = 0, ...) {
   out_shapes <- lapply(program$outputs, function(slot) c(n, program$shapes[[slot + 1L]][-1]))
   if (n == 0) return(model_result(self, lapply(out_shapes, function(shape) array(0, shape))))
   engine <- new_engine(program, min(batch_size, n, MAX_BATCH_ROWS))
+  on.exit(engine_free(engine), add = TRUE)
   engine_load(engine)
   outputs <- .Call(C_selu_engine_predict, engine$ptr, lapply(xs, as_engine_input), batch_size)
   outputs <- Map(function(out, shape) {

@@ -242,6 +242,7 @@ fit.selu_model <- function(object, x, y, batch_size = NULL, epochs = 10, verbose
   metrics <- output_metrics(self, compiled, call)
   engine <- training_engine(self, compiled, data, min(batch_size, max(data$n, validation$n)),
                             call)
+  on.exit(engine_free(engine), add = TRUE)
   check_embedding_ids(engine$program, data$xs, input_args(self, "x"), call)
   if (!is.null(validation_data)) {
     check_embedding_ids(engine$program, validation$xs, input_args(self, "validation_data[[1]]"),
@@ -496,6 +497,7 @@ evaluate <- function(object, x, y, batch_size = NULL, verbose = "auto", sample_w
   verbose <- if (identical(verbose, "auto")) 0L else check_verbose(verbose, call)
   metrics <- output_metrics(self, compiled, call)
   engine <- training_engine(self, compiled, data, min(batch_size, data$n), call, mode = "predict")
+  on.exit(engine_free(engine), add = TRUE)
   check_embedding_ids(engine$program, data$xs, input_args(self, "x"), call)
   engine_load(engine)
   scores <- evaluate_rows(engine, metrics, data, seq_len(data$n), batch_size)
@@ -687,6 +689,7 @@ model_gradients <- function(model, x, y, sample_weight = NULL) {
   compiled <- check_compiled(self, "model_gradients()", NULL)
   data <- training_data(self, compiled, x, y, sample_weight, NULL, "x", "y", NULL)
   engine <- training_engine(self, compiled, data, data$n, NULL)
+  on.exit(engine_free(engine), add = TRUE)
   engine_load(engine)
   run <- .Call(C_selu_engine_gradients, engine$ptr, data$xs, data$ys, data$weights,
                seq_len(data$n), draw_masks(engine, data$n))

@@ -213,6 +213,23 @@ static engine *engine_of(SEXP ptr) {
   return e;
 }
 
+/* An engine's buffers go when its call returns (selu_engine_free), not at
+ * R's next garbage collection: left to the collector, the memory of many
+ * calls piles up and every new engine starts on fresh pages. */
+static void free_memory(SEXP ptr) {
+  engine *e = R_ExternalPtrAddr(ptr);
+  if (!e) return;
+  free(e->memory);
+  e->memory = NULL;
+  R_ClearExternalPtr(ptr);
+}
+
+SEXP selu_engine_free(SEXP ptr) {
+  if (TYPEOF(ptr) != EXTPTRSXP) Rf_error("internal error: selu_engine_free's argument");
+  free_memory(ptr);
+  return R_NilValue;
+}
+
 void read_optimizer(SEXP spec, optimizer_spec *o) {
   memset(o, 0, sizeof *o);
   o->kind = whole(spec, "kind", -1);
@@ -446,12 +463,19 @@ SEXP selu_engine_new(SEXP program, SEXP max_rows_, SEXP io_bound_) {
   if (e->has_training)
     for (int k = 0; k < n_outputs; k++) arena_size += (double) max_rows * e->slots[outputs[k]].width;
   if (arena_size > (double) R_XLEN_T_MAX) Rf_error("internal error: an engine too large");
-  SEXP arena = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) arena_size + 1));
-  /* floats in a vector of doubles, which aligns them */
-  SEXP float_arena = PROTECT(Rf_allocVector(REALSXP, (R_xlen_t) (floats / 2) + 1));
-  double *next = REAL(arena);
-  void *float_memory = REAL(float_arena);
-  float *next_float = float_memory;
+  /* the pointer and its finalizer first, so that the memory is freed
+   * whatever happens next */
+  SEXP keep = PROTECT(Rf_list2(raw, program));
+  SEXP ptr = PROTECT(R_MakeExternalPtr(e, R_NilValue, keep));
+  R_RegisterCFinalizerEx(ptr, free_memory, TRUE);
+  /* the floats after the doubles, at a multiple of 8 bytes */
+  size_t doubles = (size_t) arena_size + 1, float_pairs = (size_t) (floats / 2) + 1;
+  e->memory = malloc((doubles + float_pairs) * sizeof(double));
+  if (!e->memory)
+    Rf_error("cannot allocate %.0f MB for the model's buffers: use a smaller `batch_size`",
+             (double) (doubles + float_pairs) * sizeof(double) / 1048576);
+  double *next = e->memory;
+  float *next_float = (float *) (next + doubles);
 #define TAKE(count) (next += (count), next - (count))
 #define TAKE_FLOAT(count) (next_float += (count), next_float - (count))
   for (int s = 0; s < n_slots; s++) {
@@ -512,9 +536,7 @@ SEXP selu_engine_new(SEXP program, SEXP max_rows_, SEXP io_bound_) {
       e->losses[k].y = TAKE((R_xlen_t) max_rows * e->slots[outputs[k]].width);
 #undef TAKE
 #undef TAKE_FLOAT
-  SEXP keep = PROTECT(Rf_list4(raw, arena, float_arena, program));
-  SEXP ptr = R_MakeExternalPtr(e, R_NilValue, keep);
-  UNPROTECT(4);
+  UNPROTECT(3);
   return ptr;
 }
 

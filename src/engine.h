@@ -174,6 +174,7 @@ struct engine {
   double *tmp2; /* the same again, a float32 engine's loss gradient in double */
   double *row_weight;
   double penalty; /* the activity regularizers' penalty of the last forward pass */
+  void *memory; /* every buffer, in one block the engine frees itself */
 };
 
 /* The op kinds (ops.c), by the names R/program.R gives them. */

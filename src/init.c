@@ -22,6 +22,7 @@ static const R_CallMethodDef call_methods[] = {
   CALL_ENTRY(selu_prelu_forward, 2),
   CALL_ENTRY(selu_prelu_backward, 3),
   CALL_ENTRY(selu_engine_new, 3),
+  CALL_ENTRY(selu_engine_free, 1),
   CALL_ENTRY(selu_engine_load, 4),
   CALL_ENTRY(selu_engine_store, 2),
   CALL_ENTRY(selu_engine_iterations, 1),

@@ -20,6 +20,7 @@ SEXP selu_softmax_backward(SEXP x, SEXP grad_output, SEXP axis);
 SEXP selu_prelu_forward(SEXP x, SEXP alpha);
 SEXP selu_prelu_backward(SEXP x, SEXP alpha, SEXP grad_output);
 SEXP selu_engine_new(SEXP program, SEXP max_rows, SEXP io_bound);
+SEXP selu_engine_free(SEXP ptr);
 SEXP selu_engine_load(SEXP ptr, SEXP weights, SEXP slots, SEXP iterations);
 SEXP selu_engine_store(SEXP ptr, SEXP with_slots);
 SEXP selu_engine_iterations(SEXP ptr);

@@ -125,6 +125,12 @@ test_that("the engine's entry points keep what they allocate through garbage col
            eager <- .Call(C_selu_engine_new, call_spec, 20L, TRUE)
            .Call(C_selu_engine_load, eager, weights, NULL, NULL)
            .Call(C_selu_engine_call, eager, x, TRUE, call_masks, list(1))
+         }),
+         # freed twice, then used: an error, never a crash
+         freed = local({
+           .Call(C_selu_engine_free, engine)
+           .Call(C_selu_engine_free, engine)
+           tryCatch(.Call(C_selu_engine_predict, engine, x, 7L), error = conditionMessage)
          }))
   }
   plain <- run()
@@ -134,4 +140,5 @@ test_that("the engine's entry points keep what they allocate through garbage col
   expect_identical(tortured, plain)
   expect_identical(plain$step[[3]], 0L)
   expect_identical(plain$iterations, 1)
+  expect_match(plain$freed, "not an engine")
 })
