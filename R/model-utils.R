@@ -107,10 +107,10 @@ train_on_batch <- function(object, x, y, class_weight = NULL, sample_weight = NU
   on.exit(engine_store(engine, compiled$optimizer))
   on.exit(engine_free(engine), add = TRUE)
   rows <- seq_len(data$n)
-  step <- engine_step(engine, data, rows, current_learning_rate(compiled$optimizer),
+  run <- engine_steps(engine, data, rows, data$n, compiled$optimizer,
                       outputs = has_metrics(metrics))
-  if (!is.null(step$failure)) message_not_finite(step$failure, 1L, 1L)
-  batch_scores(self, metrics, data, rows, step)
+  if (!is.null(run$failure)) message_not_finite(run$failure, 1L, 1L)
+  batch_scores(self, metrics, data, rows, run$steps[[1]])
 }
 
 #' @rdname train_on_batch

@@ -337,34 +337,44 @@ training_engine <- function(self, compiled, data, batch_size, call, mode = "trai
 # metrics), or NULL when a loss that is not finite stopped training. The
 # steps run on the engine's copy of the weights, which the model gets back
 # when the epoch ends, however it ends (and after each step for callbacks
-# that run per batch: `per_batch`).
+# that run per batch: `per_batch`). Without those, one call into the engine
+# runs the steps of STEPS_ROWS rows, and the progress bar moves between calls.
 run_epoch <- function(engine, compiled, metrics, data, rows, batch_size, callbacks, trainer,
                       position, per_batch = FALSE) {
   engine_load(engine, compiled$optimizer)
   on.exit(engine_store(engine, compiled$optimizer))
   scores <- new_scores(metrics)
   starts <- seq.int(1, length(rows), by = batch_size)
-  for (b in seq_along(starts)) {
-    batch_rows <- rows[starts[b]:min(starts[b] + batch_size - 1, length(rows))]
-    trainer$position <- list(epoch = position$epoch, batch = b)
-    run_callbacks(callbacks, "on_batch_begin", b - 1L, list(batch = b - 1L,
-                                                             size = length(batch_rows)))
+  steps_per_call <- if (per_batch) 1L else max(1L, STEPS_ROWS %/% batch_size)
+  for (first in seq.int(1L, length(starts), by = steps_per_call)) {
+    last <- min(first + steps_per_call - 1L, length(starts))
+    call_rows <- rows[starts[first]:min(starts[last] + batch_size - 1, length(rows))]
+    trainer$position <- list(epoch = position$epoch, batch = first)
+    run_callbacks(callbacks, "on_batch_begin", first - 1L,
+                  list(batch = first - 1L, size = min(batch_size, length(call_rows))))
     if (per_batch) engine_load(engine)
-    rate <- current_learning_rate(compiled$optimizer, engine_iterations(engine))
-    step <- engine_step(engine, data, batch_rows, rate, outputs = has_metrics(metrics))
+    run <- engine_steps(engine, data, call_rows, batch_size, compiled$optimizer,
+                        outputs = has_metrics(metrics))
     if (per_batch) engine_store(engine)
-    if (!is.null(step$failure)) {
-      message_not_finite(step$failure, position$epoch, b)
+    if (!is.null(run$failure)) {
+      message_not_finite(run$failure, position$epoch, first + length(run$steps) - 1L)
       return(NULL)
     }
-    add_scores(scores, metrics, data, batch_rows, step)
-    logs <- c(list(batch = b - 1L, size = length(batch_rows)), score_values(scores, metrics))
-    run_callbacks(callbacks, "on_batch_end", b - 1L, logs)
+    for (step in run$steps) add_scores(scores, metrics, data, step$rows, step)
+    size <- length(run$steps[[length(run$steps)]]$rows)
+    logs <- c(list(batch = last - 1L, size = size), score_values(scores, metrics))
+    run_callbacks(callbacks, "on_batch_end", last - 1L, logs)
     if (trainer$stop_training) break
   }
   logs[c("batch", "size")] <- NULL
   logs
 }
+
+# The rows of the steps that one call into the engine runs, when no
+# callback needs control between batches: the steps' overhead in R is paid
+# once per call, and a progress bar still moves every few hundred
+# milliseconds on wide networks.
+STEPS_ROWS <- 4096L
 
 has_metrics <- function(metrics) any(lengths(metrics) > 0)
 
@@ -413,17 +423,35 @@ score_values <- function(scores, metrics) {
   values
 }
 
-# One training step on a batch: list(loss, each output's loss, its outputs,
-# failure), the failure NULL or why no update was made (then nothing
-# changed).
-engine_step <- function(engine, data, rows, learning_rate, outputs) {
-  step <- .Call(C_selu_engine_step, engine$ptr, data$xs, data$ys, data$weights,
-                as.integer(rows), as.double(learning_rate), draw_masks(engine, length(rows)),
-                outputs)
-  failure <- switch(step[[3]] + 1L, NULL, sprintf("the loss is %s", format(step[[1]])),
+# Training steps on `rows`, in batches of batch_size rows, each at the
+# optimizer's learning rate for its iteration and with its own dropout
+# masks: list(steps, failure), `steps` a list per step run of list(rows,
+# loss, each output's loss, its outputs), `failure` NULL or why the last
+# step made no update (then it changed nothing, and no step followed).
+engine_steps <- function(engine, data, rows, batch_size, optimizer, outputs) {
+  starts <- seq.int(1L, length(rows), by = batch_size)
+  sizes <- pmin(batch_size, length(rows) - starts + 1L)
+  iterations <- engine_iterations(engine) + seq_along(starts) - 1
+  rates <- if (learning_rate_changes(optimizer)) {
+    vapply(iterations, function(i) current_learning_rate(optimizer, i), 1)
+  } else {
+    rep(current_learning_rate(optimizer), length(starts))
+  }
+  has_dropout <- !all(vapply(engine$program$dropout, is.null, TRUE))
+  masks <- if (has_dropout) lapply(sizes, function(m) draw_masks(engine, m))
+  run <- .Call(C_selu_engine_steps, engine$ptr, data$xs, data$ys, data$weights,
+               as.integer(rows), as.integer(batch_size), as.double(rates), masks, outputs)
+  steps <- lapply(seq_len(run[[4]]), function(k) {
+    at <- seq.int(starts[k], length.out = sizes[k])
+    values <- if (outputs) {
+      if (length(starts) == 1) run[[5]] else lapply(run[[5]], function(v) v[at, , drop = FALSE])
+    }
+    list(rows = rows[at], loss = run[[1]][k], losses = run[[2]][, k],
+         outputs = if (outputs) output_arrays(engine, values))
+  })
+  failure <- switch(run[[3]] + 1L, NULL, sprintf("the loss is %s", format(run[[1]][run[[4]]])),
                     "the update makes weights that are not finite")
-  list(loss = step[[1]], losses = step[[2]],
-       outputs = if (outputs) output_arrays(engine, step[[4]]), failure = failure)
+  list(steps = steps, failure = failure)
 }
 
 # The engine's output matrices (rows x width) in the outputs' shapes.

@@ -1112,41 +1112,91 @@ static SEXP output_values(const engine *e, int m) {
 
 /* --- the entry points ------------------------------------------------------ */
 
-/* One training step on the batch `rows` (from 1) of the inputs xs, the
- * targets ys and the row weights (or NULL), at learning rate lr, with this
- * step's dropout masks: list(loss, each output's loss, status, outputs), the
- * status 0 (done), 1 (the loss is not finite) or 2 (the update makes weights
- * that are not finite): nothing changed for either; the outputs with
- * `want_outputs`. */
-SEXP selu_engine_step(SEXP ptr, SEXP xs, SEXP ys, SEXP sample_weight, SEXP rows, SEXP lr,
-                      SEXP masks, SEXP want_outputs) {
-  engine *e = engine_of(ptr);
-  if (!e->has_training || TYPEOF(lr) != REALSXP || XLENGTH(lr) != 1 || !is_flag(want_outputs))
-    Rf_error("internal error: selu_engine_step's arguments");
-  R_xlen_t n = check_inputs(e, xs);
-  check_rows(rows, n, e->max_rows);
-  int m = (int) XLENGTH(rows);
-  gather_inputs(e, xs, n, INTEGER(rows), m);
-  gather_targets(e, ys, sample_weight, n, INTEGER(rows), m);
+/* One training step on the m rows `rows` (from 1): the loss, each output's
+ * loss into per_output, and the status: 0 (done), 1 (the loss is not
+ * finite) or 2 (the update makes weights that are not finite); nothing
+ * changed for either failure. */
+static int train_step(engine *e, SEXP xs, SEXP ys, SEXP sample_weight, R_xlen_t n,
+                      const int *rows, int m, double lr, SEXP masks, double *loss,
+                      double *per_output) {
+  gather_inputs(e, xs, n, rows, m);
+  gather_targets(e, ys, sample_weight, n, rows, m);
   set_masks(e, masks, m);
   forward(e, m, 1);
   clear_gradients(e);
-  SEXP per_output = PROTECT(Rf_allocVector(REALSXP, e->n_outputs));
-  double loss = losses(e, m, 1, REAL(per_output));
-  int status = R_FINITE(loss) ? 0 : 1;
+  *loss = losses(e, m, 1, per_output);
+  int status = R_FINITE(*loss) ? 0 : 1;
   if (status == 0) {
     backward(e, m);
-    status = update(e, REAL(lr)[0]);
+    status = update(e, lr);
     if (status == 0) commit_state(e);
   }
   for (int k = 0; k < e->n_params; k++) e->params[k].pending = 0;
   set_masks(e, R_NilValue, m);
-  SEXP result = PROTECT(Rf_allocVector(VECSXP, 4));
-  SET_VECTOR_ELT(result, 0, Rf_ScalarReal(loss));
+  return status;
+}
+
+/* Training steps on `rows` (from 1) of the inputs xs, the targets ys and
+ * the row weights (or NULL), in batches of batch_size rows in order, one
+ * learning rate per step in lr, and per step its dropout masks (or NULL
+ * without dropout). Stops after a step that fails. Interrupts are honoured
+ * between steps, where the engine's weights are those of the last step.
+ * Gives list(loss per step, each output's loss per step (outputs x steps),
+ * the status of the last step run (as train_step), the steps run, and with
+ * `want_outputs` each output's values on the rows run, a rows x width
+ * matrix). */
+SEXP selu_engine_steps(SEXP ptr, SEXP xs, SEXP ys, SEXP sample_weight, SEXP rows,
+                       SEXP batch_size, SEXP lr, SEXP masks, SEXP want_outputs) {
+  engine *e = engine_of(ptr);
+  if (!e->has_training || TYPEOF(rows) != INTSXP || XLENGTH(rows) < 1 ||
+      XLENGTH(rows) > INT_MAX || TYPEOF(batch_size) != INTSXP || XLENGTH(batch_size) != 1 ||
+      INTEGER(batch_size)[0] < 1 || TYPEOF(lr) != REALSXP || !is_flag(want_outputs))
+    Rf_error("internal error: selu_engine_steps's arguments");
+  R_xlen_t n = check_inputs(e, xs);
+  int total = (int) XLENGTH(rows), batch = INTEGER(batch_size)[0];
+  int n_steps = (total - 1) / batch + 1;
+  if ((total < batch ? total : batch) > e->max_rows || XLENGTH(lr) != n_steps ||
+      (masks != R_NilValue && (TYPEOF(masks) != VECSXP || XLENGTH(masks) != n_steps)))
+    Rf_error("internal error: selu_engine_steps's arguments");
+  for (int i = 0; i < total; i++)
+    if (INTEGER(rows)[i] < 1 || INTEGER(rows)[i] > n) Rf_error("internal error: a row outside x");
+  SEXP loss = PROTECT(Rf_allocVector(REALSXP, n_steps));
+  SEXP per_output = PROTECT(Rf_allocMatrix(REALSXP, e->n_outputs, n_steps));
+  SEXP outputs = R_NilValue;
+  if (LOGICAL(want_outputs)[0]) {
+    outputs = PROTECT(Rf_allocVector(VECSXP, e->n_outputs));
+    for (int k = 0; k < e->n_outputs; k++)
+      SET_VECTOR_ELT(outputs, k, Rf_allocMatrix(REALSXP, total, (int) e->slots[e->outputs[k]].width));
+  } else {
+    PROTECT(outputs);
+  }
+  int status = 0, done = 0;
+  for (int step = 0; step < n_steps && status == 0; step++) {
+    if (step > 0) R_CheckUserInterrupt();
+    int first = step * batch, m = total - first < batch ? total - first : batch;
+    status = train_step(e, xs, ys, sample_weight, n, INTEGER(rows) + first, m, REAL(lr)[step],
+                        masks == R_NilValue ? R_NilValue : VECTOR_ELT(masks, step),
+                        &REAL(loss)[step], &REAL(per_output)[(R_xlen_t) step * e->n_outputs]);
+    done++;
+    for (int k = 0; outputs != R_NilValue && k < e->n_outputs; k++) {
+      const slot *s = &e->slots[e->outputs[k]];
+      double *to = REAL(VECTOR_ELT(outputs, k)) + first;
+      for (R_xlen_t j = 0; j < s->width; j++) {
+        if (e->f32) {
+          to_double(s->fvalue + j * m, to + j * total, m);
+        } else {
+          memcpy(to + j * total, s->value + j * m, (size_t) m * sizeof(double));
+        }
+      }
+    }
+  }
+  SEXP result = PROTECT(Rf_allocVector(VECSXP, 5));
+  SET_VECTOR_ELT(result, 0, loss);
   SET_VECTOR_ELT(result, 1, per_output);
   SET_VECTOR_ELT(result, 2, Rf_ScalarInteger(status));
-  if (LOGICAL(want_outputs)[0]) SET_VECTOR_ELT(result, 3, output_values(e, m));
-  UNPROTECT(2);
+  SET_VECTOR_ELT(result, 3, Rf_ScalarInteger(done));
+  SET_VECTOR_ELT(result, 4, outputs);
+  UNPROTECT(4);
   return result;
 }
 

@@ -26,7 +26,7 @@ static const R_CallMethodDef call_methods[] = {
   CALL_ENTRY(selu_engine_load, 4),
   CALL_ENTRY(selu_engine_store, 2),
   CALL_ENTRY(selu_engine_iterations, 1),
-  CALL_ENTRY(selu_engine_step, 8),
+  CALL_ENTRY(selu_engine_steps, 9),
   CALL_ENTRY(selu_engine_test, 5),
   CALL_ENTRY(selu_engine_predict, 3),
   CALL_ENTRY(selu_engine_call, 5),

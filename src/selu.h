@@ -24,8 +24,8 @@ SEXP selu_engine_free(SEXP ptr);
 SEXP selu_engine_load(SEXP ptr, SEXP weights, SEXP slots, SEXP iterations);
 SEXP selu_engine_store(SEXP ptr, SEXP with_slots);
 SEXP selu_engine_iterations(SEXP ptr);
-SEXP selu_engine_step(SEXP ptr, SEXP xs, SEXP ys, SEXP sample_weight, SEXP rows, SEXP lr,
-                      SEXP masks, SEXP want_outputs);
+SEXP selu_engine_steps(SEXP ptr, SEXP xs, SEXP ys, SEXP sample_weight, SEXP rows,
+                       SEXP batch_size, SEXP lr, SEXP masks, SEXP want_outputs);
 SEXP selu_engine_test(SEXP ptr, SEXP xs, SEXP ys, SEXP sample_weight, SEXP rows);
 SEXP selu_engine_predict(SEXP ptr, SEXP xs, SEXP batch_size);
 SEXP selu_engine_call(SEXP ptr, SEXP xs, SEXP training, SEXP masks, SEXP grads);

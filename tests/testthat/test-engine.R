@@ -112,10 +112,13 @@ test_that("the engine's entry points keep what they allocate through garbage col
   weights <- selu:::program_weights(program)
   masks <- selu:::draw_masks(list(program = program), 8)
   call_masks <- selu:::draw_masks(list(program = program), 20)
+  last_masks <- selu:::draw_masks(list(program = program), 4)
   run <- function() {
     engine <- .Call(C_selu_engine_new, spec, 8L, FALSE)
     .Call(C_selu_engine_load, engine, weights, list(NULL, NULL), 0)
-    list(step = .Call(C_selu_engine_step, engine, x, y, NULL, 1:8, 0.01, masks, TRUE),
+    list(step = .Call(C_selu_engine_steps, engine, x, y, NULL, 1:8, 8L, 0.01, list(masks), TRUE),
+         steps = .Call(C_selu_engine_steps, engine, x, y, NULL, 20:1, 8L, c(0.01, 0.02, 0.03),
+                       list(masks, masks, last_masks), TRUE),
          iterations = .Call(C_selu_engine_iterations, engine),
          tested = .Call(C_selu_engine_test, engine, x, y, NULL, 1:8),
          gradients = .Call(C_selu_engine_gradients, engine, x, y, NULL, 1:8, masks),
@@ -139,6 +142,8 @@ test_that("the engine's entry points keep what they allocate through garbage col
   gctorture(FALSE)
   expect_identical(tortured, plain)
   expect_identical(plain$step[[3]], 0L)
-  expect_identical(plain$iterations, 1)
+  expect_identical(plain$steps[[4]], 3L)
+  expect_identical(dim(plain$steps[[5]][[1]]), c(20L, 3L))
+  expect_identical(plain$iterations, 4)
   expect_match(plain$freed, "not an engine")
 })
