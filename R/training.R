@@ -146,10 +146,12 @@ check_compiled <- function(self, what, call) {
 #' reproducible bit for bit, whatever [selu_threads()] is.
 #'
 #' The model compiles to a program of ops that the package's engine runs in
-#' C, each batch in one call: the forward pass, the loss with the
-#' regularizers' penalties, the backward pass and the optimizer's update
-#' (with clipping and constraints), on buffers made once per `fit()`, so
-#' that a step allocates little more than its output. [predict()],
+#' C: for each batch the forward pass, the loss with the regularizers'
+#' penalties, the backward pass and the optimizer's update (with clipping
+#' and constraints), on buffers made once per `fit()`, so that a step
+#' allocates little more than its output. One call into the engine runs the
+#' steps of 4096 rows, or of each batch when a callback has
+#' `on_batch_begin` or `on_batch_end` (it sees the weights of every step). [predict()],
 #' [evaluate()] and [backward()] run the same ops. An activation given as an
 #' R function runs that function in the forward pass; having no gradient, it
 #' cannot be trained through (an error, before any weight changes).

@@ -1,9 +1,9 @@
 # Run by test-interrupt.R in an R process of its own, as
 #   Rscript interrupted-fit.R LIBRARY READY RESULT
-# It trains a model for many epochs, writing its process id to READY once
-# batches run, until the test interrupts it (as Ctrl-C does); then it checks
-# that fit() returned a history and left a usable model, and writes one line
-# per check to RESULT.
+# It trains a model for many epochs, writing its process id to READY once an
+# epoch has run, until the test interrupts it (as Ctrl-C does); then it
+# checks that fit() returned a history and left a usable model, and writes
+# one line per check to RESULT.
 args <- commandArgs(trailingOnly = TRUE)
 library(selu, lib.loc = args[1])
 ready <- args[2]
@@ -18,7 +18,9 @@ model <- keras_model_sequential(input_shape = 20) |>
   layer_dense(64, kernel_initializer = "lecun_normal", activation = "selu") |>
   layer_dense(1)
 compile(model, optimizer = "adam", loss = "mse")
-started <- callback_lambda(on_batch_end = function(batch, logs) {
+# a callback at the epochs' ends only: the batches run in the engine's own
+# loop, where the interrupt lands
+started <- callback_lambda(on_epoch_end = function(epoch, logs) {
   if (!file.exists(ready)) report(Sys.getpid(), ready)
 })
 said <- character()
