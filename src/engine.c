@@ -271,6 +271,15 @@ static void read_loss(SEXP spec, loss_spec *l, int n_slots) {
     bad("loss");
 }
 
+/* An engine's memory, or an R error. */
+static void *buffers(size_t bytes) {
+  void *memory = malloc(bytes);
+  if (!memory)
+    Rf_error("cannot allocate %.0f MB for the model's buffers: use a smaller `batch_size`",
+             (double) bytes / 1048576);
+  return memory;
+}
+
 /* An engine for the program, for batches of at most max_rows rows. With
  * `io_bound` the input and output slots get no buffers of their own: the
  * caller binds them to its arrays (eager calls on whole arrays). */
@@ -469,13 +478,11 @@ SEXP selu_engine_new(SEXP program, SEXP max_rows_, SEXP io_bound_) {
   SEXP ptr = PROTECT(R_MakeExternalPtr(e, R_NilValue, keep));
   R_RegisterCFinalizerEx(ptr, free_memory, TRUE);
   /* the floats after the doubles, at a multiple of 8 bytes */
-  size_t doubles = (size_t) arena_size + 1, float_pairs = (size_t) (floats / 2) + 1;
-  e->memory = malloc((doubles + float_pairs) * sizeof(double));
-  if (!e->memory)
-    Rf_error("cannot allocate %.0f MB for the model's buffers: use a smaller `batch_size`",
-             (double) (doubles + float_pairs) * sizeof(double) / 1048576);
+  size_t double_bytes = ((size_t) arena_size + 1) * sizeof(double);
+  size_t bytes = double_bytes + ((size_t) (floats / 2) + 1) * sizeof(double);
+  char *memory = e->memory = buffers(bytes);
   double *next = e->memory;
-  float *next_float = (float *) (next + doubles);
+  float *next_float = (void *) (memory + double_bytes);
 #define TAKE(count) (next += (count), next - (count))
 #define TAKE_FLOAT(count) (next_float += (count), next_float - (count))
   for (int s = 0; s < n_slots; s++) {
