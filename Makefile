@@ -120,8 +120,13 @@ bench-tuned: install
 	$(BENCH_TUNED_ENV) $(RSCRIPT) bench/bench.R tuned
 	$(RSCRIPT) bench/tables.R
 
-# Training speed and memory against PyTorch, about 10 minutes: plain Rscript,
-# as a user runs it.
+# Training speed against PyTorch (when python3 imports torch), alternating
+# with it, on the reference BLAS and on OpenBLAS (Debian's
+# libopenblas0-pthread, when installed), float64 and float32, 1 and 2
+# threads, then fit()'s memory and a profile: a plain Rscript per BLAS, as a
+# user runs it. About 12 minutes; writes bench/results/train.* and the
+# README's tables. `Rscript bench/train.R quick` checks the benchmark itself
+# in about a minute, its tables written to a temporary directory.
 bench-train: install
 	$(RSCRIPT) bench/train.R
 
