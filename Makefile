@@ -107,7 +107,7 @@ check-sanitizers:
 # and the README's table of the two.
 BENCH_TUNED_ENV = GLIBC_TUNABLES=glibc.malloc.trim_threshold=4294967295:glibc.malloc.mmap_threshold=33554432
 
-.PHONY: bench bench-tuned bench-train bench-threads bench-engine bench-float32 bench-tabular accuracy memory-order
+.PHONY: bench bench-tuned bench-train bench-threads bench-engine bench-tabular accuracy memory-order
 bench: install
 	env -u GLIBC_TUNABLES $(RSCRIPT) bench/bench.R
 	$(RSCRIPT) bench/tables.R
@@ -139,11 +139,6 @@ bench-threads: install
 # stack, on both BLASes, about 5 minutes.
 bench-engine: install
 	$(RSCRIPT) bench/engine.R
-
-# Float32 against float64 (and PyTorch's, when python3 imports torch), on
-# both BLASes, about 10 minutes.
-bench-float32: install
-	$(RSCRIPT) bench/float32.R
 
 accuracy: install
 	$(RSCRIPT) bench/accuracy.R
