@@ -381,11 +381,12 @@ if (length(args) >= 4 && args[1] == "run") {
     stacks <- lapply(strsplit(readLines(prof_file)[-1], " "), function(s) gsub('"', "", s))
     stacks <- Filter(length, stacks)
     innermost <- vapply(stacks, `[`, "", 1)
-    # Rprof counts a .Call's time to the R function that makes it: a training
-    # step is one .Call in engine_step(), BLAS and the package's C together,
-    # which perf's split below takes apart.
-    group <- ifelse(innermost == "engine_step",
-                    "the engine's training step (engine_step()'s .Call: BLAS and selu's C, split by perf)",
+    # Rprof counts a .Call's time to the R function that makes it: the
+    # training steps are a .Call in engine_step() (one step) or
+    # engine_steps() (many), BLAS and the package's C together, which perf's
+    # split below takes apart.
+    group <- ifelse(innermost %in% c("engine_step", "engine_steps"),
+                    "the engine's training steps (their .Call: BLAS and selu's C, split by perf)",
                     "R interpreter and R's own built-ins (everything else)")
     groups <- sort(table(group), decreasing = TRUE)
     groups <- data.frame(group = names(groups), share = as.numeric(groups) / length(group))
