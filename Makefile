@@ -107,7 +107,7 @@ check-sanitizers:
 # and the README's table of the two.
 BENCH_TUNED_ENV = GLIBC_TUNABLES=glibc.malloc.trim_threshold=4294967295:glibc.malloc.mmap_threshold=33554432
 
-.PHONY: bench bench-tuned bench-train bench-threads bench-engine bench-float32 bench-tabular accuracy memory-order
+.PHONY: bench bench-tuned bench-train bench-threads bench-engine bench-tabular accuracy memory-order
 bench: install
 	env -u GLIBC_TUNABLES $(RSCRIPT) bench/bench.R
 	$(RSCRIPT) bench/tables.R
@@ -120,8 +120,13 @@ bench-tuned: install
 	$(BENCH_TUNED_ENV) $(RSCRIPT) bench/bench.R tuned
 	$(RSCRIPT) bench/tables.R
 
-# Training speed and memory against PyTorch, about 10 minutes: plain Rscript,
-# as a user runs it.
+# Training speed against PyTorch (when python3 imports torch), alternating
+# with it, on the reference BLAS and on OpenBLAS (Debian's
+# libopenblas0-pthread, when installed), float64 and float32, 1 and 2
+# threads, then fit()'s memory and a profile: a plain Rscript per BLAS, as a
+# user runs it. About 12 minutes; writes bench/results/train.* and the
+# README's tables. `Rscript bench/train.R quick` checks the benchmark itself
+# in about a minute, its tables written to a temporary directory.
 bench-train: install
 	$(RSCRIPT) bench/train.R
 
@@ -134,11 +139,6 @@ bench-threads: install
 # stack, on both BLASes, about 5 minutes.
 bench-engine: install
 	$(RSCRIPT) bench/engine.R
-
-# Float32 against float64 (and PyTorch's, when python3 imports torch), on
-# both BLASes, about 10 minutes.
-bench-float32: install
-	$(RSCRIPT) bench/float32.R
 
 accuracy: install
 	$(RSCRIPT) bench/accuracy.R

@@ -1,5 +1,5 @@
-"""What bench/train_torch.py and bench/float32_torch.py share: the BLAS's
-thread count."""
+"""The BLAS's thread count for the PyTorch side of the benchmarks
+(bench/train_torch.py)."""
 import ctypes
 import sys
 

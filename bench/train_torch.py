@@ -1,25 +1,33 @@
-"""The PyTorch side of bench/train.R: training epochs and forward passes.
+"""The PyTorch side of bench/train.R: training epochs and forward passes, in
+float64 and float32.
 
 Usage:
   python3 train_torch.py serve PORT_FILE
       Listens on a local port (written to PORT_FILE) for train.R's commands,
       one per line, so that R and PyTorch repetitions alternate in one run:
-        threads N           torch.set_num_threads(N), and OpenBLAS's threads
-        info                torch's version and BLAS, as JSON
-        epoch DIR           one timed training epoch on DIR's data and weights
-        predict DIR         a timed no_grad forward pass on all rows at once
-        warmup DIR          an untimed epoch on the first 10 batches and
-                            a forward pass on DIR's rows
+        threads N             torch.set_num_threads(N), and OpenBLAS's threads
+        info                  torch's version and BLAS, as JSON
+        epoch DIR DTYPE       one timed training epoch on DIR's data and
+                              weights, in DTYPE (float64 or float32)
+        predict DIR DTYPE     a timed no_grad forward pass on all rows at once
+        warmup DIR DTYPE      an untimed epoch on the first 10 batches and
+                              a forward pass on DIR's rows
         quit
       A timed command answers with its seconds, the others with "ok".
   python3 train_torch.py memory ROWS INPUTS BATCH STEPS THREADS
       Peak RSS (ru_maxrss) around STEPS training steps of the 784-256-256-10
-      network on a ROWS x INPUTS standard normal input, as JSON.
+      network (float64) on a ROWS x INPUTS standard normal input, as JSON.
 
 DIR holds what train.R wrote: spec.json (the layer sizes, batch size, loss,
 row tiling for predict), x.f64 (rows x inputs, row-major), y.f64 and the
 initial weights w<i>.f64 (selu's kernel, inputs x units column-major, which is
-torch's (out, in) row-major as it stands) and b<i>.f64.
+torch's (out, in) row-major as it stands) and b<i>.f64, all doubles. In
+float32 the model, its initial weights and the data are those doubles
+rounded (`.float()`), before any timing, as selu rounds its weights; selu's
+float32 timings include rounding R's double input.
+
+torch's BLAS is the system's libblas.so.3: train.R picks OpenBLAS for this
+process with LD_LIBRARY_PATH, as it picks it for R with R_LD_LIBRARY_PATH.
 """
 import json
 import os
@@ -48,8 +56,11 @@ def network(sizes):
     return nn.Sequential(*layers)
 
 
+DTYPES = {"float64": torch.float64, "float32": torch.float32}
+
+
 class Workload:
-    def __init__(self, folder):
+    def __init__(self, folder, dtype):
         with open(os.path.join(folder, "spec.json")) as f:
             spec = json.load(f)
         self.sizes = spec["sizes"]
@@ -57,20 +68,20 @@ class Workload:
         self.tile = spec.get("tile", 1)
         read = lambda name: np.fromfile(os.path.join(folder, name), dtype=np.float64)
         x = read("x.f64").reshape(-1, self.sizes[0])
-        self.x = torch.from_numpy(x)
+        self.x = torch.from_numpy(x).to(dtype)
         y = read("y.f64")
         if spec["loss"] == "bce":
-            self.y = torch.from_numpy(y).reshape(-1, 1)
+            self.y = torch.from_numpy(y).reshape(-1, 1).to(dtype)
             self.loss = nn.BCEWithLogitsLoss()
         else:
             self.y = torch.from_numpy(y).long()
             self.loss = nn.CrossEntropyLoss()
-        self.model = network(self.sizes)
+        self.model = network(self.sizes).to(dtype)
         state = {}
         for i in range(len(self.sizes) - 1):
             w = read(f"w{i + 1}.f64").reshape(self.sizes[i + 1], self.sizes[i])
-            state[f"{2 * i}.weight"] = torch.from_numpy(w)
-            state[f"{2 * i}.bias"] = torch.from_numpy(read(f"b{i + 1}.f64"))
+            state[f"{2 * i}.weight"] = torch.from_numpy(w).to(dtype)
+            state[f"{2 * i}.bias"] = torch.from_numpy(read(f"b{i + 1}.f64")).to(dtype)
         self.initial = state
         self.predict_x = None
 
@@ -125,10 +136,10 @@ def serve(port_file):
     stream = conn.makefile("rw")
     workloads = {}
 
-    def load(folder):
-        if folder not in workloads:
-            workloads[folder] = Workload(folder)
-        return workloads[folder]
+    def load(folder, dtype):
+        if (folder, dtype) not in workloads:
+            workloads[(folder, dtype)] = Workload(folder, DTYPES[dtype])
+        return workloads[(folder, dtype)]
 
     for line in stream:
         words = line.split()
@@ -142,15 +153,15 @@ def serve(port_file):
         elif command == "info":
             reply = info()
         elif command == "warmup":
-            w = load(words[1])
+            w = load(words[1], words[2])
             w.epoch(rows=min(w.x.shape[0], 10 * w.batch))
             with torch.no_grad():
                 w.model(w.x)
             reply = "ok"
         elif command == "epoch":
-            reply = repr(load(words[1]).epoch())
+            reply = repr(load(words[1], words[2]).epoch())
         elif command == "predict":
-            reply = repr(load(words[1]).predict())
+            reply = repr(load(words[1], words[2]).predict())
         else:
             raise ValueError(f"unknown command {line!r}")
         stream.write(reply + "\n")
