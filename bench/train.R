@@ -382,10 +382,9 @@ if (length(args) >= 4 && args[1] == "run") {
     stacks <- Filter(length, stacks)
     innermost <- vapply(stacks, `[`, "", 1)
     # Rprof counts a .Call's time to the R function that makes it: the
-    # training steps are a .Call in engine_step() (one step) or
-    # engine_steps() (many), BLAS and the package's C together, which perf's
-    # split below takes apart.
-    group <- ifelse(innermost %in% c("engine_step", "engine_steps"),
+    # training steps are a .Call in engine_steps(), BLAS and the package's C
+    # together, which perf's split below takes apart.
+    group <- ifelse(innermost == "engine_steps",
                     "the engine's training steps (their .Call: BLAS and selu's C, split by perf)",
                     "R interpreter and R's own built-ins (everything else)")
     groups <- sort(table(group), decreasing = TRUE)
