@@ -7,9 +7,12 @@
 #' told (see below).
 #'
 #' The kernels split long inputs over threads; inputs shorter than about
-#' 32,000 elements per thread run on one. Results are identical bit for bit
-#' whatever the number of threads, so `set.seed()` reproduces training on
-#' any machine setting. The setting is the package's own, as data.table's
+#' 32,000 elements per thread run on one. `selu`'s own results are identical
+#' bit for bit whatever the number of threads; a threaded BLAS's products
+#' may differ in their last bits with its thread count (OpenBLAS's do), so
+#' `set.seed()` reproduces training exactly on any number of threads with
+#' R's reference BLAS, and for a given `selu_threads()` with others. The
+#' setting is the package's own, as data.table's
 #' `setDTthreads()` is: `selu` never changes other packages' threads, and
 #' its threads sleep, instead of spinning, soon after each piece of work, so
 #' that they never hold the cores a threaded BLAS needs next.
@@ -33,6 +36,10 @@
 #' thread; set `MKL_NUM_THREADS` for Intel MKL and `VECLIB_MAXIMUM_THREADS`
 #' for Apple's Accelerate. On Windows the BLAS's threads are left as they are.
 #' `selu_threads()` never raises the BLAS's count above its own setting.
+#' A product of fewer than 128 rows (a small batch's) runs on one BLAS
+#' thread: OpenBLAS splits a product by rows, and that short, the split
+#' costs more than it saves (32 rows took 1.5 times as long on two threads
+#' as on one).
 #'
 #' @section Parallel R:
 #' *Forked workers* (`parallel::mclapply()`, future's `multicore` plan,

@@ -143,7 +143,9 @@ check_compiled <- function(self, what, call) {
 #' the history of the finished epochs.
 #'
 #' With `set.seed()` before building and fitting a model, training is
-#' reproducible bit for bit, whatever [selu_threads()] is.
+#' reproducible bit for bit: whatever [selu_threads()] is on R's reference
+#' BLAS, and for a given [selu_threads()] on a threaded BLAS, whose products
+#' may change in their last bits with its thread count.
 #'
 #' The model compiles to a program of ops that the package's engine runs in
 #' C: for each batch the forward pass, the loss with the regularizers'

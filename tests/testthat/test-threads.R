@@ -111,7 +111,7 @@ test_that("selu_threads() bounds OpenBLAS's threads while selu computes", {
   # R's start-up script puts R_LD_LIBRARY_PATH first in the library path
   path <- paste(c(dirname(openblas[1]), file.path(R.home(), "lib"), Sys.getenv("R_LD_LIBRARY_PATH")),
                 collapse = ":")
-  run_script_checks("blas-threads.R", 6L, env = paste0("R_LD_LIBRARY_PATH=", shQuote(path)))
+  run_script_checks("blas-threads.R", 8L, env = paste0("R_LD_LIBRARY_PATH=", shQuote(path)))
 })
 
 test_that("the default honours OMP_NUM_THREADS and R CMD check's core limit", {
