@@ -131,7 +131,7 @@ bench-train: install
 	$(RSCRIPT) bench/train.R
 
 # selu's default threads against one thread, on the reference BLAS and on
-# OpenBLAS (Debian's libopenblas0-pthread, when installed), about 5 minutes.
+# OpenBLAS (Debian's libopenblas0-pthread, when installed), about 12 minutes.
 bench-threads: install
 	$(RSCRIPT) bench/threads.R
 
