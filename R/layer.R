@@ -134,7 +134,7 @@ call_layer <- function(self, inputs, training, call, what = "`inputs`") {
   }
   check_input_shape(self, data_shape(inputs), what, call = call)
   build_layer(self, data_shape(inputs), call = call, what = what)
-  bound_blas_threads()
+  bound_blas_threads(yield_to_blas = FALSE)
   run_graph(layer_graph(self, 1L), list(inputs), training,
             args = gsub("`", "", what, fixed = TRUE))$outputs[[1]]
 }
@@ -168,7 +168,7 @@ call_merging_layer <- function(self, inputs, training, call, what) {
                        paste(rows, collapse = ", ")), kind = "shape", call = call)
   }
   layer_output_shape(self, shapes, call = call, what = what)
-  bound_blas_threads()
+  bound_blas_threads(yield_to_blas = FALSE)
   run_graph(layer_graph(self, length(inputs)), unname(inputs), training,
             args = sprintf("%s[[%d]]", gsub("`", "", what, fixed = TRUE),
                            seq_along(inputs)))$outputs[[1]]

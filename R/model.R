@@ -382,7 +382,7 @@ run_forward <- function(self, x, arg, call, training = FALSE, grad_output = NULL
     }
     for (k in seq_along(shapes)) check_gradient(grads[[k]], shapes[[k]], call = call)
   }
-  bound_blas_threads()
+  bound_blas_threads(yield_to_blas = FALSE)
   run_graph(graph, xs, training, grads, call = call, args = input_args(self, arg))
 }
 
@@ -416,7 +416,9 @@ graph_shapes <- function(graph, shapes, call, what) {
 #'   and whose other dimensions match the model's input shape.
 #' @param batch_size The number of rows per batch; `NULL` is 32, as in keras.
 #'   The rows do not depend on each other, so it changes only the speed and
-#'   the memory used.
+#'   the memory used, and `predict()` takes it within 128 to 256 rows: fewer
+#'   rows split a product badly over a threaded BLAS's threads, more stream
+#'   the input from memory once per unit.
 #' @param verbose `0`, `1`, `2` or `"auto"`, taken for keras' calls:
 #'   `predict()` prints nothing.
 #' @param ... Not used; an error if given.
@@ -449,10 +451,11 @@ predict.selu_model <- function(object, x, batch_size = NULL, verbose = 0, ...) {
   check_embedding_ids(program, xs, input_args(self, "x"), call)
   out_shapes <- lapply(program$outputs, function(slot) c(n, program$shapes[[slot + 1L]][-1]))
   if (n == 0) return(model_result(self, lapply(out_shapes, function(shape) array(0, shape))))
-  engine <- new_engine(program, min(batch_size, n, MAX_BATCH_ROWS))
+  rows <- predict_batch_rows(batch_size, n)
+  engine <- new_engine(program, rows)
   on.exit(engine_free(engine), add = TRUE)
   engine_load(engine)
-  outputs <- .Call(C_selu_engine_predict, engine$ptr, lapply(xs, as_engine_input), batch_size)
+  outputs <- .Call(C_selu_engine_predict, engine$ptr, lapply(xs, as_engine_input), rows)
   outputs <- Map(function(out, shape) {
     dim(out) <- shape
     # the names of x's rows, and of its columns when the output has x's shape
@@ -469,9 +472,17 @@ predict.selu_model <- function(object, x, batch_size = NULL, verbose = 0, ...) {
 }
 
 # Rows do not depend on each other in inference, so predict() runs batches
-# smaller than asked: beyond a few hundred rows a product streams its input
-# from memory once per unit instead of from the CPU's caches (on the
+# of its own size, batch_size within MIN_BATCH_ROWS to MAX_BATCH_ROWS (and at
+# most the rows there are). Beyond a few hundred rows a product streams its
+# input from memory once per unit instead of from the CPU's caches (on the
 # reference BLAS, 10,000 rows at a time took 1.6 times as long as 256).
+# OpenBLAS splits a product among its threads by rows, and below about 128
+# rows the split costs more than it saves (784-256-256-10 at 32 rows at a
+# time took 1.6 times as long on two threads as on one, 64 rows 1.2 times).
+predict_batch_rows <- function(batch_size, n) {
+  as.integer(min(n, MAX_BATCH_ROWS, max(batch_size, MIN_BATCH_ROWS)))
+}
+MIN_BATCH_ROWS <- 128L
 MAX_BATCH_ROWS <- 256L
 
 #' Gradients through a layer or a model
@@ -508,7 +519,7 @@ backward <- function(object, x, grad_output, training = FALSE) {
   check_layer_or_model(object, call = call)
   check_flag(training, "training", call = call)
   if (missing(grad_output)) abort_missing("grad_output", "the gradient with respect to the output")
-  bound_blas_threads()
+  bound_blas_threads(yield_to_blas = FALSE)
   if (inherits(object, "selu_layer")) {
     self <- layer_state(object)
     check_numeric_data(x, "x", call = call)

@@ -36,10 +36,10 @@
 #' thread; set `MKL_NUM_THREADS` for Intel MKL and `VECLIB_MAXIMUM_THREADS`
 #' for Apple's Accelerate. On Windows the BLAS's threads are left as they are.
 #' `selu_threads()` never raises the BLAS's count above its own setting.
-#' A product of fewer than 128 rows (a small batch's) runs on one BLAS
-#' thread: OpenBLAS splits a product by rows, and that short, the split
-#' costs more than it saves (32 rows took 1.5 times as long on two threads
-#' as on one).
+#' While the BLAS computes on more than one thread, `selu`'s own work in
+#' those calls (activations, the optimizer's update) runs on the calling
+#' thread: OpenBLAS's threads wait for the next product by spinning, holding
+#' their cores, and `selu`'s threads would fight them for the cores.
 #'
 #' @section Parallel R:
 #' *Forked workers* (`parallel::mclapply()`, future's `multicore` plan,
@@ -100,14 +100,27 @@ default_threads <- function() {
 }
 
 # Lowers the BLAS's threads to selu_threads() until the function that calls
-# this returns, when the BLAS's count can be set and is higher.
-bound_blas_threads <- function(frame = parent.frame()) {
+# this returns, when the BLAS's count can be set and is higher; and with
+# `yield_to_blas`, selu's own threads to one while the BLAS has several.
+bound_blas_threads <- function(frame = parent.frame(), yield_to_blas = TRUE) {
   blas <- .Call(C_selu_blas_threads, NULL)[[2]]
   limit <- selu_threads()
-  if (is.na(blas) || blas <= limit) return(invisible())
-  .Call(C_selu_blas_threads, limit)
-  restore <- substitute(.Call(C_selu_blas_threads, n), list(n = blas))
-  do.call(on.exit, list(restore, add = TRUE), envir = frame)
+  if (is.na(blas)) return(invisible())
+  if (blas > limit) {
+    .Call(C_selu_blas_threads, limit)
+    restore <- substitute(.Call(C_selu_blas_threads, n), list(n = blas))
+    do.call(on.exit, list(restore, add = TRUE), envir = frame)
+  }
+  # OpenBLAS's threads wait for the next product by spinning, holding their
+  # cores for a while after each one; selu's own threads would fight them
+  # (fit() at batch 32 took 2.5 times as long on two threads as on one). So
+  # while the BLAS computes on threads, selu's own work runs on this one
+  # (`yield_to_blas`; a layer's call, one pass, keeps selu's threads).
+  if (yield_to_blas && min(blas, limit) > 1) {
+    .Call(C_selu_set_threads, 1L)
+    restore <- substitute(.Call(C_selu_set_threads, n), list(n = limit))
+    do.call(on.exit, list(restore, add = TRUE), envir = frame)
+  }
   invisible()
 }
 

@@ -324,11 +324,6 @@ void run_team(team_work work, const void *context, int nth);
 /* The number of threads for n elements: 1 below the size where threads pay. */
 int threads_for(R_xlen_t n);
 
-/* Before a matrix product with `rows` rows (threads.c): a short product
- * runs on one BLAS thread. Gives what blas_threads_restore() takes after it. */
-int blas_threads_for_rows(int rows);
-void blas_threads_restore(int saved);
-
 /* Helpers of the .Call entry points (vectors.c). */
 SEXP as_double(SEXP x);
 void copy_shape(SEXP from, SEXP to);

@@ -50,12 +50,9 @@ static void dense_forward(engine *e, op *o, int m, int training) {
       for (int i = 0; i < r; i++) z->value[i + (R_xlen_t) j * r] = b->w[j];
     beta = 1.0;
   }
-  if (r > 0) {
-    int saved = blas_threads_for_rows(r);
+  if (r > 0)
     F77_CALL(dgemm)("N", "N", &r, &units, &inputs, &one, x->value, &ldx, W->w, &inputs, &beta,
                     z->value, &r FCONE FCONE);
-    blas_threads_restore(saved);
-  }
   if (o->single) round_to_float(z->value, (R_xlen_t) r * units);
 }
 
@@ -85,10 +82,8 @@ static void dense_backward(engine *e, op *o, int m) {
   double *dx = input_grad(e, o, 0, &add);
   if (dx) {
     double beta = add ? 1.0 : 0.0;
-    int saved = blas_threads_for_rows(r);
     F77_CALL(dgemm)("N", "T", &r, &inputs, &units, &one, z->grad, &r, W->w, &inputs, &beta, dx,
                     &r FCONE FCONE);
-    blas_threads_restore(saved);
   }
 }
 
@@ -107,11 +102,7 @@ static void dense_forward_f32(engine *e, op *o, int m, int training) {
       for (int i = 0; i < r; i++) z->fvalue[i + (R_xlen_t) j * r] = b->fw[j];
     beta = 1;
   }
-  if (r > 0) {
-    int saved = blas_threads_for_rows(r);
-    e->sgemm("N", "N", r, units, inputs, 1, x->fvalue, r, W->fw, inputs, beta, z->fvalue, r);
-    blas_threads_restore(saved);
-  }
+  if (r > 0) e->sgemm("N", "N", r, units, inputs, 1, x->fvalue, r, W->fw, inputs, beta, z->fvalue, r);
 }
 
 static void dense_backward_f32(engine *e, op *o, int m) {
@@ -132,11 +123,7 @@ static void dense_backward_f32(engine *e, op *o, int m) {
     }
   }
   float *dx = input_grad_f32(e, o, 0, &add);
-  if (dx) {
-    int saved = blas_threads_for_rows(r);
-    e->sgemm("N", "T", r, inputs, units, 1, z->fgrad, r, W->fw, inputs, add ? 1 : 0, dx, r);
-    blas_threads_restore(saved);
-  }
+  if (dx) e->sgemm("N", "T", r, inputs, units, 1, z->fgrad, r, W->fw, inputs, add ? 1 : 0, dx, r);
 }
 
 /* --- elementwise activations ------------------------------------------------ */

@@ -256,25 +256,6 @@ static void find_blas_threads(void) {
 #endif
 }
 
-/* OpenBLAS splits a product among its threads by rows however few there
- * are, and below about 128 rows the split costs more than it saves: a
- * product of 32 x 784 by 784 x 256 took 1.5 times as long on two threads as
- * on one, 64 rows 1.2 times, 128 rows 0.9. So a product of fewer rows runs
- * on one BLAS thread, and the count is restored after it. */
-#define SHORT_PRODUCT_ROWS 128
-
-int blas_threads_for_rows(int rows) {
-  if (rows >= SHORT_PRODUCT_ROWS || !blas_set_threads) return 0;
-  int saved = blas_get_threads();
-  if (saved <= 1) return 0;
-  blas_set_threads(1);
-  return saved;
-}
-
-void blas_threads_restore(int saved) {
-  if (saved > 1) blas_set_threads(saved);
-}
-
 /* The BLAS's thread count, after setting it to n when n is a number:
  * list(which library's setter, its count), the count NA when it cannot be
  * read or set. */

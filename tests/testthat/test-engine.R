@@ -76,8 +76,14 @@ test_that("predict() and evaluate() are the model's forward pass in inference", 
   fit(model, d$x, d$classes, epochs = 2, verbose = 0)
   p <- predict(model, d$x)
   expect_equal(p, model(d$x), tolerance = 1e-14)
-  for (batch_size in c(1, 7, 100, 101, 1000)) {
-    expect_equal(predict(model, d$x, batch_size = batch_size), p, tolerance = 1e-14)
+  # predict() takes batch_size within 128 to 256 rows, the last batch short
+  expect_identical(vapply(c(1, 7, 128, 200, 256, 1000), selu:::predict_batch_rows, 1L, n = 1e4),
+                   c(128L, 128L, 128L, 200L, 256L, 256L))
+  expect_identical(selu:::predict_batch_rows(32, 101), 101L)
+  many <- engine_data(n = 601)$x
+  whole <- model(many)
+  for (batch_size in c(1, 7, 100, 200, 601, 1000)) {
+    expect_equal(predict(model, many, batch_size = batch_size), whole, tolerance = 1e-14)
   }
   named <- d$x
   rownames(named) <- paste0("r", seq_len(nrow(named)))
