@@ -124,7 +124,7 @@ bench-tuned: install
 # with it, on the reference BLAS and on OpenBLAS (Debian's
 # libopenblas0-pthread, when installed), float64 and float32, 1 and 2
 # threads, then fit()'s memory and a profile: a plain Rscript per BLAS, as a
-# user runs it. About 12 minutes; writes bench/results/train.* and the
+# user runs it. About 14 minutes; writes bench/results/train.* and the
 # README's tables. `Rscript bench/train.R quick` checks the benchmark itself
 # in about a minute, its tables written to a temporary directory.
 bench-train: install

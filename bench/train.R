@@ -239,10 +239,15 @@ if (length(args) >= 4 && args[1] == "run") {
   }
   torch_dtypes <- c("float64", "float32")
 
+  # OpenBLAS's threads spin for a while after each product before they
+  # sleep: a pause before each timing, so that the other process's threads
+  # (PyTorch's or R's, alternating) are asleep and leave the cores free.
+  settle <- function() Sys.sleep(0.3)
   # Wall-clock seconds, after an untimed gc() as system.time() does, to the
   # microsecond (the tabular epoch is a few thousandths of a second).
   elapsed <- function(expr) {
     invisible(gc())
+    settle()
     start <- bench::hires_time()
     force(expr)
     as.numeric(bench::hires_time() - start)
@@ -280,6 +285,7 @@ if (length(args) >= 4 && args[1] == "run") {
     con <- socketConnection("127.0.0.1", as.integer(readLines(port_file)), blocking = TRUE,
                             open = "r+", timeout = 900)
     ask <- function(...) {
+      settle()
       writeLines(paste(...), con)
       flush(con)
       answer <- readLines(con, n = 1)
