@@ -153,8 +153,8 @@ check_compiled <- function(self, what, call) {
 #' and constraints), on buffers made once per `fit()`, so that a step
 #' allocates little more than its output. One call into the engine runs the
 #' steps of 4096 rows, or of each batch when a callback has
-#' `on_batch_begin` or `on_batch_end` (it sees the weights of every step). [predict()],
-#' [evaluate()] and [backward()] run the same ops. An activation given as an
+#' `on_batch_begin` or `on_batch_end` (it sees the weights of every step).
+#' [predict()], [evaluate()] and [backward()] run the same ops. An activation given as an
 #' R function runs that function in the forward pass; having no gradient, it
 #' cannot be trained through (an error, before any weight changes).
 #'
@@ -436,11 +436,7 @@ engine_steps <- function(engine, data, rows, batch_size, optimizer, outputs) {
   starts <- seq.int(1L, length(rows), by = batch_size)
   sizes <- pmin(batch_size, length(rows) - starts + 1L)
   iterations <- engine_iterations(engine) + seq_along(starts) - 1
-  rates <- if (learning_rate_changes(optimizer)) {
-    vapply(iterations, function(i) current_learning_rate(optimizer, i), 1)
-  } else {
-    rep(current_learning_rate(optimizer), length(starts))
-  }
+  rates <- vapply(iterations, function(i) current_learning_rate(optimizer, i), 1)
   has_dropout <- !all(vapply(engine$program$dropout, is.null, TRUE))
   masks <- if (has_dropout) lapply(sizes, function(m) draw_masks(engine, m))
   run <- .Call(C_selu_engine_steps, engine$ptr, data$xs, data$ys, data$weights,
