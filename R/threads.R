@@ -40,6 +40,11 @@
 #' those calls (activations, the optimizer's update) runs on the calling
 #' thread: OpenBLAS's threads wait for the next product by spinning, holding
 #' their cores, and `selu`'s threads would fight them for the cores.
+#' [predict()] on more than one batch instead runs its batches side by side
+#' on `selu`'s threads, each batch's products on one thread of the BLAS
+#' (rows are independent in inference), so its results do not depend on the
+#' thread count; a model with a layer whose activation is an R function
+#' predicts on the main thread, its products on the BLAS's threads.
 #'
 #' @section Parallel R:
 #' *Forked workers* (`parallel::mclapply()`, future's `multicore` plan,
@@ -99,15 +104,16 @@ default_threads <- function() {
   n
 }
 
-# Lowers the BLAS's threads to selu_threads() until the function that calls
-# this returns, when the BLAS's count can be set and is higher; and with
-# `yield_to_blas`, selu's own threads to one while the BLAS has several.
-bound_blas_threads <- function(frame = parent.frame(), yield_to_blas = TRUE) {
+# Lowers the BLAS's threads to `blas_limit` (selu_threads(), or 1 where
+# selu's threads run the products side by side) until the function that
+# calls this returns, when the BLAS's count can be set and is higher; and
+# with `yield_to_blas`, selu's own threads to one while the BLAS has several.
+bound_blas_threads <- function(frame = parent.frame(), yield_to_blas = TRUE,
+                               blas_limit = selu_threads()) {
   blas <- .Call(C_selu_blas_threads, NULL)[[2]]
-  limit <- selu_threads()
   if (is.na(blas)) return(invisible())
-  if (blas > limit) {
-    .Call(C_selu_blas_threads, limit)
+  if (blas > blas_limit) {
+    .Call(C_selu_blas_threads, blas_limit)
     restore <- substitute(.Call(C_selu_blas_threads, n), list(n = blas))
     do.call(on.exit, list(restore, add = TRUE), envir = frame)
   }
@@ -116,9 +122,9 @@ bound_blas_threads <- function(frame = parent.frame(), yield_to_blas = TRUE) {
   # (fit() at batch 32 took 2.5 times as long on two threads as on one). So
   # while the BLAS computes on threads, selu's own work runs on this one
   # (`yield_to_blas`; a layer's call, one pass, keeps selu's threads).
-  if (yield_to_blas && min(blas, limit) > 1) {
-    .Call(C_selu_set_threads, 1L)
-    restore <- substitute(.Call(C_selu_set_threads, n), list(n = limit))
+  if (yield_to_blas && min(blas, blas_limit) > 1) {
+    old <- .Call(C_selu_set_threads, 1L)
+    restore <- substitute(.Call(C_selu_set_threads, n), list(n = old))
     do.call(on.exit, list(restore, add = TRUE), envir = frame)
   }
   invisible()

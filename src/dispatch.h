@@ -317,12 +317,17 @@ void selu_loops(int single, unary_loop *forward, binary_loop *backward);
 
 /* Runs work(context, t, nth) for t in 0 .. nth - 1, on nth threads (fewer
  * if the system will not start them: nth is what each call is told), the
- * calling thread running t = 0. */
+ * calling thread running t = 0. Called from inside a part of a team's work,
+ * it runs the work there, with nth 1. */
 typedef void (*team_work)(const void *context, int t, int nth);
 void run_team(team_work work, const void *context, int nth);
 
-/* The number of threads for n elements: 1 below the size where threads pay. */
+/* The number of threads for n elements: 1 below the size where threads pay
+ * (and inside a team's work). */
 int threads_for(R_xlen_t n);
+
+/* R_CheckUserInterrupt(), except inside a team's work, where it is skipped. */
+void check_interrupt(void);
 
 /* Helpers of the .Call entry points (vectors.c). */
 SEXP as_double(SEXP x);

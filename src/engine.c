@@ -1233,13 +1233,102 @@ SEXP selu_engine_test(SEXP ptr, SEXP xs, SEXP ys, SEXP sample_weight, SEXP rows)
 /* The outputs on every row of the inputs, in inference mode, in batches of
  * at most batch_size rows (and of the engine's max_rows): a list of n x
  * width matrices, their memory reused where it can be (alloc.c). */
-SEXP selu_engine_predict(SEXP ptr, SEXP xs, SEXP batch_size) {
-  engine *e = engine_of(ptr);
-  if (TYPEOF(batch_size) != INTSXP || XLENGTH(batch_size) != 1 || INTEGER(batch_size)[0] < 1)
+/* Whether the engine's forward pass can run on a pool thread: no op calls
+ * R (an R function's op does, and so does a float32 engine's op without
+ * float32 kernels, which widens its buffers in R's memory). */
+static int forward_off_main_thread(const engine *e) {
+  for (int k = 0; k < e->n_ops; k++) {
+    const op *o = &e->ops[k];
+    if (o->kind == find_op_kind("r_function") || (e->f32 && !o->kind->forward_f32)) return 0;
+  }
+  return 1;
+}
+
+SEXP selu_engine_threadable(SEXP ptr) {
+  return Rf_ScalarLogical(forward_off_main_thread(engine_of(ptr)));
+}
+
+/* predict()'s batches: batch b is rows [b * batch, (b + 1) * batch) of the
+ * inputs x (n rows each) into the outputs y, on an engine of its own. */
+typedef struct {
+  engine **engines;
+  const double **x;
+  double **y;
+  const int *direct;
+  R_xlen_t n, first, count; /* the batches first .. first + count - 1 */
+  int batch;
+} predict_run;
+
+static void predict_batch(engine *e, const predict_run *r, R_xlen_t b) {
+  R_xlen_t n = r->n, start = b * r->batch;
+  int m = n - start < r->batch ? (int) (n - start) : r->batch;
+  for (int k = 0; k < e->n_inputs; k++) {
+    slot *s = &e->slots[e->inputs[k]];
+    const double *x = r->x[k] + start;
+    if (r->direct[k]) {
+      s->value = (double *) x; /* read only: no op writes its inputs */
+      s->ld = n;
+    } else if (e->f32) {
+      /* each column's stretch is a few KB, too short for the processor
+       * to stream it ahead by itself: the next column's is asked for */
+      for (R_xlen_t j = 0; j < s->width; j++) {
+#if defined(__GNUC__)
+        if (j + 1 < s->width)
+          for (int i = 0; i < m; i += 8) __builtin_prefetch(x + (j + 1) * n + i);
+#endif
+        to_float(x + j * n, s->fvalue + j * m, m);
+      }
+    } else {
+      for (R_xlen_t j = 0; j < s->width; j++)
+        memcpy(s->value + j * m, x + j * n, (size_t) m * sizeof(double));
+    }
+  }
+  forward(e, m, 0);
+  for (int k = 0; k < e->n_outputs; k++) {
+    const slot *s = &e->slots[e->outputs[k]];
+    double *y = r->y[k] + start;
+    for (R_xlen_t j = 0; j < s->width; j++) {
+      if (e->f32) {
+        to_double(s->fvalue + j * m, y + j * n, m);
+      } else {
+        memcpy(y + j * n, s->value + j * m, (size_t) m * sizeof(double));
+      }
+    }
+  }
+}
+
+/* Member t of nth takes every nth batch of the run's, on engine t. */
+static void predict_member(const void *context, int t, int nth) {
+  const predict_run *r = context;
+  for (R_xlen_t b = r->first + t; b < r->first + r->count; b += nth)
+    predict_batch(r->engines[t], r, b);
+}
+
+/* The outputs for the inputs xs, batch by batch. `engines` is a list of
+ * engines of one program with the same weights loaded in the first: with
+ * more than one (and a forward pass that can run off the main thread),
+ * each takes every so many batches on a thread of its own, reading the
+ * first's weights. A row's outputs are the same on any number of engines. */
+SEXP selu_engine_predict(SEXP engines, SEXP xs, SEXP batch_size) {
+  if (TYPEOF(engines) != VECSXP || XLENGTH(engines) < 1 || XLENGTH(engines) > 1024 ||
+      TYPEOF(batch_size) != INTSXP || XLENGTH(batch_size) != 1 || INTEGER(batch_size)[0] < 1)
     Rf_error("internal error: selu_engine_predict's arguments");
+  engine *e = engine_of(VECTOR_ELT(engines, 0));
+  int team = (int) XLENGTH(engines);
+  engine **team_engines = (engine **) R_alloc(team, sizeof(engine *));
+  team_engines[0] = e;
+  for (int t = 1; t < team; t++) {
+    engine *other = engine_of(VECTOR_ELT(engines, t));
+    if (other->n_params != e->n_params || other->n_inputs != e->n_inputs ||
+        other->n_outputs != e->n_outputs || other->f32 != e->f32 || other->max_rows < e->max_rows)
+      Rf_error("internal error: predict()'s engines differ");
+    team_engines[t] = other;
+  }
+  if (team > 1 && !forward_off_main_thread(e)) team = 1;
   R_xlen_t n = check_inputs(e, xs);
   int batch = INTEGER(batch_size)[0] < e->max_rows ? INTEGER(batch_size)[0] : e->max_rows;
   SEXP out = PROTECT(Rf_allocVector(VECSXP, e->n_outputs));
+  double **y = (double **) R_alloc(e->n_outputs, sizeof(double *));
   for (int k = 0; k < e->n_outputs; k++) {
     R_xlen_t width = e->slots[e->outputs[k]].width;
     SEXP v = PROTECT(alloc_result(REALSXP, n * width));
@@ -1248,13 +1337,13 @@ SEXP selu_engine_predict(SEXP ptr, SEXP xs, SEXP batch_size) {
     INTEGER(dim)[1] = (int) width;
     Rf_setAttrib(v, R_DimSymbol, dim);
     SET_VECTOR_ELT(out, k, v);
+    y[k] = REAL(v);
     UNPROTECT(2);
   }
-  set_masks(e, R_NilValue, batch);
   /* an input that only Dense ops read (on its whole width) is read where it
    * lies, its rows n apart, instead of copied batch by batch */
   int *direct = (int *) R_alloc(e->n_inputs, sizeof(int));
-  double **own = (double **) R_alloc(e->n_inputs, sizeof(double *));
+  const double **x = (const double **) R_alloc(e->n_inputs, sizeof(double *));
   for (int k = 0; k < e->n_inputs; k++) {
     slot *s = &e->slots[e->inputs[k]];
     direct[k] = n <= INT_MAX && !e->f32;
@@ -1263,49 +1352,44 @@ SEXP selu_engine_predict(SEXP ptr, SEXP xs, SEXP batch_size) {
       for (int i = 0; i < e->ops[j].n_in; i++)
         if (e->ops[j].in[i] == e->inputs[k])
           direct[k] &= e->ops[j].kind == find_op_kind("dense") && e->ops[j].inputs == s->width;
-    own[k] = s->value;
+    x[k] = REAL(VECTOR_ELT(xs, k));
   }
-  for (R_xlen_t start = 0; start < n; start += batch) {
-    int m = n - start < batch ? (int) (n - start) : batch;
+  /* the other engines read the first's weights (inference writes none),
+   * their own buffers left as they were allocated (untouched memory) */
+  double **own_w = (double **) R_alloc((size_t) team * e->n_params + 1, sizeof(double *));
+  float **own_fw = (float **) R_alloc((size_t) team * e->n_params + 1, sizeof(float *));
+  double **own_input = (double **) R_alloc((size_t) team * e->n_inputs + 1, sizeof(double *));
+  for (int t = 0; t < team; t++) {
+    engine *et = team_engines[t];
+    set_masks(et, R_NilValue, batch);
+    for (int k = 0; k < e->n_params; k++) {
+      own_w[t * e->n_params + k] = et->params[k].w;
+      own_fw[t * e->n_params + k] = et->params[k].fw;
+      et->params[k].w = e->params[k].w;
+      et->params[k].fw = e->params[k].fw;
+    }
+    for (int k = 0; k < e->n_inputs; k++)
+      own_input[t * e->n_inputs + k] = et->slots[et->inputs[k]].value;
+  }
+  predict_run run = {team_engines, x, y, direct, n, 0, 0, batch};
+  R_xlen_t batches = (n + batch - 1) / batch;
+  for (run.first = 0; run.first < batches; run.first += team) {
+    run.count = batches - run.first < team ? batches - run.first : team;
+    run_team(predict_member, &run, (int) run.count);
+    if (run.first + team < batches) R_CheckUserInterrupt();
+  }
+  for (int t = 0; t < team; t++) {
+    engine *et = team_engines[t];
+    for (int k = 0; k < e->n_params; k++) {
+      et->params[k].w = own_w[t * e->n_params + k];
+      et->params[k].fw = own_fw[t * e->n_params + k];
+      et->params[k].pending = 0;
+    }
     for (int k = 0; k < e->n_inputs; k++) {
-      slot *s = &e->slots[e->inputs[k]];
-      const double *x = REAL(VECTOR_ELT(xs, k)) + start;
-      if (direct[k]) {
-        s->value = (double *) x; /* read only: no op writes its inputs */
-        s->ld = n;
-      } else if (e->f32) {
-        /* each column's stretch is a few KB, too short for the processor
-         * to stream it ahead by itself: the next column's is asked for */
-        for (R_xlen_t j = 0; j < s->width; j++) {
-#if defined(__GNUC__)
-          if (j + 1 < s->width)
-            for (int i = 0; i < m; i += 8) __builtin_prefetch(x + (j + 1) * n + i);
-#endif
-          to_float(x + j * n, s->fvalue + j * m, m);
-        }
-      } else {
-        for (R_xlen_t j = 0; j < s->width; j++)
-          memcpy(s->value + j * m, x + j * n, (size_t) m * sizeof(double));
-      }
-    }
-    forward(e, m, 0);
-    for (int k = 0; k < e->n_outputs; k++) {
-      const slot *s = &e->slots[e->outputs[k]];
-      double *y = REAL(VECTOR_ELT(out, k)) + start;
-      for (R_xlen_t j = 0; j < s->width; j++) {
-        if (e->f32) {
-          to_double(s->fvalue + j * m, y + j * n, m);
-        } else {
-          memcpy(y + j * n, s->value + j * m, (size_t) m * sizeof(double));
-        }
-      }
+      et->slots[et->inputs[k]].value = own_input[t * e->n_inputs + k];
+      et->slots[et->inputs[k]].ld = 0;
     }
   }
-  for (int k = 0; k < e->n_inputs; k++) {
-    if (direct[k]) e->slots[e->inputs[k]].value = own[k];
-    e->slots[e->inputs[k]].ld = 0;
-  }
-  for (int k = 0; k < e->n_params; k++) e->params[k].pending = 0;
   UNPROTECT(1);
   return out;
 }

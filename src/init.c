@@ -29,6 +29,7 @@ static const R_CallMethodDef call_methods[] = {
   CALL_ENTRY(selu_engine_steps, 9),
   CALL_ENTRY(selu_engine_test, 5),
   CALL_ENTRY(selu_engine_predict, 3),
+  CALL_ENTRY(selu_engine_threadable, 1),
   CALL_ENTRY(selu_engine_call, 5),
   CALL_ENTRY(selu_engine_gradients, 6),
   CALL_ENTRY(selu_has_sgemm, 0),

@@ -211,6 +211,23 @@ static void softmax_forward(engine *e, op *o, int m, int training) {
   if (o->single) round_to_float(OUT(o)->value, (R_xlen_t) m * x->width);
 }
 
+/* A float32 engine's softmax runs the double kernel on copies in the op's
+ * scratch (the forward pass only: the backward one widens its buffers). */
+static R_xlen_t softmax_scratch(const engine *e, const op *o, int max_rows) {
+  return e->f32 ? 2 * (R_xlen_t) max_rows * e->slots[o->in[0]].width : 0;
+}
+
+static void softmax_forward_f32(engine *e, op *o, int m, int training) {
+  (void) training;
+  const slot *x = IN(o, 0);
+  R_xlen_t inner, len, outer, n = (R_xlen_t) m * x->width;
+  double *xd = o->scratch, *yd = xd + n;
+  to_double(x->fvalue, xd, n);
+  softmax_layout(o, m, x->width, &inner, &len, &outer);
+  softmax_into(xd, NULL, 0, yd, inner, len, outer);
+  to_float(yd, OUT(o)->fvalue, n);
+}
+
 static void softmax_backward(engine *e, op *o, int m) {
   const slot *x = IN(o, 0);
   double *slot_grad;
@@ -755,7 +772,7 @@ static const op_kind kinds[] = {
   {"dense", no_scratch, dense_forward, dense_backward, dense_forward_f32, dense_backward_f32},
   {"activation", no_scratch, activation_forward, activation_backward, activation_forward_f32,
    activation_backward_f32},
-  {"softmax", no_scratch, softmax_forward, softmax_backward, NULL, NULL},
+  {"softmax", softmax_scratch, softmax_forward, softmax_backward, softmax_forward_f32, NULL},
   {"prelu", no_scratch, prelu_forward, prelu_backward, NULL, NULL},
   {"dropout", no_scratch, dropout_forward, dropout_backward, NULL, NULL},
   {"alpha_dropout", no_scratch, alpha_dropout_forward, alpha_dropout_backward, NULL, NULL},

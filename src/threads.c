@@ -46,6 +46,12 @@ static int thread_cap = 1;
 
 int selu_isa_in_use = ISA_PORTABLE;
 
+/* Set on a thread while it runs a part of a team's work (every pool
+ * thread, and the main thread during its own part): work started from
+ * inside a part runs there, on that thread alone, and never checks for an
+ * interrupt (R's API belongs to the main thread, outside teams). */
+static _Thread_local int in_team;
+
 /* --- the pool ---------------------------------------------------------- */
 
 /* How long a thread that has finished its part waits for the next one by
@@ -82,6 +88,7 @@ static struct {
 
 static void *worker_main(void *arg) {
   int id = (int) (intptr_t) arg;
+  in_team = 1;
   uint64_t seen = pool.start_round[id];
   for (;;) {
     uint64_t now = __atomic_load_n(&pool.round, __ATOMIC_ACQUIRE);
@@ -131,6 +138,7 @@ static int start_workers(int wanted) {
 }
 
 void run_team(team_work work, const void *context, int nth) {
+  if (in_team) nth = 1;
   if (nth > 1) {
     int running = start_workers(nth - 1);
     if (running + 1 < nth) nth = running + 1;
@@ -147,7 +155,9 @@ void run_team(team_work work, const void *context, int nth) {
   __atomic_store_n(&pool.round, next, __ATOMIC_RELEASE);
   if (pool.sleepers) pthread_cond_broadcast(&pool.wake);
   pthread_mutex_unlock(&pool.lock);
+  in_team = 1;
   work(context, 0, nth);
+  in_team = 0;
   for (int spin = 0; __atomic_load_n(&pool.pending, __ATOMIC_ACQUIRE) && spin < SPINS; spin++)
     CPU_RELAX();
   if (__atomic_load_n(&pool.pending, __ATOMIC_ACQUIRE)) {
@@ -205,6 +215,7 @@ static int available_cores(void) {
 }
 
 int threads_for(R_xlen_t n) {
+  if (in_team) return 1;
   R_xlen_t wanted = n / MIN_PER_THREAD;
   if (wanted < 1) return 1;
   return wanted < max_threads ? (int) wanted : max_threads;
@@ -271,6 +282,11 @@ SEXP selu_blas_threads(SEXP n) {
 
 /* --- the kernels' loops ------------------------------------------------ */
 
+/* R_CheckUserInterrupt() between pieces of work, from outside a team. */
+void check_interrupt(void) {
+  if (!in_team) R_CheckUserInterrupt();
+}
+
 /* The stretch of [0, n) that thread t of nth handles, in whole ALIGN pieces. */
 static void stretch(R_xlen_t n, int t, int nth, R_xlen_t *from, R_xlen_t *to) {
   R_xlen_t pieces = (n + ALIGN - 1) / ALIGN;
@@ -315,7 +331,7 @@ static void run_job(const job *j, R_xlen_t n) {
     R_xlen_t len = n - start < BLOCK ? n - start : BLOCK;
     job_block b = {j, start, len};
     run_team(job_member, &b, threads_for(len));
-    if (start + BLOCK < n) R_CheckUserInterrupt();
+    if (start + BLOCK < n) check_interrupt();
   }
 }
 
@@ -357,7 +373,7 @@ void run_units(unit_work work, const void *context, R_xlen_t n, R_xlen_t size) {
     if (nth > count) nth = (int) count;
     units_part p = {work, context, start, count};
     run_team(units_member, &p, nth);
-    if (start + per_part < n) R_CheckUserInterrupt();
+    if (start + per_part < n) check_interrupt();
   }
 }
 

@@ -129,7 +129,10 @@ test_that("the engine's entry points keep what they allocate through garbage col
          tested = .Call(C_selu_engine_test, engine, x, y, NULL, 1:8),
          gradients = .Call(C_selu_engine_gradients, engine, x, y, NULL, 1:8, masks),
          stored = .Call(C_selu_engine_store, engine, TRUE),
-         predicted = .Call(C_selu_engine_predict, engine, x, 7L),
+         predicted = .Call(C_selu_engine_predict, list(engine), x, 7L),
+         # batches side by side on two engines, the second reading the first's weights
+         side_by_side = .Call(C_selu_engine_predict,
+                              list(engine, .Call(C_selu_engine_new, spec, 8L, FALSE)), x, 7L),
          called = local({
            eager <- .Call(C_selu_engine_new, call_spec, 20L, TRUE)
            .Call(C_selu_engine_load, eager, weights, NULL, NULL)
@@ -139,7 +142,7 @@ test_that("the engine's entry points keep what they allocate through garbage col
          freed = local({
            .Call(C_selu_engine_free, engine)
            .Call(C_selu_engine_free, engine)
-           tryCatch(.Call(C_selu_engine_predict, engine, x, 7L), error = conditionMessage)
+           tryCatch(.Call(C_selu_engine_predict, list(engine), x, 7L), error = conditionMessage)
          }))
   }
   plain <- run()
@@ -151,5 +154,6 @@ test_that("the engine's entry points keep what they allocate through garbage col
   expect_identical(plain$steps[[4]], 3L)
   expect_identical(dim(plain$steps[[5]][[1]]), c(20L, 3L))
   expect_identical(plain$iterations, 4)
+  expect_identical(plain$side_by_side, plain$predicted)
   expect_match(plain$freed, "not an engine")
 })

@@ -60,6 +60,46 @@ test_that("softmax and parametric ReLU give the same results with 1 and 2 thread
   expect_equal(matrix(two[[4]][[1]], 2e4, 10)[rows, ], reference, tolerance = 1e-14)
 })
 
+test_that("predict() runs batches side by side on threads, each row as on one thread", {
+  old <- selu_threads()
+  on.exit(selu_threads(old))
+  set.seed(5)
+  x <- matrix(rnorm(1000 * 40), 1000)
+  # wide enough that the activations would split over threads by themselves
+  network <- function(dtype, activation = "selu") {
+    keras_model_sequential(input_shape = 40) |>
+      layer_dense(512, activation = activation, dtype = dtype) |>
+      layer_batch_normalization(dtype = dtype) |>
+      layer_dropout(0.5, dtype = dtype) |>
+      layer_dense(64, activation = "tanh", dtype = dtype) |>
+      layer_dense(5, activation = "softmax", dtype = dtype)
+  }
+  codes <- layer_input(shape = 1)
+  numbers <- layer_input(shape = 40)
+  merged <- layer_concatenate(list(numbers, codes |> layer_embedding(7, 3) |> layer_flatten()))
+  graph <- keras_model(list(numbers, codes), list(layer_dense(merged, 2), layer_dense(merged, 1)))
+  codes_x <- matrix(sample(0:6, 1000, replace = TRUE))
+  models <- list(network("float64"), network("float32"),
+                 network("float64", activation = function(x) x / 2))
+  run <- function() {
+    c(lapply(models, function(model) predict(model, x, batch_size = 100)),
+      list(predict(graph, list(x, codes_x), batch_size = 128)))
+  }
+  selu_threads(1)
+  one <- run()
+  selu_threads(2)
+  two <- run()
+  expect_identical(one, two)
+  # the same numbers as the model's call on all the rows at once
+  expect_equal(two[[1]], models[[1]](x), tolerance = 1e-14)
+  expect_equal(two[[2]], models[[2]](x), tolerance = 1e-6)
+  expect_equal(two[[3]], models[[3]](x), tolerance = 1e-14)
+  expect_equal(two[[4]], graph(list(x, codes_x)), tolerance = 1e-14)
+  # the reference: softmax's rows sum to one, every batch written
+  expect_equal(rowSums(two[[1]]), rep(1, 1000), tolerance = 1e-14)
+  expect_false(anyNA(two[[2]]))
+})
+
 test_that("OMP_THREAD_LIMIT and options(selu.threads) cap the default", {
   skip_on_cran()
   rscript <- file.path(R.home("bin"), "Rscript")
@@ -111,7 +151,7 @@ test_that("selu_threads() bounds OpenBLAS's threads while selu computes", {
   # R's start-up script puts R_LD_LIBRARY_PATH first in the library path
   path <- paste(c(dirname(openblas[1]), file.path(R.home(), "lib"), Sys.getenv("R_LD_LIBRARY_PATH")),
                 collapse = ":")
-  run_script_checks("blas-threads.R", 8L, env = paste0("R_LD_LIBRARY_PATH=", shQuote(path)))
+  run_script_checks("blas-threads.R", 10L, env = paste0("R_LD_LIBRARY_PATH=", shQuote(path)))
 })
 
 test_that("the default honours OMP_NUM_THREADS and R CMD check's core limit", {

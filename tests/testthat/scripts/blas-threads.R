@@ -43,4 +43,18 @@ check("while the BLAS has threads, selu's own work runs on one",
       all(own_during == 1L) && length(own_during) == 8)
 check("and selu's threads are back after fit()", identical(selu_threads(), own))
 
+# predict() runs its batches side by side on selu's threads, each one's
+# products on one BLAS thread: each row as on one thread, bit for bit
+wide <- keras_model_sequential(input_shape = 32) |> layer_dense(256, activation = "selu") |>
+  layer_dense(3, activation = "softmax")
+wide32 <- keras_model_sequential(input_shape = 32) |>
+  layer_dense(256, activation = "selu", dtype = "float32") |>
+  layer_dense(3, activation = "softmax", dtype = "float32")
+selu_threads(1)
+alone <- list(predict(wide, x), predict(wide32, x))
+selu_threads(own)
+check("predict() on threads gives each row as on one thread",
+      identical(list(predict(wide, x), predict(wide32, x)), alone))
+check("and gives the BLAS its count back", identical(blas(), own))
+
 writeLines(sprintf("%s=%s", names(checks), unlist(checks)), args[2])
