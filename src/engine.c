@@ -1230,9 +1230,6 @@ SEXP selu_engine_test(SEXP ptr, SEXP xs, SEXP ys, SEXP sample_weight, SEXP rows)
   return result;
 }
 
-/* The outputs on every row of the inputs, in inference mode, in batches of
- * at most batch_size rows (and of the engine's max_rows): a list of n x
- * width matrices, their memory reused where it can be (alloc.c). */
 /* Whether the engine's forward pass can run on a pool thread: no op calls
  * R (an R function's op does, and so does a float32 engine's op without
  * float32 kernels, which widens its buffers in R's memory). */
@@ -1304,11 +1301,13 @@ static void predict_member(const void *context, int t, int nth) {
     predict_batch(r->engines[t], r, b);
 }
 
-/* The outputs for the inputs xs, batch by batch. `engines` is a list of
- * engines of one program with the same weights loaded in the first: with
- * more than one (and a forward pass that can run off the main thread),
- * each takes every so many batches on a thread of its own, reading the
- * first's weights. A row's outputs are the same on any number of engines. */
+/* The outputs on every row of the inputs, in inference mode, in batches of
+ * at most batch_size rows (and of the engines' max_rows): a list of n x
+ * width matrices, their memory reused where it can be (alloc.c).
+ * `engines` is a list of engines of one program, the weights loaded in the
+ * first: with more than one (and a forward pass that can run off the main
+ * thread), each takes every so many batches on a thread of its own, reading
+ * the first's weights. A row's outputs are the same on any number of them. */
 SEXP selu_engine_predict(SEXP engines, SEXP xs, SEXP batch_size) {
   if (TYPEOF(engines) != VECSXP || XLENGTH(engines) < 1 || XLENGTH(engines) > 1024 ||
       TYPEOF(batch_size) != INTSXP || XLENGTH(batch_size) != 1 || INTEGER(batch_size)[0] < 1)
