@@ -454,15 +454,13 @@ predict.selu_model <- function(object, x, batch_size = NULL, verbose = 0, ...) {
   out_shapes <- lapply(program$outputs, function(slot) c(n, program$shapes[[slot + 1L]][-1]))
   if (n == 0) return(model_result(self, lapply(out_shapes, function(shape) array(0, shape))))
   rows <- predict_batch_rows(batch_size, n)
-  engines <- list()
-  on.exit(for (engine in engines) engine_free(engine), add = TRUE)
-  engines[[1]] <- engine_load(new_engine(program, rows))
-  team <- predict_team(engines[[1]], n, rows)
-  for (i in seq_len(team - 1L)) engines[[i + 1L]] <- new_engine(program, rows)
-  # batches side by side on selu's threads, each one's products on one
-  # thread of the BLAS; or one after the other, on the BLAS's threads
-  bound_blas_threads(blas_limit = if (team > 1) 1L else selu_threads())
-  outputs <- .Call(C_selu_engine_predict, lapply(engines, `[[`, "ptr"),
+  engine <- new_engine(program, rows)
+  on.exit(engine_free(engine), add = TRUE)
+  engine_load(engine)
+  team <- engine_team(engine, ceiling(n / rows))
+  on.exit(for (other in team[-1]) engine_free(other), add = TRUE)
+  bound_blas_threads(blas_limit = team_blas_limit(team))
+  outputs <- .Call(C_selu_engine_predict, lapply(team, `[[`, "ptr"),
                    lapply(xs, as_engine_input), rows)
   outputs <- Map(function(out, shape) {
     dim(out) <- shape
@@ -492,20 +490,6 @@ predict_batch_rows <- function(batch_size, n) {
 }
 MIN_BATCH_ROWS <- 128L
 MAX_BATCH_ROWS <- 256L
-
-# The engines predict() runs side by side, a thread each: one per thread,
-# at most one per batch. Rows are independent in inference, so a thread
-# running a whole batch, its products on one BLAS thread, gains more than
-# the BLAS splitting each product: on two cores, 784-256-256-10 in float32
-# took 0.65 of one thread's time with the BLAS's two threads, and about
-# half with the batches on two. A forward pass that calls R (a layer of an
-# R function) runs on the main thread only.
-predict_team <- function(engine, n, rows) {
-  batches <- ceiling(n / rows)
-  threads <- selu_threads()
-  if (threads < 2 || batches < 2 || !.Call(C_selu_engine_threadable, engine$ptr)) return(1L)
-  as.integer(min(threads, batches))
-}
 
 #' Gradients through a layer or a model
 #'

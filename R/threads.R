@@ -40,11 +40,12 @@
 #' those calls (activations, the optimizer's update) runs on the calling
 #' thread: OpenBLAS's threads wait for the next product by spinning, holding
 #' their cores, and `selu`'s threads would fight them for the cores.
-#' [predict()] on more than one batch instead runs its batches side by side
-#' on `selu`'s threads, each batch's products on one thread of the BLAS
-#' (rows are independent in inference), so its results do not depend on the
-#' thread count; a model with a layer whose activation is an R function
-#' predicts on the main thread, its products on the BLAS's threads.
+#' [predict()] and [evaluate()] on more than one batch instead run their
+#' batches side by side on `selu`'s threads, each batch's products on one
+#' thread of the BLAS (rows are independent in inference), so their results
+#' do not depend on the thread count; a model with a layer whose activation
+#' is an R function runs them on the main thread, its products on the
+#' BLAS's threads.
 #'
 #' @section Parallel R:
 #' *Forked workers* (`parallel::mclapply()`, future's `multicore` plan,

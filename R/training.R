@@ -279,7 +279,7 @@ fit.selu_model <- function(object, x, y, batch_size = NULL, epochs = 10, verbose
                         trainer, position, per_batch)
       if (is.null(logs)) break
       if (!is.null(validation)) {
-        scores <- evaluate_rows(engine, metrics, validation, validation$rows, batch_size)
+        scores <- evaluate_rows(list(engine), metrics, validation, validation$rows, batch_size)
         logs[paste0("val_", names(scores))] <- as.list(scores)
       }
       for (key in keys) history[[key]] <- c(history[[key]], logs[[key]])
@@ -496,7 +496,9 @@ new_trainer <- function(model, optimizer, params) {
 #'
 #' The loss and the metrics of a compiled model on data, in inference mode
 #' (dropout off), as keras' `evaluate()`: the loss includes the
-#' regularizers' penalties, and each is the mean over all rows.
+#' regularizers' penalties, and each is the mean over all rows. On several
+#' threads ([selu_threads()]) the batches run side by side, a thread each,
+#' and the results are those of one thread.
 #'
 #' @inheritParams fit.selu_model
 #' @param verbose `0` (silent, the default here) or `1` / `2` (print the
@@ -520,7 +522,6 @@ evaluate <- function(object, x, y, batch_size = NULL, verbose = "auto", sample_w
   if (missing(x)) abort_missing("x", "the inputs, a numeric matrix or array", call = call)
   if (missing(y)) abort_missing("y", "the targets, one per row of `x`", call = call)
   data <- training_data(self, compiled, x, y, sample_weight, NULL, "x", "y", call)
-  bound_blas_threads()
   batch_size <- if (is.null(batch_size)) 32L else check_count(batch_size, "batch_size", call)
   verbose <- if (identical(verbose, "auto")) 0L else check_verbose(verbose, call)
   metrics <- output_metrics(self, compiled, call)
@@ -528,7 +529,10 @@ evaluate <- function(object, x, y, batch_size = NULL, verbose = "auto", sample_w
   on.exit(engine_free(engine), add = TRUE)
   check_embedding_ids(engine$program, data$xs, input_args(self, "x"), call)
   engine_load(engine)
-  scores <- evaluate_rows(engine, metrics, data, seq_len(data$n), batch_size)
+  team <- engine_team(engine, ceiling(data$n / batch_size))
+  on.exit(for (other in team[-1]) engine_free(other), add = TRUE)
+  bound_blas_threads(blas_limit = team_blas_limit(team))
+  scores <- evaluate_rows(team, metrics, data, seq_len(data$n), batch_size)
   if (verbose > 0) {
     cat(paste(sprintf("%s: %.4f", names(scores), scores), collapse = " - "), "\n", sep = "")
   }
@@ -536,15 +540,24 @@ evaluate <- function(object, x, y, batch_size = NULL, verbose = "auto", sample_w
 }
 
 # The loss (with penalties), each output's and the metrics over `rows` of
-# checked data, in inference mode, on an engine holding the model's weights.
-evaluate_rows <- function(engine, metrics, data, rows, batch_size) {
+# checked data, in inference mode, on a team of engines (engine_team()),
+# the first holding the model's weights: as many batches at a time as
+# engines, side by side, their scores added in the batches' order.
+evaluate_rows <- function(team, metrics, data, rows, batch_size) {
   scores <- new_scores(metrics)
-  for (start in seq.int(1, length(rows), by = batch_size)) {
-    batch_rows <- rows[start:min(start + batch_size - 1, length(rows))]
-    run <- .Call(C_selu_engine_test, engine$ptr, data$xs, data$ys, data$weights,
-                 as.integer(batch_rows))
-    add_scores(scores, metrics, data, batch_rows,
-               list(loss = run[[1]], losses = run[[2]], outputs = output_arrays(engine, run[[3]])))
+  starts <- seq.int(1, length(rows), by = batch_size)
+  batches <- lapply(starts, function(start) {
+    as.integer(rows[start:min(start + batch_size - 1, length(rows))])
+  })
+  ptrs <- lapply(team, `[[`, "ptr")
+  for (first in seq.int(1L, length(batches), by = length(team))) {
+    round <- batches[first:min(first + length(team) - 1L, length(batches))]
+    runs <- .Call(C_selu_engine_test, ptrs, data$xs, data$ys, data$weights, round)
+    for (i in seq_along(round)) {
+      add_scores(scores, metrics, data, round[[i]],
+                 list(loss = runs[[i]][[1]], losses = runs[[i]][[2]],
+                      outputs = output_arrays(team[[1]], runs[[i]][[3]])))
+    }
   }
   unlist(score_values(scores, metrics))
 }

@@ -719,43 +719,68 @@ static void check_rows(SEXP rows, R_xlen_t n, int max_rows) {
     if (INTEGER(rows)[i] < 1 || INTEGER(rows)[i] > n) Rf_error("internal error: a row outside x");
 }
 
-static void gather_inputs(engine *e, SEXP xs, R_xlen_t n, const int *rows, int m) {
-  for (int k = 0; k < e->n_inputs; k++) {
-    slot *s = &e->slots[e->inputs[k]];
-    if (e->f32) {
-      gather_rows_f32(REAL(VECTOR_ELT(xs, k)), n, s->width, rows, m, s->fvalue);
-    } else {
-      gather_rows(REAL(VECTOR_ELT(xs, k)), n, s->width, rows, m, s->value);
-    }
-  }
-}
+/* A batch's sources as plain pointers, read from R's objects on the main
+ * thread (R's API is never called from a pool thread): the inputs (n rows
+ * each), the targets (a list per output: doubles of the output's width per
+ * row, or the classes of a sparse loss as ints) and the row weights (NULL
+ * when every row weighs 1). */
+typedef struct {
+  R_xlen_t n;
+  const double **x;
+  const void **y;
+  const double *weights;
+} batch_source;
 
-/* The targets (a list per output: doubles of the output's width per row,
- * or the classes of a sparse loss as ints) and the row weights. */
-static void gather_targets(engine *e, SEXP ys, SEXP sample_weight, R_xlen_t n, const int *rows,
-                           int m) {
+static batch_source source_of(const engine *e, SEXP xs, SEXP ys, SEXP sample_weight) {
+  batch_source d = {check_inputs(e, xs), NULL, NULL, NULL};
+  R_xlen_t n = d.n;
+  d.x = (const double **) R_alloc(e->n_inputs + 1, sizeof(double *));
+  for (int k = 0; k < e->n_inputs; k++) d.x[k] = REAL(VECTOR_ELT(xs, k));
   if (TYPEOF(ys) != VECSXP || XLENGTH(ys) != e->n_outputs) Rf_error("internal error: the targets");
+  d.y = (const void **) R_alloc(e->n_outputs + 1, sizeof(void *));
   for (int k = 0; k < e->n_outputs; k++) {
-    loss_spec *l = &e->losses[k];
+    const loss_spec *l = &e->losses[k];
     SEXP y = VECTOR_ELT(ys, k);
     R_xlen_t width = e->slots[l->slot].width;
     if (l->kind == LOSS_SCCE) {
-      R_xlen_t cols = width / l->classes;
-      if (TYPEOF(y) != INTSXP || XLENGTH(y) != n * cols) Rf_error("internal error: the targets");
-      void *classes = l->y; /* as ints, in the targets' space */
-      gather_classes(INTEGER(y), n, cols, rows, m, classes);
+      if (TYPEOF(y) != INTSXP || XLENGTH(y) != n * (width / l->classes))
+        Rf_error("internal error: the targets");
+      d.y[k] = INTEGER(y);
     } else {
       if (TYPEOF(y) != REALSXP || XLENGTH(y) != n * width) Rf_error("internal error: the targets");
-      gather_rows(REAL(y), n, width, rows, m, l->y);
+      d.y[k] = REAL(y);
     }
   }
-  if (sample_weight == R_NilValue) {
-    for (int i = 0; i < m; i++) e->row_weight[i] = 1;
-  } else {
+  if (sample_weight != R_NilValue) {
     if (TYPEOF(sample_weight) != REALSXP || XLENGTH(sample_weight) != n)
       Rf_error("internal error: the sample weights");
-    for (int i = 0; i < m; i++) e->row_weight[i] = REAL(sample_weight)[rows[i] - 1];
+    d.weights = REAL(sample_weight);
   }
+  return d;
+}
+
+/* The batch's rows (from 1) of the inputs and targets into the engine. */
+static void gather_batch(engine *e, const batch_source *d, const int *rows, int m) {
+  R_xlen_t n = d->n;
+  for (int k = 0; k < e->n_inputs; k++) {
+    slot *s = &e->slots[e->inputs[k]];
+    if (e->f32) {
+      gather_rows_f32(d->x[k], n, s->width, rows, m, s->fvalue);
+    } else {
+      gather_rows(d->x[k], n, s->width, rows, m, s->value);
+    }
+  }
+  for (int k = 0; k < e->n_outputs; k++) {
+    loss_spec *l = &e->losses[k];
+    R_xlen_t width = e->slots[l->slot].width;
+    if (l->kind == LOSS_SCCE) {
+      void *classes = l->y; /* as ints, in the targets' space */
+      gather_classes(d->y[k], n, width / l->classes, rows, m, classes);
+    } else {
+      gather_rows(d->y[k], n, width, rows, m, l->y);
+    }
+  }
+  for (int i = 0; i < m; i++) e->row_weight[i] = d->weights ? d->weights[rows[i] - 1] : 1;
 }
 
 /* This step's dropout masks: a list by op, NULL or rows x width doubles. */
@@ -1101,33 +1126,15 @@ static int update(engine *e, double lr) {
 }
 
 /* The output slots' values for m rows, as new matrices in a list. */
-static SEXP output_values(const engine *e, int m) {
-  SEXP out = PROTECT(Rf_allocVector(VECSXP, e->n_outputs));
-  for (int k = 0; k < e->n_outputs; k++) {
-    const slot *s = &e->slots[e->outputs[k]];
-    SEXP v = Rf_allocMatrix(REALSXP, m, (int) s->width);
-    SET_VECTOR_ELT(out, k, v);
-    if (e->f32) {
-      to_double(s->fvalue, REAL(v), (R_xlen_t) m * s->width);
-    } else {
-      memcpy(REAL(v), s->value, (size_t) m * s->width * sizeof(double));
-    }
-  }
-  UNPROTECT(1);
-  return out;
-}
-
 /* --- the entry points ------------------------------------------------------ */
 
 /* One training step on the m rows `rows` (from 1): the loss, each output's
  * loss into per_output, and the status: 0 (done), 1 (the loss is not
  * finite) or 2 (the update makes weights that are not finite); nothing
  * changed for either failure. */
-static int train_step(engine *e, SEXP xs, SEXP ys, SEXP sample_weight, R_xlen_t n,
-                      const int *rows, int m, double lr, SEXP masks, double *loss,
-                      double *per_output) {
-  gather_inputs(e, xs, n, rows, m);
-  gather_targets(e, ys, sample_weight, n, rows, m);
+static int train_step(engine *e, const batch_source *d, const int *rows, int m, double lr,
+                      SEXP masks, double *loss, double *per_output) {
+  gather_batch(e, d, rows, m);
   set_masks(e, masks, m);
   forward(e, m, 1);
   clear_gradients(e);
@@ -1159,7 +1166,8 @@ SEXP selu_engine_steps(SEXP ptr, SEXP xs, SEXP ys, SEXP sample_weight, SEXP rows
       XLENGTH(rows) > INT_MAX || TYPEOF(batch_size) != INTSXP || XLENGTH(batch_size) != 1 ||
       INTEGER(batch_size)[0] < 1 || TYPEOF(lr) != REALSXP || !is_flag(want_outputs))
     Rf_error("internal error: selu_engine_steps's arguments");
-  R_xlen_t n = check_inputs(e, xs);
+  batch_source d = source_of(e, xs, ys, sample_weight);
+  R_xlen_t n = d.n;
   int total = (int) XLENGTH(rows), batch = INTEGER(batch_size)[0];
   int n_steps = (total - 1) / batch + 1;
   if ((total < batch ? total : batch) > e->max_rows || XLENGTH(lr) != n_steps ||
@@ -1181,7 +1189,7 @@ SEXP selu_engine_steps(SEXP ptr, SEXP xs, SEXP ys, SEXP sample_weight, SEXP rows
   for (int step = 0; step < n_steps && status == 0; step++) {
     if (step > 0) R_CheckUserInterrupt();
     int first = step * batch, m = total - first < batch ? total - first : batch;
-    status = train_step(e, xs, ys, sample_weight, n, INTEGER(rows) + first, m, REAL(lr)[step],
+    status = train_step(e, &d, INTEGER(rows) + first, m, REAL(lr)[step],
                         masks == R_NilValue ? R_NilValue : VECTOR_ELT(masks, step),
                         &REAL(loss)[step], &REAL(per_output)[(R_xlen_t) step * e->n_outputs]);
     done++;
@@ -1207,29 +1215,6 @@ SEXP selu_engine_steps(SEXP ptr, SEXP xs, SEXP ys, SEXP sample_weight, SEXP rows
   return result;
 }
 
-/* The loss (with the penalties) and each output's, in inference mode, on
- * the batch `rows`: list(loss, each output's loss, outputs). */
-SEXP selu_engine_test(SEXP ptr, SEXP xs, SEXP ys, SEXP sample_weight, SEXP rows) {
-  engine *e = engine_of(ptr);
-  if (!e->has_training) Rf_error("internal error: selu_engine_test's arguments");
-  R_xlen_t n = check_inputs(e, xs);
-  check_rows(rows, n, e->max_rows);
-  int m = (int) XLENGTH(rows);
-  gather_inputs(e, xs, n, INTEGER(rows), m);
-  gather_targets(e, ys, sample_weight, n, INTEGER(rows), m);
-  set_masks(e, R_NilValue, m);
-  forward(e, m, 0);
-  for (int k = 0; k < e->n_params; k++) e->params[k].pending = 0;
-  SEXP per_output = PROTECT(Rf_allocVector(REALSXP, e->n_outputs));
-  double loss = losses(e, m, 0, REAL(per_output));
-  SEXP result = PROTECT(Rf_allocVector(VECSXP, 3));
-  SET_VECTOR_ELT(result, 0, Rf_ScalarReal(loss));
-  SET_VECTOR_ELT(result, 1, per_output);
-  SET_VECTOR_ELT(result, 2, output_values(e, m));
-  UNPROTECT(2);
-  return result;
-}
-
 /* Whether the engine's forward pass can run on a pool thread: no op calls
  * R (an R function's op does, and so does a float32 engine's op without
  * float32 kernels, which widens its buffers in R's memory). */
@@ -1243,6 +1228,140 @@ static int forward_off_main_thread(const engine *e) {
 
 SEXP selu_engine_threadable(SEXP ptr) {
   return Rf_ScalarLogical(forward_off_main_thread(engine_of(ptr)));
+}
+
+/* A team of engines (a list of them, of one program): each runs batches on
+ * a thread of its own, and all read the first's weights, lent to the
+ * others for the run (inference writes none). *size is the number of
+ * threads the run may use: 1 when the forward pass must stay on the main
+ * thread. */
+static engine **team_of(SEXP engines, int *size) {
+  if (TYPEOF(engines) != VECSXP || XLENGTH(engines) < 1 || XLENGTH(engines) > 1024)
+    Rf_error("internal error: the engines");
+  int count = (int) XLENGTH(engines);
+  engine **team = (engine **) R_alloc(count, sizeof(engine *));
+  for (int t = 0; t < count; t++) {
+    engine *et = team[t] = engine_of(VECTOR_ELT(engines, t));
+    if (et->n_params != team[0]->n_params || et->n_inputs != team[0]->n_inputs ||
+        et->n_outputs != team[0]->n_outputs || et->f32 != team[0]->f32 ||
+        et->has_training != team[0]->has_training || et->max_rows < team[0]->max_rows)
+      Rf_error("internal error: the engines differ");
+  }
+  *size = forward_off_main_thread(team[0]) ? count : 1;
+  return team;
+}
+
+/* Lends the first engine's weights to the others, giving back what they
+ * held (for return_weights()), with their inputs' and masks' settings. */
+static void **lend_weights(engine **team, int size) {
+  int n_params = team[0]->n_params;
+  void **own = (void **) R_alloc(2 * (size_t) size * n_params + 1, sizeof(void *));
+  for (int t = 0; t < size; t++) {
+    engine *et = team[t];
+    set_masks(et, R_NilValue, et->max_rows);
+    for (int k = 0; k < n_params; k++) {
+      own[2 * (t * n_params + k)] = et->params[k].w;
+      own[2 * (t * n_params + k) + 1] = et->params[k].fw;
+      et->params[k].w = team[0]->params[k].w;
+      et->params[k].fw = team[0]->params[k].fw;
+    }
+  }
+  return own;
+}
+
+static void return_weights(engine **team, int size, void **own) {
+  int n_params = team[0]->n_params;
+  for (int t = 0; t < size; t++) {
+    engine *et = team[t];
+    for (int k = 0; k < n_params; k++) {
+      et->params[k].w = own[2 * (t * n_params + k)];
+      et->params[k].fw = own[2 * (t * n_params + k) + 1];
+      et->params[k].pending = 0;
+    }
+  }
+}
+
+/* evaluate()'s batches, one per engine of the team at most: batch b of
+ * m[b] rows rows[b] into its loss, each output's loss and its outputs. */
+typedef struct {
+  engine **team;
+  const batch_source *d;
+  const int **rows;
+  const int *m;
+  double *loss, *per_output; /* per batch; n_outputs per batch */
+  double **outputs;          /* per batch and output, m x width */
+  int count;
+} test_run;
+
+static void test_batch(engine *e, const test_run *r, int b) {
+  int m = r->m[b];
+  gather_batch(e, r->d, r->rows[b], m);
+  forward(e, m, 0);
+  for (int k = 0; k < e->n_params; k++) e->params[k].pending = 0;
+  r->loss[b] = losses(e, m, 0, r->per_output + (R_xlen_t) b * e->n_outputs);
+  for (int k = 0; k < e->n_outputs; k++) {
+    const slot *s = &e->slots[e->outputs[k]];
+    double *to = r->outputs[(R_xlen_t) b * e->n_outputs + k];
+    if (e->f32) {
+      to_double(s->fvalue, to, (R_xlen_t) m * s->width);
+    } else {
+      memcpy(to, s->value, (size_t) m * s->width * sizeof(double));
+    }
+  }
+}
+
+static void test_member(const void *context, int t, int nth) {
+  const test_run *r = context;
+  for (int b = t; b < r->count; b += nth) test_batch(r->team[t], r, b);
+}
+
+/* The loss (with the penalties), each output's loss and the outputs, in
+ * inference mode, of each batch of `batches` (a list of rows from 1, at
+ * most one per engine of `engines`, which run them side by side):
+ * list(list(loss, each output's loss, outputs), ...) by batch. */
+SEXP selu_engine_test(SEXP engines, SEXP xs, SEXP ys, SEXP sample_weight, SEXP batches) {
+  int size;
+  engine **team = team_of(engines, &size);
+  engine *e = team[0];
+  if (!e->has_training || TYPEOF(batches) != VECSXP || XLENGTH(batches) < 1 ||
+      XLENGTH(batches) > XLENGTH(engines))
+    Rf_error("internal error: selu_engine_test's arguments");
+  batch_source d = source_of(e, xs, ys, sample_weight);
+  int count = (int) XLENGTH(batches);
+  test_run run = {team, &d, (const int **) R_alloc(count, sizeof(int *)),
+                  (const int *) R_alloc(count, sizeof(int)), NULL, NULL,
+                  (double **) R_alloc((size_t) count * e->n_outputs + 1, sizeof(double *)), count};
+  SEXP result = PROTECT(Rf_allocVector(VECSXP, count));
+  run.loss = (double *) R_alloc(count, sizeof(double));
+  run.per_output = (double *) R_alloc((size_t) count * e->n_outputs + 1, sizeof(double));
+  for (int b = 0; b < count; b++) {
+    SEXP rows = VECTOR_ELT(batches, b);
+    check_rows(rows, d.n, e->max_rows);
+    run.rows[b] = INTEGER(rows);
+    ((int *) run.m)[b] = (int) XLENGTH(rows);
+    SEXP one = Rf_allocVector(VECSXP, 3);
+    SET_VECTOR_ELT(result, b, one);
+    SEXP outputs = Rf_allocVector(VECSXP, e->n_outputs);
+    SET_VECTOR_ELT(one, 2, outputs);
+    for (int k = 0; k < e->n_outputs; k++) {
+      SEXP v = Rf_allocMatrix(REALSXP, run.m[b], (int) e->slots[e->outputs[k]].width);
+      SET_VECTOR_ELT(outputs, k, v);
+      run.outputs[(R_xlen_t) b * e->n_outputs + k] = REAL(v);
+    }
+  }
+  void **own = lend_weights(team, size);
+  run_team(test_member, &run, size < count ? size : count);
+  return_weights(team, size, own);
+  for (int b = 0; b < count; b++) {
+    SEXP one = VECTOR_ELT(result, b);
+    SET_VECTOR_ELT(one, 0, Rf_ScalarReal(run.loss[b]));
+    SEXP losses_b = Rf_allocVector(REALSXP, e->n_outputs);
+    SET_VECTOR_ELT(one, 1, losses_b);
+    memcpy(REAL(losses_b), run.per_output + (R_xlen_t) b * e->n_outputs,
+           e->n_outputs * sizeof(double));
+  }
+  UNPROTECT(1);
+  return result;
 }
 
 /* predict()'s batches: batch b is rows [b * batch, (b + 1) * batch) of the
@@ -1309,21 +1428,11 @@ static void predict_member(const void *context, int t, int nth) {
  * thread), each takes every so many batches on a thread of its own, reading
  * the first's weights. A row's outputs are the same on any number of them. */
 SEXP selu_engine_predict(SEXP engines, SEXP xs, SEXP batch_size) {
-  if (TYPEOF(engines) != VECSXP || XLENGTH(engines) < 1 || XLENGTH(engines) > 1024 ||
-      TYPEOF(batch_size) != INTSXP || XLENGTH(batch_size) != 1 || INTEGER(batch_size)[0] < 1)
+  int size;
+  engine **team = team_of(engines, &size);
+  engine *e = team[0];
+  if (TYPEOF(batch_size) != INTSXP || XLENGTH(batch_size) != 1 || INTEGER(batch_size)[0] < 1)
     Rf_error("internal error: selu_engine_predict's arguments");
-  engine *e = engine_of(VECTOR_ELT(engines, 0));
-  int team = (int) XLENGTH(engines);
-  engine **team_engines = (engine **) R_alloc(team, sizeof(engine *));
-  team_engines[0] = e;
-  for (int t = 1; t < team; t++) {
-    engine *other = engine_of(VECTOR_ELT(engines, t));
-    if (other->n_params != e->n_params || other->n_inputs != e->n_inputs ||
-        other->n_outputs != e->n_outputs || other->f32 != e->f32 || other->max_rows < e->max_rows)
-      Rf_error("internal error: predict()'s engines differ");
-    team_engines[t] = other;
-  }
-  if (team > 1 && !forward_off_main_thread(e)) team = 1;
   R_xlen_t n = check_inputs(e, xs);
   int batch = INTEGER(batch_size)[0] < e->max_rows ? INTEGER(batch_size)[0] : e->max_rows;
   SEXP out = PROTECT(Rf_allocVector(VECSXP, e->n_outputs));
@@ -1353,40 +1462,24 @@ SEXP selu_engine_predict(SEXP engines, SEXP xs, SEXP batch_size) {
           direct[k] &= e->ops[j].kind == find_op_kind("dense") && e->ops[j].inputs == s->width;
     x[k] = REAL(VECTOR_ELT(xs, k));
   }
-  /* the other engines read the first's weights (inference writes none),
-   * their own buffers left as they were allocated (untouched memory) */
-  double **own_w = (double **) R_alloc((size_t) team * e->n_params + 1, sizeof(double *));
-  float **own_fw = (float **) R_alloc((size_t) team * e->n_params + 1, sizeof(float *));
-  double **own_input = (double **) R_alloc((size_t) team * e->n_inputs + 1, sizeof(double *));
-  for (int t = 0; t < team; t++) {
-    engine *et = team_engines[t];
-    set_masks(et, R_NilValue, batch);
-    for (int k = 0; k < e->n_params; k++) {
-      own_w[t * e->n_params + k] = et->params[k].w;
-      own_fw[t * e->n_params + k] = et->params[k].fw;
-      et->params[k].w = e->params[k].w;
-      et->params[k].fw = e->params[k].fw;
-    }
+  double **own_input = (double **) R_alloc((size_t) size * e->n_inputs + 1, sizeof(double *));
+  for (int t = 0; t < size; t++)
     for (int k = 0; k < e->n_inputs; k++)
-      own_input[t * e->n_inputs + k] = et->slots[et->inputs[k]].value;
-  }
-  predict_run run = {team_engines, x, y, direct, n, 0, 0, batch};
+      own_input[t * e->n_inputs + k] = team[t]->slots[team[t]->inputs[k]].value;
+  void **own = lend_weights(team, size);
+  predict_run run = {team, x, y, direct, n, 0, 0, batch};
   R_xlen_t batches = (n + batch - 1) / batch;
-  for (run.first = 0; run.first < batches; run.first += team) {
-    run.count = batches - run.first < team ? batches - run.first : team;
+  for (run.first = 0; run.first < batches; run.first += size) {
+    run.count = batches - run.first < size ? batches - run.first : size;
     run_team(predict_member, &run, (int) run.count);
-    if (run.first + team < batches) R_CheckUserInterrupt();
+    if (run.first + size < batches) R_CheckUserInterrupt();
   }
-  for (int t = 0; t < team; t++) {
-    engine *et = team_engines[t];
-    for (int k = 0; k < e->n_params; k++) {
-      et->params[k].w = own_w[t * e->n_params + k];
-      et->params[k].fw = own_fw[t * e->n_params + k];
-      et->params[k].pending = 0;
-    }
+  return_weights(team, size, own);
+  for (int t = 0; t < size; t++) {
     for (int k = 0; k < e->n_inputs; k++) {
-      et->slots[et->inputs[k]].value = own_input[t * e->n_inputs + k];
-      et->slots[et->inputs[k]].ld = 0;
+      slot *s = &team[t]->slots[team[t]->inputs[k]];
+      s->value = own_input[t * e->n_inputs + k];
+      s->ld = 0;
     }
   }
   UNPROTECT(1);
@@ -1504,11 +1597,10 @@ SEXP selu_engine_gradients(SEXP ptr, SEXP xs, SEXP ys, SEXP sample_weight, SEXP 
                            SEXP masks) {
   engine *e = engine_of(ptr);
   if (!e->has_training) Rf_error("internal error: selu_engine_gradients's arguments");
-  R_xlen_t n = check_inputs(e, xs);
-  check_rows(rows, n, e->max_rows);
+  batch_source d = source_of(e, xs, ys, sample_weight);
+  check_rows(rows, d.n, e->max_rows);
   int m = (int) XLENGTH(rows);
-  gather_inputs(e, xs, n, INTEGER(rows), m);
-  gather_targets(e, ys, sample_weight, n, INTEGER(rows), m);
+  gather_batch(e, &d, INTEGER(rows), m);
   set_masks(e, masks, m);
   forward(e, m, 1);
   for (int k = 0; k < e->n_params; k++) e->params[k].pending = 0;

@@ -26,7 +26,7 @@ SEXP selu_engine_store(SEXP ptr, SEXP with_slots);
 SEXP selu_engine_iterations(SEXP ptr);
 SEXP selu_engine_steps(SEXP ptr, SEXP xs, SEXP ys, SEXP sample_weight, SEXP rows,
                        SEXP batch_size, SEXP lr, SEXP masks, SEXP want_outputs);
-SEXP selu_engine_test(SEXP ptr, SEXP xs, SEXP ys, SEXP sample_weight, SEXP rows);
+SEXP selu_engine_test(SEXP engines, SEXP xs, SEXP ys, SEXP sample_weight, SEXP batches);
 SEXP selu_engine_predict(SEXP engines, SEXP xs, SEXP batch_size);
 SEXP selu_engine_threadable(SEXP ptr);
 SEXP selu_engine_call(SEXP ptr, SEXP xs, SEXP training, SEXP masks, SEXP grads);

@@ -126,7 +126,11 @@ test_that("the engine's entry points keep what they allocate through garbage col
          steps = .Call(C_selu_engine_steps, engine, x, y, NULL, 20:1, 8L, c(0.01, 0.02, 0.03),
                        list(masks, masks, last_masks), TRUE),
          iterations = .Call(C_selu_engine_iterations, engine),
-         tested = .Call(C_selu_engine_test, engine, x, y, NULL, 1:8),
+         tested = .Call(C_selu_engine_test, list(engine), x, y, NULL, list(1:8)),
+         # two batches side by side on two engines, the second reading the first's weights
+         tested_side_by_side = .Call(C_selu_engine_test,
+                                     list(engine, .Call(C_selu_engine_new, spec, 8L, FALSE)),
+                                     x, y, NULL, list(9:16, 1:8)),
          gradients = .Call(C_selu_engine_gradients, engine, x, y, NULL, 1:8, masks),
          stored = .Call(C_selu_engine_store, engine, TRUE),
          predicted = .Call(C_selu_engine_predict, list(engine), x, 7L),
@@ -155,5 +159,7 @@ test_that("the engine's entry points keep what they allocate through garbage col
   expect_identical(dim(plain$steps[[5]][[1]]), c(20L, 3L))
   expect_identical(plain$iterations, 4)
   expect_identical(plain$side_by_side, plain$predicted)
+  expect_identical(plain$tested_side_by_side[[2]], plain$tested[[1]])
+  expect_false(identical(plain$tested_side_by_side[[1]], plain$tested[[1]]))
   expect_match(plain$freed, "not an engine")
 })

@@ -60,7 +60,7 @@ test_that("softmax and parametric ReLU give the same results with 1 and 2 thread
   expect_equal(matrix(two[[4]][[1]], 2e4, 10)[rows, ], reference, tolerance = 1e-14)
 })
 
-test_that("predict() runs batches side by side on threads, each row as on one thread", {
+test_that("predict() and evaluate() run batches side by side on threads, as on one thread", {
   old <- selu_threads()
   on.exit(selu_threads(old))
   set.seed(5)
@@ -81,15 +81,35 @@ test_that("predict() runs batches side by side on threads, each row as on one th
   codes_x <- matrix(sample(0:6, 1000, replace = TRUE))
   models <- list(network("float64"), network("float32"),
                  network("float64", activation = function(x) x / 2))
+  classes <- sample(0:4, 1000, replace = TRUE)
+  for (model in models) {
+    compile(model, optimizer = "adam", loss = "sparse_categorical_crossentropy",
+            metrics = "accuracy")
+  }
+  compile(graph, optimizer = "adam", loss = list("mse", "mae"), metrics = "mae")
+  targets <- list(matrix(rnorm(2000), 1000), rnorm(1000))
+  weights <- runif(1000)
   run <- function() {
     c(lapply(models, function(model) predict(model, x, batch_size = 100)),
-      list(predict(graph, list(x, codes_x), batch_size = 128)))
+      list(predict(graph, list(x, codes_x), batch_size = 128)),
+      lapply(models, function(model) evaluate(model, x, classes, batch_size = 64)),
+      list(evaluate(graph, list(x, codes_x), targets, sample_weight = weights,
+                    batch_size = 33)))
   }
   selu_threads(1)
   one <- run()
   selu_threads(2)
   two <- run()
   expect_identical(one, two)
+  # evaluate()'s loss by its formula, from predict()'s probabilities
+  p <- two[[1]]
+  expect_equal(unname(two[[5]]["loss"]), -mean(log(p[cbind(1:1000, classes + 1)])),
+               tolerance = 1e-12)
+  expect_equal(unname(two[[5]]["accuracy"]), mean(max.col(p) - 1 == classes))
+  outputs <- two[[4]]
+  mse <- rowMeans((outputs[[1]] - targets[[1]])^2)
+  mae <- abs(outputs[[2]][, 1] - targets[[2]])
+  expect_equal(unname(two[[8]][1]), sum(weights * (mse + mae)) / 1000, tolerance = 1e-12)
   # the same numbers as the model's call on all the rows at once
   expect_equal(two[[1]], models[[1]](x), tolerance = 1e-14)
   expect_equal(two[[2]], models[[2]](x), tolerance = 1e-6)

@@ -43,18 +43,24 @@ check("while the BLAS has threads, selu's own work runs on one",
       all(own_during == 1L) && length(own_during) == 8)
 check("and selu's threads are back after fit()", identical(selu_threads(), own))
 
-# predict() runs its batches side by side on selu's threads, each one's
-# products on one BLAS thread: each row as on one thread, bit for bit
+# predict() and evaluate() run their batches side by side on selu's
+# threads, each one's products on one BLAS thread: as on one thread, bit for bit
 wide <- keras_model_sequential(input_shape = 32) |> layer_dense(256, activation = "selu") |>
   layer_dense(3, activation = "softmax")
 wide32 <- keras_model_sequential(input_shape = 32) |>
   layer_dense(256, activation = "selu", dtype = "float32") |>
   layer_dense(3, activation = "softmax", dtype = "float32")
+compile(wide, optimizer = "adam", loss = "mse")
+compile(wide32, optimizer = "adam", loss = "mse")
+targets <- matrix(runif(3 * 512), 512)
+run <- function() {
+  list(predict(wide, x), predict(wide32, x), evaluate(wide, x, targets, verbose = 0),
+       evaluate(wide32, x, targets, verbose = 0))
+}
 selu_threads(1)
-alone <- list(predict(wide, x), predict(wide32, x))
+alone <- run()
 selu_threads(own)
-check("predict() on threads gives each row as on one thread",
-      identical(list(predict(wide, x), predict(wide32, x)), alone))
+check("predict() and evaluate() on threads give what one thread gives", identical(run(), alone))
 check("and gives the BLAS its count back", identical(blas(), own))
 
 writeLines(sprintf("%s=%s", names(checks), unlist(checks)), args[2])
