@@ -18,7 +18,7 @@ new_engine <- function(program, max_rows, training = NULL, input_gradients = FAL
 # BLAS runs on one thread (bound_blas_threads(blas_limit = 1)). Rows are
 # independent in inference, so a thread running whole batches gains more
 # than the BLAS splitting each product: on two cores, 784-256-256-10's
-# predict() in float32 took 0.65 of one thread's time on the BLAS's two
+# predict() in float32 took 0.7 of one thread's time on the BLAS's two
 # threads, and about half with the batches on two.
 engine_team <- function(engine, batches) {
   size <- min(selu_threads(), batches)

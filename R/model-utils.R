@@ -130,7 +130,8 @@ test_on_batch <- function(object, x, y, sample_weight = NULL) {
   check_embedding_ids(engine$program, data$xs, input_args(self, "x"), call)
   engine_load(engine)
   rows <- seq_len(data$n)
-  run <- .Call(C_selu_engine_test, list(engine$ptr), data$xs, data$ys, data$weights, list(rows))[[1]]
+  run <- .Call(C_selu_engine_test, list(engine$ptr), data$xs, data$ys, data$weights,
+               list(rows))[[1]]
   batch_scores(self, metrics, data, rows,
                list(loss = run[[1]], losses = run[[2]], outputs = output_arrays(engine, run[[3]])))
 }

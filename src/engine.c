@@ -1125,7 +1125,6 @@ static int update(engine *e, double lr) {
   return 0;
 }
 
-/* The output slots' values for m rows, as new matrices in a list. */
 /* --- the entry points ------------------------------------------------------ */
 
 /* One training step on the m rows `rows` (from 1): the loss, each output's
@@ -1251,8 +1250,8 @@ static engine **team_of(SEXP engines, int *size) {
   return team;
 }
 
-/* Lends the first engine's weights to the others, giving back what they
- * held (for return_weights()), with their inputs' and masks' settings. */
+/* Lends the first engine's weights to the others (their dropout masks
+ * cleared), giving back what they held, for return_weights(). */
 static void **lend_weights(engine **team, int size) {
   int n_params = team[0]->n_params;
   void **own = (void **) R_alloc(2 * (size_t) size * n_params + 1, sizeof(void *));
@@ -1287,7 +1286,7 @@ typedef struct {
   engine **team;
   const batch_source *d;
   const int **rows;
-  const int *m;
+  int *m;
   double *loss, *per_output; /* per batch; n_outputs per batch */
   double **outputs;          /* per batch and output, m x width */
   int count;
@@ -1328,17 +1327,20 @@ SEXP selu_engine_test(SEXP engines, SEXP xs, SEXP ys, SEXP sample_weight, SEXP b
     Rf_error("internal error: selu_engine_test's arguments");
   batch_source d = source_of(e, xs, ys, sample_weight);
   int count = (int) XLENGTH(batches);
-  test_run run = {team, &d, (const int **) R_alloc(count, sizeof(int *)),
-                  (const int *) R_alloc(count, sizeof(int)), NULL, NULL,
-                  (double **) R_alloc((size_t) count * e->n_outputs + 1, sizeof(double *)), count};
+  test_run run = {team,
+                  &d,
+                  (const int **) R_alloc(count, sizeof(int *)),
+                  (int *) R_alloc(count, sizeof(int)),
+                  (double *) R_alloc(count, sizeof(double)),
+                  (double *) R_alloc((size_t) count * e->n_outputs + 1, sizeof(double)),
+                  (double **) R_alloc((size_t) count * e->n_outputs + 1, sizeof(double *)),
+                  count};
   SEXP result = PROTECT(Rf_allocVector(VECSXP, count));
-  run.loss = (double *) R_alloc(count, sizeof(double));
-  run.per_output = (double *) R_alloc((size_t) count * e->n_outputs + 1, sizeof(double));
   for (int b = 0; b < count; b++) {
     SEXP rows = VECTOR_ELT(batches, b);
     check_rows(rows, d.n, e->max_rows);
     run.rows[b] = INTEGER(rows);
-    ((int *) run.m)[b] = (int) XLENGTH(rows);
+    run.m[b] = (int) XLENGTH(rows);
     SEXP one = Rf_allocVector(VECSXP, 3);
     SET_VECTOR_ELT(result, b, one);
     SEXP outputs = Rf_allocVector(VECSXP, e->n_outputs);
@@ -1367,7 +1369,7 @@ SEXP selu_engine_test(SEXP engines, SEXP xs, SEXP ys, SEXP sample_weight, SEXP b
 /* predict()'s batches: batch b is rows [b * batch, (b + 1) * batch) of the
  * inputs x (n rows each) into the outputs y, on an engine of its own. */
 typedef struct {
-  engine **engines;
+  engine **team;
   const double **x;
   double **y;
   const int *direct;
@@ -1417,7 +1419,7 @@ static void predict_batch(engine *e, const predict_run *r, R_xlen_t b) {
 static void predict_member(const void *context, int t, int nth) {
   const predict_run *r = context;
   for (R_xlen_t b = r->first + t; b < r->first + r->count; b += nth)
-    predict_batch(r->engines[t], r, b);
+    predict_batch(r->team[t], r, b);
 }
 
 /* The outputs on every row of the inputs, in inference mode, in batches of
