@@ -1331,8 +1331,8 @@ SEXP selu_engine_test(SEXP engines, SEXP xs, SEXP ys, SEXP sample_weight, SEXP b
                   &d,
                   (const int **) R_alloc(count, sizeof(int *)),
                   (int *) R_alloc(count, sizeof(int)),
-                  (double *) R_alloc(count, sizeof(double)),
-                  (double *) R_alloc((size_t) count * e->n_outputs + 1, sizeof(double)),
+                  widened(NULL, count),
+                  widened(NULL, (R_xlen_t) count * e->n_outputs),
                   (double **) R_alloc((size_t) count * e->n_outputs + 1, sizeof(double *)),
                   count};
   SEXP result = PROTECT(Rf_allocVector(VECSXP, count));
