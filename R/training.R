@@ -154,9 +154,10 @@ check_compiled <- function(self, what, call) {
 #' allocates little more than its output. One call into the engine runs the
 #' steps of 4096 rows, or of each batch when a callback has
 #' `on_batch_begin` or `on_batch_end` (it sees the weights of every step).
-#' [predict()], [evaluate()] and [backward()] run the same ops. An activation given as an
-#' R function runs that function in the forward pass; having no gradient, it
-#' cannot be trained through (an error, before any weight changes).
+#' [predict()], [evaluate()] and [backward()] run the same ops. An
+#' activation given as an R function runs that function in the forward
+#' pass; having no gradient, it cannot be trained through (an error, before
+#' any weight changes).
 #'
 #' @param object A compiled model.
 #' @param x The inputs: a numeric matrix or array whose first dimension is

@@ -322,12 +322,8 @@ void selu_loops(int single, unary_loop *forward, binary_loop *backward);
 typedef void (*team_work)(const void *context, int t, int nth);
 void run_team(team_work work, const void *context, int nth);
 
-/* The number of threads for n elements: 1 below the size where threads pay
- * (and inside a team's work). */
+/* The number of threads for n elements: 1 below the size where threads pay. */
 int threads_for(R_xlen_t n);
-
-/* R_CheckUserInterrupt(), except inside a team's work, where it is skipped. */
-void check_interrupt(void);
 
 /* Helpers of the .Call entry points (vectors.c). */
 SEXP as_double(SEXP x);

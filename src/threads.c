@@ -215,7 +215,6 @@ static int available_cores(void) {
 }
 
 int threads_for(R_xlen_t n) {
-  if (in_team) return 1;
   R_xlen_t wanted = n / MIN_PER_THREAD;
   if (wanted < 1) return 1;
   return wanted < max_threads ? (int) wanted : max_threads;
@@ -283,7 +282,7 @@ SEXP selu_blas_threads(SEXP n) {
 /* --- the kernels' loops ------------------------------------------------ */
 
 /* R_CheckUserInterrupt() between pieces of work, from outside a team. */
-void check_interrupt(void) {
+static void check_interrupt(void) {
   if (!in_team) R_CheckUserInterrupt();
 }
 
